@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+// The vector FP8 codec, written once over xsimd batches of int32/float lanes
+// (any width), plus the few per-ISA primitives xsimd 8.1 lacks: bytes widened
+// to int32 lanes, int32 lanes narrowed to bytes, 16-bit floats widened and
+// narrowed. Every function here equals codec/scalar.hpp bit for bit; the
+// derivation of each step is in the comments. Not for direct use: the entry
+// points are in codec/bulk.hpp.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "../config.hpp"
+#include "../detail/bit.hpp"
+#include "../detail/isa.hpp"
+#include "../types/float16.hpp"
+#include "../types/format.hpp"
+#include "decode_vbmi.hpp"
+#include "scalar.hpp"
+
+#if FP8_ISA_SSE2
+#include <immintrin.h>
+
+#include <xsimd/xsimd.hpp>
+#endif
+
+FP8_BEGIN_NAMESPACE
+namespace detail {
+
+inline float to_float(float x) noexcept { return x; }
+template <class F>
+inline float to_float(storage16<F> x) noexcept {
+  return static_cast<float>(x);
+}
+template <class D>
+inline D from_float(float x) noexcept {
+  return D(x);  // float: identity; 16-bit: one rounding to nearest even
+}
+
+// How a bulk encode applies its scale, decided once per call: not at all,
+// by the reciprocal (a power of two whose reciprocal is a float: x / 2^k and
+// x * 2^-k are the same correctly rounded quotient), or by division.
+struct scaling {
+  enum kind_t { none, multiply, divide } kind;
+  float factor;
+  explicit scaling(float scale) noexcept : kind(divide), factor(scale) {
+    int e = 0;
+    if (scale == 1.0f) {
+      kind = none;
+    } else if (std::frexp(scale, &e) == 0.5f && std::isfinite(1.0f / scale)) {
+      kind = multiply;
+      factor = 1.0f / scale;
+    }
+  }
+};
+
+constexpr std::size_t chunk = 512;  // floats of stack buffer for 16-bit sources and outputs
+
+#if FP8_ISA_SSE2
+
+template <class Tag>
+struct xsimd_arch;
+template <>
+struct xsimd_arch<isa::sse2> {
+  using type = xsimd::sse2;
+};
+#if FP8_ISA_AVX2
+template <>
+struct xsimd_arch<isa::avx2> {
+  using type = xsimd::avx2;
+};
+#endif
+#if FP8_ISA_AVX512
+template <>
+struct xsimd_arch<isa::avx512> {
+  using type = xsimd::avx512bw;
+};
+#endif
+template <class Tag>
+using vi = xsimd::batch<std::int32_t, typename xsimd_arch<Tag>::type>;
+template <class Tag>
+using vf = xsimd::batch<float, typename xsimd_arch<Tag>::type>;
+
+// ------------------------------------------------------------ encode core
+// float lanes -> FP8 codes in int32 lanes. With x = (-1)^s * 1.f * 2^(e-127)
+// in float bits u and magnitude bits a = u & 0x7FFFFFFF:
+//  * normal results (|x| >= 2^emin): rounding a at bit S = 23 - M, ties to
+//    even, is a + (2^(S-1) - 1) + (bit S of a), then >> S; the carry of a
+//    round-up flows into the exponent field as it should. What remains is
+//    the float exponent and M mantissa bits, so subtracting (127 - bias) << M
+//    rebiases it into the FP8 code.
+//  * subnormal results (|x| < 2^emin): adding K = 2^(emin - M + 23) puts |x|
+//    into [K, 2K), where a float's step is 2^(emin - M), the FP8 subnormal
+//    step; the FPU's round-to-nearest-even then rounds |x| exactly as the
+//    codec does and bits(|x| + K) - bits(K) is the code (2^M when it rounds up
+//    to the smallest normal). Float subnormal inputs, flushed or not, give 0,
+//    as they must: they are far below half the smallest FP8 step.
+//  * saturation clamps a to max before rounding (max rounds to itself);
+//    without it, a code above max is an overflow.
+template <class F, overflow O, class Tag>
+inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
+  using T = format_traits<F>;
+  using I = vi<Tag>;
+  using Fl = vf<Tag>;
+  constexpr int M = T::mantissa_bits, S = 23 - M;
+  constexpr std::int32_t max_bits = static_cast<std::int32_t>(
+      static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
+  constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
+  constexpr std::int32_t magic_bits = (T::min_normal_exponent - M + 23 + 127) << 23;
+
+  const I u = xsimd::bitwise_cast<I>(x);
+  I a = u & I(0x7FFFFFFF);
+  const I sign = (u >> 24) & I(0x80);  // arithmetic shift: bit 7 is the float's sign
+  const auto nan = a > I(0x7F800000);
+  if (O == overflow::saturate) a = xsimd::min(a, I(max_bits));
+
+  const I normal = ((a + I((1 << (S - 1)) - 1) + ((a >> S) & I(1))) >> S) - I((127 - T::exponent_bias) << M);
+  const I subnormal = xsimd::bitwise_cast<I>(xsimd::bitwise_cast<Fl>(a) + xsimd::bitwise_cast<Fl>(I(magic_bits))) -
+                      I(magic_bits);
+  const I mag = xsimd::select(a < I(min_normal_bits), subnormal, normal);
+
+  // Sign: fnuz has no negative zero.
+  I code = T::has_negative_zero ? (mag | sign) : (mag | xsimd::select(mag == I(0), I(0), sign));
+  if (O == overflow::non_saturating) {
+    const std::int32_t ovf = T::has_infinity ? T::infinity_code : T::nan_code;
+    const I ovf_code = T::special_values == specials::fnuz ? I(ovf) : (I(ovf) | sign);
+    code = xsimd::select(mag > I(T::max_finite_code), ovf_code, code);
+  }
+  const I nan_code = T::special_values == specials::fnuz ? I(T::nan_code) : (I(T::nan_code) | sign);
+  return xsimd::select(nan, nan_code, code);
+}
+
+// ------------------------------------------------------------ decode core
+// FP8 codes in int32 lanes -> float lanes. A normal code's exponent and
+// mantissa fields, shifted left by S = 23 - M, are the float's fields with
+// the FP8 bias; adding (127 - bias) << 23 rebiases them. A subnormal code m
+// is m * 2^(emin - M): an exact int-to-float conversion and an exact multiply
+// by a power of two.
+template <class F, class Tag>
+inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
+  using T = format_traits<F>;
+  using I = vi<Tag>;
+  using Fl = vf<Tag>;
+  constexpr int M = T::mantissa_bits, S = 23 - M;
+  const I mag = c & I(0x7F);
+  const I sign = (c & I(0x80)) << 24;
+  const I normal = (mag << S) + I((127 - T::exponent_bias) << 23);
+  const Fl step = Fl(static_cast<float>(scalar::detail::pow2(T::subnormal_exponent)));
+  const I subnormal = xsimd::bitwise_cast<I>(xsimd::to_float(mag) * step);
+  I bits = xsimd::select(mag < I(1 << M), subnormal, normal) | sign;
+  switch (T::special_values) {
+    case specials::ieee:  // exponent all ones: Inf (mantissa 0) or NaN
+      bits = xsimd::select(mag >= I(T::infinity_code),
+                           xsimd::select(mag == I(T::infinity_code), I(0x7F800000), I(0x7FC00000)) | sign, bits);
+      break;
+    case specials::fn:
+      bits = xsimd::select(mag == I(0x7F), I(0x7FC00000) | sign, bits);
+      break;
+    case specials::fnuz:
+      bits = xsimd::select(c == I(0x80), I(0x7FC00000), bits);
+      break;
+  }
+  return xsimd::bitwise_cast<Fl>(bits);
+}
+
+// ------------------------------------------------------------ per-ISA bytes
+// Four int32 batches of values 0..255 -> 4 * width bytes, in order.
+inline void store_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
+  const __m128i lo = _mm_packs_epi32(b[0], b[1]), hi = _mm_packs_epi32(b[2], b[3]);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(lo, hi));
+}
+inline vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
+  std::int32_t word;
+  std::memcpy(&word, src, 4);
+  const __m128i z = _mm_setzero_si128();
+  return _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), z), z);
+}
+#if FP8_ISA_AVX2
+// The packs work within 128-bit lanes, leaving dwords in the order
+// b0.lo b1.lo b2.lo b3.lo | b0.hi b1.hi b2.hi b3.hi; one vpermd restores it.
+inline void store_bytes(const vi<isa::avx2> (&b)[4], std::uint8_t* dst, isa::avx2) noexcept {
+  const __m256i lo = _mm256_packs_epi32(b[0], b[1]), hi = _mm256_packs_epi32(b[2], b[3]);
+  const __m256i packed = _mm256_packus_epi16(lo, hi);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, order));
+}
+inline vi<isa::avx2> load_bytes(const std::uint8_t* src, isa::avx2) noexcept {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
+}
+#endif
+#if FP8_ISA_AVX512
+inline void store_bytes(const vi<isa::avx512> (&b)[4], std::uint8_t* dst, isa::avx512) noexcept {
+  const __m512i lo = _mm512_packs_epi32(b[0], b[1]), hi = _mm512_packs_epi32(b[2], b[3]);
+  const __m512i packed = _mm512_packus_epi16(lo, hi);
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, packed));
+}
+inline vi<isa::avx512> load_bytes(const std::uint8_t* src, isa::avx512) noexcept {
+  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+}
+#endif
+
+// ------------------------------------------------------------ main loops
+// Each returns how many leading elements it converted (a multiple of its
+// block); the caller finishes the tail with the scalar codec.
+
+template <class F, overflow O, scaling::kind_t K, class Tag>
+std::size_t encode_loop(const float* src, std::uint8_t* dst, std::size_t n, float factor, Tag tag) noexcept {
+  using Fl = vf<Tag>;
+  constexpr std::size_t W = Fl::size;
+  const Fl f(factor);
+  const auto lanes = [&](const float* p) {
+    Fl x = Fl::load_unaligned(p);
+    if (K == scaling::multiply) x = x * f;
+    if (K == scaling::divide) x = x / f;
+    return encode_lanes<F, O, Tag>(x);
+  };
+  std::size_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    const vi<Tag> codes[4] = {lanes(src + i), lanes(src + i + W), lanes(src + i + 2 * W), lanes(src + i + 3 * W)};
+    store_bytes(codes, dst + i, tag);
+  }
+  return i;
+}
+
+// The overflow policy and the kind of scaling become template arguments
+// here, once per call, so the loop carries no branches.
+template <class F, overflow O, class Tag>
+std::size_t encode_main(const float* src, std::uint8_t* dst, std::size_t n, scaling s, Tag tag) noexcept {
+  switch (s.kind) {
+    case scaling::none: return encode_loop<F, O, scaling::none>(src, dst, n, s.factor, tag);
+    case scaling::multiply: return encode_loop<F, O, scaling::multiply>(src, dst, n, s.factor, tag);
+    case scaling::divide: break;
+  }
+  return encode_loop<F, O, scaling::divide>(src, dst, n, s.factor, tag);
+}
+
+template <class F, class Tag>
+std::size_t decode_main(const std::uint8_t* src, float* dst, std::size_t n, float scale, Tag tag) noexcept {
+#if FP8_ISA_AVX512VBMI
+  if (std::is_same<Tag, isa::avx512>::value) return decode_vbmi<F>(src, dst, n, scale);
+#endif
+  using Fl = vf<Tag>;
+  constexpr std::size_t W = Fl::size;
+  const Fl factor(scale);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    Fl x = decode_lanes<F, Tag>(load_bytes(src + i, tag));
+    if (scale != 1.0f) x = x * factor;
+    x.store_unaligned(dst + i);
+  }
+  return i;
+}
+
+// Without byte tables, 16-bit outputs go through float (codec/kernels.hpp).
+template <class F, class Dst, class Tag>
+std::size_t decode16_main(const std::uint8_t* src, Dst* dst, std::size_t n, Tag) noexcept {
+#if FP8_ISA_AVX512VBMI
+  if (std::is_same<Tag, isa::avx512>::value) return decode16_vbmi<F>(src, dst, n);
+#endif
+  (void)src, (void)dst, (void)n;
+  return 0;
+}
+
+// ------------------------------------------------------------ 16-bit floats
+// bfloat16 -> float is a 16-bit shift; half -> float is F16C's exact
+// vcvtph2ps where the build has it, the scalar codec otherwise.
+template <class Src>
+void widen(const Src* src, float* dst, std::size_t n, isa::sse2) noexcept {
+  std::size_t i = 0;
+  if (std::is_same<Src, bfloat16>::value) {
+    for (; i + 8 <= n; i += 8) {
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+      const __m128i z = _mm_setzero_si128();
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_unpacklo_epi16(z, h));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 4), _mm_unpackhi_epi16(z, h));
+    }
+  }
+#if defined(__F16C__)
+  if (std::is_same<Src, half>::value) {
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = to_float(src[i]);
+}
+
+// float -> bfloat16, rounded to nearest even on the bits (the scalar codec's
+// rule; NaN becomes the canonical quiet NaN 0x7FC0 | sign); float -> half
+// through F16C's vcvtps2ph with explicit round-to-nearest where available
+// (NaN likewise made canonical), the scalar codec otherwise.
+template <class Dst>
+void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
+  std::size_t i = 0;
+  if (std::is_same<Dst, bfloat16>::value) {
+    using I = vi<isa::sse2>;
+    for (; i + 8 <= n; i += 8) {
+      I r[2];
+      for (std::size_t k = 0; k < 2; ++k) {
+        const I u = xsimd::bitwise_cast<I>(vf<isa::sse2>::load_unaligned(src + i + 4 * k));
+        const I rounded = (u + I(0x7FFF) + ((u >> 16) & I(1))) >> 16;
+        const I nan = ((u >> 16) & I(0x8000)) | I(0x7FC0);
+        r[k] = xsimd::select((u & I(0x7FFFFFFF)) > I(0x7F800000), nan, rounded) & I(0xFFFF);
+      }
+      // Sign-extend each 16-bit result so the signed saturating pack keeps it.
+      const __m128i lo = _mm_srai_epi32(_mm_slli_epi32(r[0], 16), 16), hi = _mm_srai_epi32(_mm_slli_epi32(r[1], 16), 16);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_packs_epi32(lo, hi));
+    }
+  }
+#if defined(__F16C__)
+  if (std::is_same<Dst, half>::value) {
+    for (; i + 8 <= n; i += 8) {
+      const __m256 x = _mm256_loadu_ps(src + i);
+      __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      const __m256 isnan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+      const __m128i nanmask = _mm_packs_epi32(_mm256_castsi256_si128(_mm256_castps_si256(isnan)),
+                                              _mm256_extractf128_si256(_mm256_castps_si256(isnan), 1));
+      const __m128i canonical = _mm_or_si128(_mm_and_si128(h, _mm_set1_epi16(static_cast<short>(0x8000))),
+                                             _mm_set1_epi16(0x7E00));
+      h = _mm_or_si128(_mm_and_si128(nanmask, canonical), _mm_andnot_si128(nanmask, h));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
+    }
+  }
+#endif
+  for (; i < n; ++i) dst[i] = from_float<Dst>(src[i]);
+}
+
+#endif  // FP8_ISA_SSE2
+
+}  // namespace detail
+FP8_END_NAMESPACE

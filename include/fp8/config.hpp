@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// Library-wide configuration: the version, the inline ABI namespace, and the
+// FP8_* portability macros (constexpr bit casts, CUDA host/device markers).
+// Nothing here depends on xsimd or on any instruction set.
+#pragma once
+
+#define FP8_VERSION_MAJOR 0
+#define FP8_VERSION_MINOR 1
+#define FP8_VERSION_PATCH 0
+#define FP8_VERSION (FP8_VERSION_MAJOR * 10000 + FP8_VERSION_MINOR * 100 + FP8_VERSION_PATCH)
+
+// Every public name lives in fp8::FP8_ABI_NAMESPACE; the namespace is inline, so
+// users spell fp8::e4m3_t, while two incompatible versions linked into one
+// program get distinct mangled names.
+#define FP8_ABI_NAMESPACE v0
+#define FP8_BEGIN_NAMESPACE \
+  namespace fp8 {           \
+  inline namespace FP8_ABI_NAMESPACE {
+#define FP8_END_NAMESPACE \
+  }                       \
+  }
+
+// Functions of the scalar layer (types/, codec/scalar.hpp) are callable from
+// CUDA device code when the headers are compiled by nvcc.
+#if defined(__CUDACC__)
+#define FP8_HOST_DEVICE __host__ __device__
+#else
+#define FP8_HOST_DEVICE
+#endif
+
+#if defined(__has_builtin)
+#define FP8_HAS_BUILTIN(x) __has_builtin(x)
+#else
+#define FP8_HAS_BUILTIN(x) 0
+#endif
+
+// A constexpr bit cast needs compiler support in C++17 (std::bit_cast is
+// C++20). GCC >= 11, clang >= 9, MSVC >= 19.27 and nvcc >= 11 provide
+// __builtin_bit_cast; elsewhere the conversions still work but are not
+// constant expressions.
+#if FP8_HAS_BUILTIN(__builtin_bit_cast) || (defined(_MSC_VER) && _MSC_VER >= 1927)
+#define FP8_CONSTEXPR_BIT_CAST 1
+#else
+#define FP8_CONSTEXPR_BIT_CAST 0
+#endif
+// The specifier of every function that bit-casts: constexpr where it can be.
+#if FP8_CONSTEXPR_BIT_CAST
+#define FP8_BIT_CAST_CONSTEXPR constexpr
+#else
+#define FP8_BIT_CAST_CONSTEXPR inline
+#endif

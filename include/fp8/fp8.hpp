@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// Umbrella header: everything public in the library.
+#pragma once
+
+#include "config.hpp"
+#include "types/format.hpp"
+#include "codec/scalar.hpp"
+#include "types/fp8.hpp"
+#include "types/float16.hpp"
+#include "codec/bulk.hpp"

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Bulk conversion throughput (codec/bulk.hpp) at three working-set sizes, L1
 // (4 Ki elements), L2 (256 Ki) and DRAM (64 Mi), beside yardsticks in the
-// same binary: memcpy of the same bytes and the scalar codec loop.
+// same binary: memcpy of the float array, the scalar codec loop, and the int8
+// quantization loop an engine would otherwise write. bytes_per_second counts
+// memory traffic, bytes read plus bytes written, for every benchmark alike.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -116,16 +119,33 @@ void BM_decode_scalar_loop(benchmark::State& state) {  // yardstick: the scalar 
   counters(state, n, sizeof(float) + 1);
 }
 
-// Yardstick: memcpy of the bytes an encode moves (4 in + 1 out per element).
+// Yardstick: memcpy of n floats (4 bytes read and 4 written per element).
 void BM_memcpy(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  std::vector<std::uint8_t> src(5 * n, 1), dst(5 * n);
+  std::vector<float> src(n, 1.0f), dst(n);
   for (auto _ : state) {
-    std::memcpy(dst.data(), src.data(), src.size());
+    std::memcpy(dst.data(), src.data(), n * sizeof(float));
     benchmark::DoNotOptimize(dst.data());
     benchmark::ClobberMemory();
   }
-  counters(state, n, 5);
+  counters(state, n, 2 * sizeof(float));
+}
+
+// Yardstick: per-tensor int8 quantization as an engine writes it by hand.
+void BM_int8_quantize_loop(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_inputs<float>(n);
+  std::vector<std::int8_t> dst(n);
+  const float scale = 1.5f;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float q = std::nearbyint(src[i] / scale);
+      dst[i] = static_cast<std::int8_t>(q < -128.0f ? -128.0f : q > 127.0f ? 127.0f : q);
+    }
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, n, sizeof(float) + 1);
 }
 
 constexpr std::int64_t L1 = 4 << 10, L2 = 256 << 10, DRAM = 64 << 20;
@@ -134,8 +154,11 @@ constexpr std::int64_t L1 = 4 << 10, L2 = 256 << 10, DRAM = 64 << 20;
 
 #define FP8_SIZES ->Arg(L1)->Arg(L2)->Arg(DRAM)
 BENCHMARK(BM_memcpy) FP8_SIZES;
+BENCHMARK(BM_int8_quantize_loop)->Arg(L1);
 BENCHMARK_TEMPLATE(BM_encode_scalar_loop, fp8::E4M3)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_encode_scalar_loop, fp8::E5M2)->Arg(L1);
 BENCHMARK_TEMPLATE(BM_decode_scalar_loop, fp8::E4M3)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_decode_scalar_loop, fp8::E5M2)->Arg(L1);
 BENCHMARK_TEMPLATE(BM_encode, fp8::E4M3, float) FP8_SIZES;
 BENCHMARK_TEMPLATE(BM_encode, fp8::E5M2, float) FP8_SIZES;
 BENCHMARK_TEMPLATE(BM_encode, fp8::E4M3FNUZ, float)->Arg(L1);

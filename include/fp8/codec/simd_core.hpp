@@ -117,7 +117,12 @@ inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
   const auto nan = a > I(0x7F800000);
   if (O == overflow::saturate) a = xsimd::min(a, I(max_bits));
 
-  const I normal = ((a + I((1 << (S - 1)) - 1) + ((a >> S) & I(1))) >> S) - I((127 - T::exponent_bias) << M);
+  // The rebias is folded into the rounding constant: (a + c - (r << S)) >> S
+  // is (a + c) >> S - r exactly, because r << S is a multiple of 2^S. Lanes
+  // where this goes negative are subnormal and take the other path.
+  constexpr std::int32_t round_rebias = ((1 << (S - 1)) - 1) - ((127 - T::exponent_bias) << 23);
+  const I biased = a + I(round_rebias);
+  const I normal = xsimd::select((a & I(1 << S)) != I(0), biased + I(1), biased) >> S;
   const I subnormal = xsimd::bitwise_cast<I>(xsimd::bitwise_cast<Fl>(a) + xsimd::bitwise_cast<Fl>(I(magic_bits))) -
                       I(magic_bits);
   const I mag = xsimd::select(a < I(min_normal_bits), subnormal, normal);

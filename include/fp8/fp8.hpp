@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Umbrella header: everything public in the library.
+// Umbrella header: everything public in the library, in layer order
+// (types <- codec <- quant <- dyadic <- kernels).
 #pragma once
 
 #include "config.hpp"
@@ -8,3 +9,4 @@
 #include "types/fp8.hpp"
 #include "types/float16.hpp"
 #include "codec/bulk.hpp"
+#include "kernels/gemm.hpp"

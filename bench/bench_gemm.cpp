@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: Apache-2.0
+// fp8::gemm throughput (GFLOP/s = 2 m n k per second) beside the yardsticks
+// of the same run: the vdpbf16ps register peak, a DRAM read stream (GB/s),
+// OpenBLAS sgemm on dequantized floats (alone, and with the dequantize pass
+// an engine would pay per call), and oneDNN bf16 matmul with prepacked
+// weights. Shapes (issue 5): 1024^3, 2048^3 (B k x n), and K = N = 4096 with
+// M = 1, 8, 32, 128 on weights stored n x k (tb = yes, Linear layout), warm
+// (B stays in cache between iterations) and streamed (each iteration reads
+// another copy of B, 128 MiB in all, so B comes from DRAM); one and two
+// threads. OpenBLAS needs OPENBLAS_CORETYPE=SkylakeX on Zen 5 (or it runs
+// its AVX2 kernels); oneDNN runs on OMP_NUM_THREADS threads. The machine is
+// shared: quote medians (--benchmark_repetitions=5
+// --benchmark_report_aggregates_only=true) and compare within one run.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fp8/fp8.hpp>
+
+#if defined(FP8_HAVE_OPENBLAS)
+#include <cblas.h>
+#endif
+#if defined(FP8_HAVE_DNNL)
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+#if FP8_ISA_AVX512BF16
+#include <immintrin.h>
+#endif
+
+namespace {
+
+constexpr std::size_t stream_bytes = std::size_t{128} << 20;  // > L3 (32 MiB) four times over
+
+std::vector<fp8::e4m3_t> random_e4m3(std::size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::vector<fp8::e4m3_t> v(n);
+  for (auto& x : v) {
+    auto c = static_cast<std::uint8_t>(g());
+    if ((c & 0x7F) == 0x7F) c = 0;  // no NaN
+    x = fp8::e4m3_t::from_bits(c);
+  }
+  return v;
+}
+
+struct shape {
+  std::size_t m, n, k;
+  bool tb;  // B stored n x k
+};
+shape shape_of(const benchmark::State& s) {
+  return {static_cast<std::size_t>(s.range(0)), static_cast<std::size_t>(s.range(1)),
+          static_cast<std::size_t>(s.range(2)), s.range(3) != 0};
+}
+void flops(benchmark::State& state, const shape& sh) {
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(sh.m * sh.n * sh.k) * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+// Copies of B: 1 (warm) or enough to fill stream_bytes (streamed).
+std::size_t copies(bool streamed, std::size_t bytes) { return streamed ? (stream_bytes + bytes - 1) / bytes : 1; }
+
+// Args: m, n, k, tb, threads, streamed.
+void fp8_gemm(benchmark::State& state) {
+  const shape sh = shape_of(state);
+  const std::size_t threads = static_cast<std::size_t>(state.range(4));
+  const std::size_t nb = copies(state.range(5) != 0, sh.k * sh.n);
+  const auto a = random_e4m3(sh.m * sh.k, 1);
+  std::vector<std::vector<fp8::e4m3_t>> b;
+  for (std::size_t i = 0; i < nb; ++i) b.push_back(random_e4m3(sh.k * sh.n, 2 + static_cast<unsigned>(i)));
+  std::vector<float> c(sh.m * sh.n);
+  fp8::gemm_options o;
+  o.threads = threads;
+  std::size_t it = 0;
+  for (auto _ : state) {
+    fp8::gemm(fp8::transpose::no, sh.tb ? fp8::transpose::yes : fp8::transpose::no, sh.m, sh.n, sh.k, 1.0f, a.data(),
+              sh.k, b[it++ % nb].data(), sh.tb ? sh.k : sh.n, 0.0f, c.data(), sh.n, o);
+    benchmark::DoNotOptimize(c.data());
+  }
+  flops(state, sh);
+  state.counters["B GB/s"] = benchmark::Counter(static_cast<double>(sh.k * sh.n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void fp8_gemm_packed(benchmark::State& state) {
+  const shape sh = shape_of(state);
+  const std::size_t threads = static_cast<std::size_t>(state.range(4));
+  const std::size_t nb = copies(state.range(5) != 0, sh.k * sh.n * 2);
+  const auto a = random_e4m3(sh.m * sh.k, 1);
+  std::vector<std::unique_ptr<fp8::packed_b<fp8::E4M3>>> b;
+  for (std::size_t i = 0; i < nb; ++i) {
+    const auto raw = random_e4m3(sh.k * sh.n, 2 + static_cast<unsigned>(i));
+    b.push_back(std::make_unique<fp8::packed_b<fp8::E4M3>>(sh.tb ? fp8::transpose::yes : fp8::transpose::no, sh.k, sh.n,
+                                                           raw.data(), sh.tb ? sh.k : sh.n));
+  }
+  std::vector<float> c(sh.m * sh.n);
+  fp8::gemm_options o;
+  o.threads = threads;
+  std::size_t it = 0;
+  for (auto _ : state) {
+    fp8::gemm(fp8::transpose::no, sh.m, 1.0f, a.data(), sh.k, *b[it++ % nb], 0.0f, c.data(), sh.n, o);
+    benchmark::DoNotOptimize(c.data());
+  }
+  flops(state, sh);
+}
+
+// The DRAM yardstick: read stream_bytes once per iteration (sum of words).
+void dram_read(benchmark::State& state) {
+  std::vector<std::uint64_t> v(stream_bytes / 8, 1);
+  for (auto _ : state) {
+    std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (std::size_t i = 0; i < v.size(); i += 4) s0 += v[i], s1 += v[i + 1], s2 += v[i + 2], s3 += v[i + 3];
+    benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
+  }
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(stream_bytes) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+#if FP8_ISA_AVX512BF16
+// The compute yardstick: 24 independent vdpbf16ps chains in registers.
+void peak_bf16dot(benchmark::State& state) {
+  __m512 acc[24];
+  for (auto& x : acc) x = _mm512_setzero_ps();
+  __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80);
+  const __m512bh b = (__m512bh)_mm512_set1_epi32(0x3f803f80);
+  constexpr long inner = 100000;
+  for (auto _ : state) {
+    for (long i = 0; i < inner; ++i) {
+#pragma GCC unroll 24
+      for (int j = 0; j < 24; ++j) acc[j] = _mm512_dpbf16_ps(acc[j], a, b);
+      __asm__ volatile("" : "+v"(a));
+    }
+  }
+  float s = 0;
+  for (auto& x : acc) s += _mm512_reduce_add_ps(x);
+  benchmark::DoNotOptimize(s);
+  state.counters["GFLOP/s"] = benchmark::Counter(24.0 * 64 * inner * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+#endif
+
+#if defined(FP8_HAVE_OPENBLAS)
+// Args as fp8_gemm, plus 6: 1 to dequantize A and B inside the loop (the
+// pipeline an engine holding FP8 weights runs today).
+void openblas_sgemm(benchmark::State& state) {
+  const shape sh = shape_of(state);
+  openblas_set_num_threads(static_cast<int>(state.range(4)));
+  const bool dequantize = state.range(6) != 0;
+  const std::size_t nb = copies(state.range(5) != 0, sh.k * sh.n * (dequantize ? 1 : 4));
+  const auto a8 = random_e4m3(sh.m * sh.k, 1);
+  std::vector<float> a(sh.m * sh.k), c(sh.m * sh.n);
+  fp8::decode(a8.data(), a.data(), a.size());
+  std::vector<std::vector<fp8::e4m3_t>> b8;
+  std::vector<std::vector<float>> b;
+  for (std::size_t i = 0; i < nb; ++i) {
+    b8.push_back(random_e4m3(sh.k * sh.n, 2 + static_cast<unsigned>(i)));
+    if (!dequantize) {
+      b.emplace_back(sh.k * sh.n);
+      fp8::decode(b8.back().data(), b.back().data(), sh.k * sh.n);
+    }
+  }
+  std::vector<float> scratch(dequantize ? sh.k * sh.n : 0);
+  std::size_t it = 0;
+  for (auto _ : state) {
+    const std::size_t i = it++ % nb;
+    const float* bp;
+    if (dequantize) {
+      fp8::decode(a8.data(), a.data(), a.size());
+      fp8::decode(b8[i].data(), scratch.data(), scratch.size());
+      bp = scratch.data();
+    } else {
+      bp = b[i].data();
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, sh.tb ? CblasTrans : CblasNoTrans, static_cast<int>(sh.m),
+                static_cast<int>(sh.n), static_cast<int>(sh.k), 1.0f, a.data(), static_cast<int>(sh.k), bp,
+                static_cast<int>(sh.tb ? sh.k : sh.n), 0.0f, c.data(), static_cast<int>(sh.n));
+    benchmark::DoNotOptimize(c.data());
+  }
+  flops(state, sh);
+}
+#endif
+
+#if defined(FP8_HAVE_DNNL)
+// oneDNN bf16 x bf16 -> f32 matmul, weights reordered once to the layout the
+// primitive prefers (prepacked), A converted to bf16 outside the loop.
+void onednn_bf16(benchmark::State& state) {
+  using namespace dnnl;
+  const shape sh = shape_of(state);
+  const auto M = static_cast<memory::dim>(sh.m), N = static_cast<memory::dim>(sh.n), K = static_cast<memory::dim>(sh.k);
+  engine eng(engine::kind::cpu, 0);
+  stream s(eng);
+  const memory::desc src_md({M, K}, memory::data_type::bf16, memory::format_tag::ab);
+  const memory::desc wany_md({K, N}, memory::data_type::bf16, memory::format_tag::any);
+  const memory::desc dst_md({M, N}, memory::data_type::f32, memory::format_tag::ab);
+  const matmul::primitive_desc pd(matmul::desc(src_md, wany_md, dst_md), eng);
+  const matmul mm(pd);
+  const auto a8 = random_e4m3(sh.m * sh.k, 1);
+  std::vector<fp8::bfloat16> a(sh.m * sh.k);
+  fp8::decode(a8.data(), a.data(), a.size());
+  memory src(src_md, eng, a.data()), dst(dst_md, eng);
+  const std::size_t nb = copies(state.range(5) != 0, sh.k * sh.n * 2);
+  std::vector<memory> w;
+  for (std::size_t i = 0; i < nb; ++i) {
+    const auto b8 = random_e4m3(sh.k * sh.n, 2 + static_cast<unsigned>(i));
+    std::vector<fp8::bfloat16> b(sh.k * sh.n);
+    fp8::decode(b8.data(), b.data(), b.size());
+    const memory::desc wplain({K, N}, memory::data_type::bf16, sh.tb ? memory::format_tag::ba : memory::format_tag::ab);
+    memory plain(wplain, eng, b.data());
+    w.emplace_back(pd.weights_desc(), eng);
+    reorder(plain, w.back()).execute(s, plain, w.back());
+  }
+  s.wait();
+  std::size_t it = 0;
+  for (auto _ : state) {
+    mm.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w[it++ % nb]}, {DNNL_ARG_DST, dst}});
+    s.wait();
+  }
+  flops(state, sh);
+}
+#endif
+
+// The shapes of issue 5: {m, n, k, tb}.
+const std::vector<std::vector<std::int64_t>> shapes = {
+    {1024, 1024, 1024, 0}, {2048, 2048, 2048, 0}, {1, 4096, 4096, 1},
+    {8, 4096, 4096, 1},    {32, 4096, 4096, 1},   {128, 4096, 4096, 1},
+};
+
+void args_fp8(benchmark::internal::Benchmark* b) {
+  for (const auto& s : shapes)
+    for (std::int64_t threads : {1, 2})
+      for (std::int64_t streamed : {0, 1}) {
+        if (streamed != 0 && s[0] > 128) continue;  // streaming matters for the K = N = 4096 weights
+        b->Args({s[0], s[1], s[2], s[3], threads, streamed});
+      }
+}
+// oneDNN runs on OMP_NUM_THREADS threads (1 in the documented command).
+void args_onednn(benchmark::internal::Benchmark* b) {
+  for (const auto& s : shapes)
+    for (std::int64_t streamed : {0, 1})
+      if (streamed == 0 || s[0] <= 128) b->Args({s[0], s[1], s[2], s[3], 1, streamed});
+}
+void args_yardstick(benchmark::internal::Benchmark* b) {
+  for (const auto& s : shapes)
+    for (std::int64_t threads : {1, 2})
+      for (std::int64_t streamed : {0, 1}) {
+        if (streamed != 0 && s[0] > 128) continue;
+        b->Args({s[0], s[1], s[2], s[3], threads, streamed, 0});
+        if (s[0] <= 128 && streamed == 0) b->Args({s[0], s[1], s[2], s[3], threads, streamed, 1});
+      }
+}
+
+}  // namespace
+
+BENCHMARK(fp8_gemm)->Apply(args_fp8)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fp8_gemm_packed)->Apply(args_fp8)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(dram_read)->UseRealTime()->Unit(benchmark::kMillisecond);
+#if FP8_ISA_AVX512BF16
+BENCHMARK(peak_bf16dot)->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
+#if defined(FP8_HAVE_OPENBLAS)
+BENCHMARK(openblas_sgemm)->Apply(args_yardstick)->ArgNames({"m", "n", "k", "tb", "threads", "streamed", "dequantize"})->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
+#if defined(FP8_HAVE_DNNL)
+BENCHMARK(onednn_bf16)->Apply(args_onednn)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// The five loops of the blocked GEMM (BLIS / GotoBLAS), generic over a
+// micro-kernel K (microkernel_*.hpp) and the FP8 formats of A and B:
+//
+//   for jc in [n0, n1) step NC          B block: kc x nc, in L3
+//     for pc in [0, k) step KC          one block of k (fixed by KC alone)
+//       pack op(B)[pc:pc+kc, jc:jc+nc]  (or take it from a packed_b)
+//       for ic in [m0, m1) step MC      A block: mc x kc, in L2
+//         pack op(A)[ic:ic+mc, pc:pc+kc]
+//         for jr in [0, nc) step NR     B micro-panel: kc x NR, stays in L1
+//           for ir in [0, mc) step MR   A micro-panel streams from L2
+//             K::run: C[ic+ir.., jc+jr..] (MR x NR tile, epilogue)
+//
+// A thread runs these loops on its own rectangle [m0, m1) x [n0, n1) of C,
+// whose edges are multiples of MR and NR; k is never split across threads,
+// so every element of C is computed by the same sequence of operations for
+// any thread count (kernels/epilogue.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "../config.hpp"
+#include "blocking.hpp"
+#include "buffer.hpp"
+#include "epilogue.hpp"
+#include "pack.hpp"
+
+FP8_BEGIN_NAMESPACE
+namespace kernel {
+
+// A matrix of codes seen as R-major panels: element (r, k) at p[r * rs + k * ks].
+struct code_view {
+  const std::uint8_t* p;
+  std::size_t rs, ks;
+};
+
+// What the loops need besides the operands: C, the epilogue's parameters
+// (tile_epilogue with first/last and pointer offsets filled in per tile), k.
+struct gemm_output {
+  float* c;
+  std::size_t ldc;
+  std::size_t k;
+  tile_epilogue base;  // alpha, beta, clamp; pointers at row 0 / column 0
+};
+
+inline constexpr std::size_t round_up(std::size_t x, std::size_t to) noexcept { return (x + to - 1) / to * to; }
+
+// A B operand already packed for kernel K over all of k and n (packed_b):
+// the block (pc, jc) is a pointer into it.
+template <class K>
+struct prepacked_view {
+  const typename K::packed* data;
+  std::size_t n_panels;  // ceil(n / NR)
+  const typename K::packed* block(std::size_t pc, std::size_t jc, std::size_t k) const noexcept {
+    constexpr blocking bl = K::block;
+    const std::size_t groups = (std::min(bl.kc, k - pc) + K::kgroup - 1) / K::kgroup;
+    return data + (pc / bl.kc) * n_panels * bl.nr * bl.kc + (jc / bl.nr) * bl.nr * groups * K::kgroup;
+  }
+};
+
+// Packs all of op(B) (k x n) for kernel K into dst, in prepacked_view's
+// layout: for each block of k, every NR-column panel in turn.
+template <class FB, class K>
+void pack_b_all(code_view b, std::size_t k, std::size_t n, typename K::packed* dst) {
+  constexpr blocking bl = K::block;
+  constexpr std::size_t G = K::kgroup;
+  aligned_buffer<std::uint8_t> codes(bl.nr * round_up(std::min(bl.kc, k), G));
+  const std::size_t panels = (n + bl.nr - 1) / bl.nr;
+  for (std::size_t pc = 0; pc < k; pc += bl.kc) {
+    const std::size_t kc = std::min(bl.kc, k - pc), groups = (kc + G - 1) / G;
+    typename K::packed* block = dst + (pc / bl.kc) * panels * bl.nr * bl.kc;
+    for (std::size_t q = 0; q < panels; ++q)
+      pack_panel<FB, K>(b.p + q * bl.nr * b.rs + pc * b.ks, b.rs, b.ks, std::min(bl.nr, n - q * bl.nr), bl.nr, kc,
+                        codes.data(), block + q * bl.nr * groups * G,
+                        q + 1 < panels ? std::min(bl.nr, n - (q + 1) * bl.nr) : 0);
+  }
+}
+template <class K>
+std::size_t packed_b_size(std::size_t k, std::size_t n) noexcept {
+  constexpr blocking bl = K::block;
+  const std::size_t panels = (n + bl.nr - 1) / bl.nr;
+  // Every block of k but the last is kc deep; the last is padded to the group.
+  return panels * bl.nr * (k / bl.kc * bl.kc + round_up(k % bl.kc, K::kgroup));
+}
+
+// The loops on the rectangle [m0, m1) x [n0, n1) of C. pb is null to pack
+// op(B) here, or points to all of op(B) packed.
+template <class K, class FA, class FB>
+void gemm_blocked(code_view a, code_view b, const prepacked_view<K>* pb, const gemm_output& out, std::size_t m0,
+                  std::size_t m1, std::size_t n0, std::size_t n1) {
+  constexpr blocking bl = K::block;
+  constexpr std::size_t G = K::kgroup, MR = bl.mr, NR = bl.nr;
+  static_assert(bl.kc % G == 0 && bl.mc % MR == 0 && bl.nc % NR == 0, "blocks are whole tiles");
+  const std::size_t k = out.k;
+  if (m0 >= m1 || n0 >= n1 || k == 0) return;
+  const std::size_t kcp = round_up(std::min(bl.kc, k), G);
+  using P = typename K::packed;
+  aligned_buffer<P> ap(round_up(std::min(bl.mc, m1 - m0), MR) * kcp);
+  aligned_buffer<P> bp(pb != nullptr ? 0 : round_up(std::min(bl.nc, n1 - n0), NR) * kcp);
+  aligned_buffer<std::uint8_t> codes(std::max(MR, NR) * kcp);
+
+  for (std::size_t jc = n0; jc < n1; jc += bl.nc) {
+    const std::size_t nc = std::min(bl.nc, n1 - jc);
+    for (std::size_t pc = 0; pc < k; pc += bl.kc) {
+      const std::size_t kc = std::min(bl.kc, k - pc), groups = (kc + G - 1) / G, panel = groups * G;
+      const P* bblock;
+      if (pb != nullptr) {
+        bblock = pb->block(pc, jc, k);
+      } else {
+        for (std::size_t jr = 0; jr < nc; jr += NR)
+          pack_panel<FB, K>(b.p + (jc + jr) * b.rs + pc * b.ks, b.rs, b.ks, std::min(NR, nc - jr), NR, kc,
+                            codes.data(), bp.data() + jr * panel, nc - jr > NR ? std::min(NR, nc - jr - NR) : 0);
+        bblock = bp.data();
+      }
+      tile_epilogue e = out.base;
+      e.first = pc == 0;
+      e.last = pc + kc == k;
+      for (std::size_t ic = m0; ic < m1; ic += bl.mc) {
+        const std::size_t mc = std::min(bl.mc, m1 - ic);
+        for (std::size_t ir = 0; ir < mc; ir += MR)
+          pack_panel<FA, K>(a.p + (ic + ir) * a.rs + pc * a.ks, a.rs, a.ks, std::min(MR, mc - ir), MR, kc,
+                            codes.data(), ap.data() + ir * panel, mc - ir > MR ? std::min(MR, mc - ir - MR) : 0);
+        for (std::size_t jr = 0; jr < nc; jr += NR) {
+          const std::size_t j = jc + jr;
+          e.col_scale = out.base.col_scale != nullptr ? out.base.col_scale + j : nullptr;
+          e.bias = out.base.bias != nullptr ? out.base.bias + j : nullptr;
+          for (std::size_t ir = 0; ir < mc; ir += MR) {
+            const std::size_t i = ic + ir;
+            e.row_scale = out.base.row_scale != nullptr ? out.base.row_scale + i : nullptr;
+            K::run(groups, ap.data() + ir * panel, bblock + jr * panel, out.c + i * out.ldc + j, out.ldc,
+                   std::min(MR, mc - ir), std::min(NR, nc - jr), e);
+          }
+        }
+      }
+    }
+  }
+}
+
+// How threads share C: a tm x tn grid of rectangles whose edges are whole
+// tiles, chosen from the sizes and the thread count only. The longer side of
+// C is split first (each part then packs all of the shorter operand, the
+// cheaper duplication); a side is split only into as many parts as it has
+// tiles.
+struct split2d {
+  std::size_t tm, tn;
+};
+inline split2d choose_split(std::size_t m, std::size_t n, std::size_t mr, std::size_t nr, std::size_t threads) noexcept {
+  const std::size_t um = (m + mr - 1) / mr, un = (n + nr - 1) / nr;
+  split2d s{1, 1};
+  if (n >= m) {
+    s.tn = std::min(threads, un);
+    s.tm = std::min(threads / s.tn, um);
+  } else {
+    s.tm = std::min(threads, um);
+    s.tn = std::min(threads / s.tm, un);
+  }
+  return s;
+}
+// Part t of `parts` of [0, units) in whole units of `unit`, clipped to size.
+inline void part_range(std::size_t size, std::size_t unit, std::size_t parts, std::size_t t, std::size_t& lo,
+                       std::size_t& hi) noexcept {
+  const std::size_t units = (size + unit - 1) / unit, q = units / parts, r = units % parts;
+  const std::size_t first = t * q + std::min(t, r), count = q + (t < r ? 1 : 0);
+  lo = std::min(size, first * unit);
+  hi = std::min(size, (first + count) * unit);
+}
+
+}  // namespace kernel
+FP8_END_NAMESPACE

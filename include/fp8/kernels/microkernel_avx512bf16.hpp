@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// The AVX512-BF16 micro-kernel gemm_bf16dot_12x32__avx512bf16: a 12 x 32
+// tile of float32 sums built with vdpbf16ps on panels decoded to bfloat16.
+// Every FP8 value of every format is exact in bfloat16 (at most 4 significant
+// bits, exponents within bfloat16's normal range), and the product of two is
+// exact in float, so vdpbf16ps, which computes per float lane
+//   acc += a[2l] * b[2l] + a[2l+1] * b[2l+1]
+// with round-to-nearest float additions, adds exact products: the only
+// rounding is float accumulation, two additions per k pair (the pair's two
+// products reach the accumulator in one instruction, summed in float).
+// vdpbf16ps flushes bfloat16 denormal inputs and float denormal results; no
+// FP8 value is a bfloat16 denormal (the smallest, E5M2FNUZ's 2^-17, is far
+// above 2^-126) and every nonzero partial sum of FP8 products is a multiple of
+// the smallest product 2^-34, so nothing is flushed.
+//
+// Packed panels (kernels/pack.hpp, k group 2): for each k pair p, A holds
+// [p][MR rows][2] and B [p][32 columns][2] bfloat16, so one dword of A (a
+// row's pair) is broadcast against 32 columns' pairs in two zmm of B. The
+// kernel computes the whole padded tile and stores its valid part with masked
+// loads and stores: it owns its edges. Rows past the valid ones are skipped
+// by variants of 1, 2, 4 and 8 rows: each row's arithmetic is the same in
+// every variant, so the bits of an element do not depend on its tile.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "../config.hpp"
+#include "../detail/isa.hpp"
+#include "../types/float16.hpp"
+#include "blocking.hpp"
+#include "epilogue.hpp"
+
+#if FP8_ISA_AVX512BF16
+#include <immintrin.h>
+
+FP8_BEGIN_NAMESPACE
+namespace kernel {
+namespace detail {
+
+// The valid-column masks of the two 16-float halves of a 32-column tile.
+inline __mmask16 half_mask(std::size_t nv, std::size_t h) noexcept {
+  const std::size_t from = 16 * h;
+  if (nv <= from) return 0;
+  const std::size_t w = nv - from;
+  return w >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << w) - 1u);
+}
+
+// A vector cast (same 64 bytes, no instruction): GCC and clang both declare
+// __m512bh as a vector of 32 shorts.
+inline __m512bh as_bh(__m512i x) noexcept { return (__m512bh)x; }
+
+// The epilogue of kernels/epilogue.hpp on the rows of acc, 16 lanes at a
+// time, in the same order of operations as epilogue_store.
+template <std::size_t ROWS>
+inline void bf16dot_store(const __m512 (&acc)[ROWS][2], float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
+                          const tile_epilogue& e) noexcept {
+  const __m512 alpha = _mm512_set1_ps(e.alpha), beta = _mm512_set1_ps(e.beta);
+  const __m512 lo = _mm512_set1_ps(e.lo), hi = _mm512_set1_ps(e.hi);
+#pragma GCC unroll 2
+  for (std::size_t h = 0; h < 2; ++h) {
+    const __mmask16 mask = half_mask(nv, h);
+    if (mask == 0) continue;
+    const __m512 cs = e.col_scale != nullptr ? _mm512_maskz_loadu_ps(mask, e.col_scale + 16 * h) : _mm512_set1_ps(1.0f);
+    const __m512 bias = e.bias != nullptr ? _mm512_maskz_loadu_ps(mask, e.bias + 16 * h) : _mm512_setzero_ps();
+#pragma GCC unroll 12
+    for (std::size_t i = 0; i < ROWS; ++i) {
+      if (i >= mv) break;
+      float* cp = c + i * ldc + 16 * h;
+      __m512 v = _mm512_mul_ps(acc[i][h], alpha);
+      if (e.row_scale != nullptr) v = _mm512_mul_ps(v, _mm512_set1_ps(e.row_scale[i]));
+      if (e.col_scale != nullptr) v = _mm512_mul_ps(v, cs);
+      if (e.first) {
+        if (e.beta != 0.0f) v = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask, cp), v);
+      } else {
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
+      }
+      if (e.last) {
+        if (e.bias != nullptr) v = _mm512_add_ps(v, bias);
+        if (e.clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+      }
+      _mm512_mask_storeu_ps(cp, mask, v);
+    }
+  }
+}
+
+// ROWS rows of a panel whose row stride per k pair is a_stride dwords.
+template <std::size_t ROWS>
+inline void bf16dot_rows(std::size_t pairs, const bfloat16* a, std::size_t a_stride, const bfloat16* b, float* c,
+                         std::size_t ldc, std::size_t mv, std::size_t nv, const tile_epilogue& e) noexcept {
+  __m512 acc[ROWS][2];
+#pragma GCC unroll 12
+  for (std::size_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const unsigned char* ap = reinterpret_cast<const unsigned char*>(a);
+  const unsigned char* bp = reinterpret_cast<const unsigned char*>(b);
+  for (std::size_t p = 0; p < pairs; ++p) {
+    const __m512bh b0 = as_bh(_mm512_loadu_si512(bp + 128 * p));
+    const __m512bh b1 = as_bh(_mm512_loadu_si512(bp + 128 * p + 64));
+#pragma GCC unroll 12
+    for (std::size_t i = 0; i < ROWS; ++i) {
+      std::int32_t pair;
+      std::memcpy(&pair, ap + 4 * (p * a_stride + i), 4);
+      const __m512bh av = as_bh(_mm512_set1_epi32(pair));
+      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
+      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+    }
+  }
+  bf16dot_store<ROWS>(acc, c, ldc, mv, nv, e);
+}
+
+}  // namespace detail
+
+struct gemm_bf16dot_12x32__avx512bf16 {
+  using packed = bfloat16;
+  static constexpr std::size_t kgroup = 2;  // k values per packed group: vdpbf16ps's pair
+  static constexpr blocking block = blocks::avx512bf16;
+  static constexpr const char* name = "gemm_bf16dot_12x32__avx512bf16";
+  static constexpr std::size_t MR = 12, NR = 32;
+  static_assert(block.mr == MR && block.nr == NR, "tile matches the blocking table");
+
+  static void run(std::size_t pairs, const bfloat16* a, const bfloat16* b, float* c, std::size_t ldc, std::size_t mv,
+                  std::size_t nv, const tile_epilogue& e) noexcept {
+    if (mv > 8)
+      detail::bf16dot_rows<12>(pairs, a, MR, b, c, ldc, mv, nv, e);
+    else if (mv > 4)
+      detail::bf16dot_rows<8>(pairs, a, MR, b, c, ldc, mv, nv, e);
+    else if (mv > 2)
+      detail::bf16dot_rows<4>(pairs, a, MR, b, c, ldc, mv, nv, e);
+    else if (mv > 1)
+      detail::bf16dot_rows<2>(pairs, a, MR, b, c, ldc, mv, nv, e);
+    else
+      detail::bf16dot_rows<1>(pairs, a, MR, b, c, ldc, mv, nv, e);
+  }
+};
+
+}  // namespace kernel
+FP8_END_NAMESPACE
+
+#endif  // FP8_ISA_AVX512BF16

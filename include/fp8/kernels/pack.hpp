@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// Packing: copying a panel of op(A) or op(B) out of the caller's FP8 matrix
+// into the layout a micro-kernel reads, decoding to its compute type on the
+// way (bfloat16 for vdpbf16ps, float otherwise; both exact for every FP8
+// value). After BLIS, packing is its own step: the micro-kernels never see
+// strides, transposes or formats.
+//
+// A panel is R rows (rows of op(A), or columns of op(B)) by kc values of k,
+// seen through two strides: element (r, k) of the panel is src[r * rs + k * ks],
+// which covers both transposes of both operands (gemm.hpp derives rs and ks).
+// Its packed layout, for a kernel whose k group is G (2 for vdpbf16ps pairs,
+// 1 for float FMA), is
+//
+//   packed[((k / G) * R + r) * G + k % G]
+//
+// with zeros past the valid rows and past kc (up to a multiple of G): the
+// zero code is +0 in every FP8 format, so padding adds nothing. The codes are
+// first rearranged (bytes, the cheap part), then decoded in one bulk call per
+// panel through codec/kernels.hpp, which uses the vpermi2b tables of
+// codec/decode_vbmi.hpp on AVX-512 VBMI: the decode is never written twice.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <algorithm>
+
+#include "../codec/kernels.hpp"
+#include "../config.hpp"
+#include "../detail/isa.hpp"
+#include "../types/float16.hpp"
+
+#if FP8_ISA_AVX512VBMI
+#include <immintrin.h>
+#endif
+
+FP8_BEGIN_NAMESPACE
+namespace kernel {
+
+// Asks for the cache lines of [p, p + bytes). Panels gather short runs from
+// many rows of the caller's matrix (kc codes from each of R rows, ld bytes
+// apart), a pattern the hardware prefetchers follow poorly: without this the
+// packing of a transposed B waits on one cache miss after another.
+inline void prefetch_run(const std::uint8_t* p, std::size_t bytes) noexcept {
+#if FP8_HAS_BUILTIN(__builtin_prefetch) || defined(__GNUC__)
+  for (std::size_t i = 0; i < bytes; i += 64) __builtin_prefetch(p + i);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+// Rearranges an R x kc panel of codes into the packed layout (codes stays
+// R * round_up(kc, G) bytes).
+template <std::size_t G>
+inline void pack_codes(const std::uint8_t* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R,
+                       std::size_t kc, std::uint8_t* codes) noexcept {
+  const std::size_t groups = (kc + G - 1) / G;
+  if (rows < R || kc % G != 0) std::memset(codes, 0, groups * R * G);
+  if (ks == 1) {
+    // k contiguous (A not transposed, B transposed): each row's run of k is
+    // read once and scattered as G-byte units, R * G bytes apart.
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::uint8_t* s = src + r * rs;
+      std::uint8_t* d = codes + r * G;
+      const std::size_t full = kc / G;
+      for (std::size_t g = 0; g < full; ++g) std::memcpy(d + g * R * G, s + g * G, G);
+      for (std::size_t t = 0; t < kc % G; ++t) d[full * R * G + t] = s[full * G + t];
+    }
+  } else if (rs == 1) {
+    // Rows contiguous (A transposed, B not transposed): G runs of k are
+    // interleaved byte by byte into each group.
+    for (std::size_t k = 0; k < kc; ++k) {
+      const std::uint8_t* s = src + k * ks;
+      std::uint8_t* d = codes + (k / G) * R * G + k % G;
+      for (std::size_t r = 0; r < rows; ++r) d[r * G] = s[r];
+    }
+  } else {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < kc; ++k) codes[((k / G) * R + r) * G + k % G] = src[r * rs + k * ks];
+  }
+}
+
+#if FP8_ISA_AVX512VBMI
+// Pairs (G = 2) from R <= 32 contiguous rows: each k pair interleaves two
+// runs of up to 32 codes with one vpermt2b (index j / 2 + 64 * (j % 2):
+// byte 2r from the first run, 2r + 1 from the second).
+inline void pack_pairs_rows_vbmi(const std::uint8_t* src, std::size_t ks, std::size_t rows, std::size_t R,
+                                 std::size_t kc, std::uint8_t* codes) noexcept {
+  alignas(64) std::uint8_t index[64];
+  for (unsigned j = 0; j < 64; ++j) index[j] = static_cast<std::uint8_t>(j / 2 + 64 * (j % 2));
+  const __m512i idx = _mm512_load_si512(index);
+  const __mmask64 in = (__mmask64{1} << rows) - 1;  // rows <= R <= 32
+  const __mmask64 out = R >= 32 ? ~__mmask64{0} : (__mmask64{1} << (2 * R)) - 1;  // 2R bytes per pair
+  for (std::size_t k = 0; k < kc; k += 2) {
+    if (k + 16 < kc) prefetch_run(src + (k + 16) * ks, rows), prefetch_run(src + (k + 17) * ks, rows);
+    const __m512i r0 = _mm512_maskz_loadu_epi8(in, src + k * ks);
+    const __m512i r1 = k + 1 < kc ? _mm512_maskz_loadu_epi8(in, src + (k + 1) * ks) : _mm512_setzero_si512();
+    _mm512_mask_storeu_epi8(codes + k * R, out, _mm512_permutex2var_epi8(r0, idx, r1));
+  }
+}
+#endif
+
+// Packs one panel: rearranges into codes (scratch of R * round_up(kc, G)
+// bytes), then decodes all of it into dst.
+// next_rows: the valid rows of the panel that follows (R rows further), whose
+// runs are prefetched while this one is packed; 0 at the last panel.
+template <class F, class K>
+inline void pack_panel(const std::uint8_t* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R,
+                       std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows = 0) noexcept {
+  constexpr std::size_t G = K::kgroup;
+  if (G == 2 && ks == 1) {
+    // k contiguous: decode each row's run of k in one bulk call (natural
+    // order, so a pair is one dword), then copy those dwords R apart.
+    // Decoding first moves 4-byte units instead of 2-byte ones.
+    static_assert(sizeof(typename K::packed) == 2 || G != 2, "pairs of 16-bit values");
+    using P = typename K::packed;
+    const std::size_t pairs = (kc + 1) / 2;
+    alignas(64) P tmp[512];  // one row, 256 pairs at a time
+    const P zero[2] = {};
+    for (std::size_t r = 0; r < R; ++r) {
+      if (r < next_rows) prefetch_run(src + (R + r) * rs, kc);
+      if (r >= rows) {
+        for (std::size_t p = 0; p < pairs; ++p) std::memcpy(dst + 2 * (p * R + r), zero, 4);
+        continue;
+      }
+      for (std::size_t p0 = 0; p0 < pairs; p0 += 256) {
+        const std::size_t np = std::min<std::size_t>(256, pairs - p0);
+        const std::size_t kk = 2 * p0, nk = std::min(kc - kk, 2 * np);
+        tmp[2 * np - 1] = P{};  // the odd tail's second half stays +0
+        kernel::decode<F>(src + r * rs + kk, tmp, nk, 1.0f, isa::best{});
+        for (std::size_t p = 0; p < np; ++p) std::memcpy(dst + 2 * ((p0 + p) * R + r), tmp + 2 * p, 4);
+      }
+    }
+    return;
+  }
+#if FP8_ISA_AVX512VBMI
+  if (G == 2 && rs == 1 && R <= 32) {
+    pack_pairs_rows_vbmi(src, ks, rows, R, kc, codes);
+  } else {
+    pack_codes<G>(src, rs, ks, rows, R, kc, codes);
+  }
+#else
+  pack_codes<G>(src, rs, ks, rows, R, kc, codes);
+#endif
+  const std::size_t n = (kc + G - 1) / G * G * R;
+  kernel::decode<F>(codes, dst, n, 1.0f, isa::best{});
+}
+
+}  // namespace kernel
+FP8_END_NAMESPACE

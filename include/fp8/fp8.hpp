@@ -8,5 +8,8 @@
 #include "codec/scalar.hpp"
 #include "types/fp8.hpp"
 #include "types/float16.hpp"
+#include "types/e8m0.hpp"
 #include "codec/bulk.hpp"
+#include "codec/stochastic.hpp"
+#include "quant/quant.hpp"
 #include "kernels/gemm.hpp"

@@ -12,4 +12,8 @@
 #include "codec/bulk.hpp"
 #include "codec/stochastic.hpp"
 #include "quant/quant.hpp"
+#include "dyadic/dyadic.hpp"
+#include "dyadic/int4.hpp"
+#include "dyadic/requantize.hpp"
+#include "dyadic/fold.hpp"
 #include "kernels/gemm.hpp"

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// Bulk requantization: int32 accumulators (a GEMM or convolution output,
+// `rows` x `channels`, channels fastest, as NHWC or a row-major C) to int8,
+// uint8, int4 or uint4 with a zero point, a clamp, an optional fused bias add
+// and ReLU, and one dyadic per tensor or per channel: the epilogue of
+// HAWQ-V3 §3.1 (eq. 5, integer-only requantization) and of TFLite's
+// reference_integer_ops conv/fully_connected. Every element equals
+//
+//   requantize_element<Out>(acc, bias[c], d[c], params)
+//     = clamp(requantize(sat32(acc + bias[c]), d[c], rounding) + zero_point, lo, hi)
+//
+// bit for bit, where c = element index % channels, the sum acc + bias
+// saturates to int32 (TFLite adds in int32 and overflows), y + zero_point is
+// exact, and [lo, hi] is the output type's range intersected with
+// [clamp_min, clamp_max], raised to start at zero_point under ReLU.
+// 4-bit outputs are packed two per byte, low nibble first (dyadic/int4.hpp);
+// with an odd count the last high nibble is 0.
+//
+// The instruction set is chosen once per call (detail/isa.hpp); the kernels
+// are in dyadic/kernels_requantize.hpp. Bad input throws fp8::invalid_argument
+// before anything is written: a null pointer with elements to process,
+// overlapping buffers, an element count that overflows, a shift outside
+// [-31, 30] (the range TFLite's kernels accept; to_dyadic() returns larger
+// shifts for scales >= 2^30), a zero point outside the output type, an empty
+// clamp range, or a rounding that is not one of the enumerators.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "../config.hpp"
+#include "../detail/isa.hpp"
+#include "../error.hpp"
+#include "dyadic.hpp"
+#include "int4.hpp"
+#include "kernels_requantize.hpp"
+#include "requantize_lanes.hpp"
+
+FP8_BEGIN_NAMESPACE
+
+// What an output type stores and which values it holds.
+template <class T>
+struct quantized_type;
+template <>
+struct quantized_type<std::int8_t> {
+  using storage = std::int8_t;
+  static constexpr int lowest = -128, max = 127, bits = 8;
+};
+template <>
+struct quantized_type<std::uint8_t> {
+  using storage = std::uint8_t;
+  static constexpr int lowest = 0, max = 255, bits = 8;
+};
+template <>
+struct quantized_type<int4> {
+  using storage = std::uint8_t;  // two elements per byte
+  static constexpr int lowest = int4::lowest, max = int4::max, bits = 4;
+};
+template <>
+struct quantized_type<uint4> {
+  using storage = std::uint8_t;
+  static constexpr int lowest = uint4::lowest, max = uint4::max, bits = 4;
+};
+template <class T>
+using quantized_storage_t = typename quantized_type<T>::storage;
+
+// Bytes of storage for n elements of T.
+template <class T>
+constexpr std::size_t quantized_bytes(std::size_t n) noexcept {
+  return quantized_type<T>::bits == 4 ? n / 2 + n % 2 : n;
+}
+
+struct requantize_params {
+  dyadic_rounding rounding = dyadic_rounding::double_rounding;  // TFLite's default build
+  std::int32_t zero_point = 0;
+  // Intersected with the output type's range; the defaults clamp to that range.
+  std::int32_t clamp_min = std::numeric_limits<std::int32_t>::min();
+  std::int32_t clamp_max = std::numeric_limits<std::int32_t>::max();
+  bool relu = false;  // fused ReLU: outputs below zero_point (real 0) become zero_point
+};
+
+// The effective output clamp [lo, hi] of the definition above.
+template <class Out>
+constexpr std::int32_t requantize_lowest(const requantize_params& p) noexcept {
+  std::int32_t lo = quantized_type<Out>::lowest;
+  if (p.clamp_min > lo) lo = p.clamp_min;
+  if (p.relu && p.zero_point > lo) lo = p.zero_point;
+  return lo;
+}
+template <class Out>
+constexpr std::int32_t requantize_highest(const requantize_params& p) noexcept {
+  return p.clamp_max < quantized_type<Out>::max ? p.clamp_max : quantized_type<Out>::max;
+}
+
+// One element: the definition every bulk function equals. The value is in
+// Out's range (for 4-bit types, before packing).
+template <class Out>
+constexpr std::int32_t requantize_element(std::int32_t acc, std::int32_t bias, dyadic d,
+                                          const requantize_params& p) noexcept {
+  return detail::requant_scalar(acc, bias, d, p.rounding, p.zero_point, requantize_lowest<Out>(p),
+                                requantize_highest<Out>(p));
+}
+
+namespace detail {
+
+inline void requant_check_shift(const char* function, const char* argument, dyadic d, std::size_t index, bool indexed) {
+  if (d.shift < -31 || d.shift > 30)
+    fail_argument(function, argument,
+                  (indexed ? "element " + std::to_string(index) + " has" : std::string("has")) + " shift " +
+                      std::to_string(d.shift) + " outside [-31, 30]");
+}
+
+template <class Out>
+requant_plan requant_check(const char* function, const std::int32_t* acc, const void* dst, std::size_t rows,
+                           std::size_t channels, const requantize_params& p) {
+  FP8_REQUIRE_ARG(channels == 0 || rows <= std::numeric_limits<std::size_t>::max() / channels / sizeof(std::int32_t),
+                  function, "rows", "times channels overflows");
+  const std::size_t n = rows * channels;
+  if (n != 0) {
+    FP8_REQUIRE_ARG(acc != nullptr, function, "acc", "is null while there are elements");
+    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while there are elements");
+    const auto a = reinterpret_cast<std::uintptr_t>(acc), d = reinterpret_cast<std::uintptr_t>(dst);
+    FP8_REQUIRE_ARG(a + n * sizeof(std::int32_t) <= d || d + quantized_bytes<Out>(n) <= a, function, "dst",
+                    "overlaps acc");
+  }
+  FP8_REQUIRE_ARG(p.rounding == dyadic_rounding::double_rounding || p.rounding == dyadic_rounding::single_rounding ||
+                      p.rounding == dyadic_rounding::half_even,
+                  function, "params.rounding", "is not a dyadic_rounding enumerator");
+  FP8_REQUIRE_ARG(p.zero_point >= quantized_type<Out>::lowest && p.zero_point <= quantized_type<Out>::max, function,
+                  "params.zero_point",
+                  "= " + std::to_string(p.zero_point) + " is outside the output range [" +
+                      std::to_string(quantized_type<Out>::lowest) + ", " + std::to_string(quantized_type<Out>::max) +
+                      "]");
+  FP8_REQUIRE_ARG(p.clamp_min <= p.clamp_max, function, "params.clamp_min", "exceeds params.clamp_max");
+  const std::int32_t lo = requantize_lowest<Out>(p), hi = requantize_highest<Out>(p);
+  FP8_REQUIRE_ARG(lo <= hi, function, "params.clamp_max",
+                  "leaves an empty output range: [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return {p.rounding, p.zero_point, lo, hi};
+}
+
+// Runs the kernel over rows x channels with every output byte written to
+// out[i] (8-bit types) or to a stack buffer that is then packed (4-bit).
+template <class Out>
+void requant_run(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, std::size_t channels,
+                 requant_lanes lanes, const requant_plan& plan) {
+  const std::size_t n = rows * channels;
+  if (n == 0) return;
+  // rows x channels, one byte per element, contiguous.
+  const auto run_bytes = [&](const std::int32_t* a, std::uint8_t* o, std::size_t nrows) {
+    if (lanes.uniform()) {
+      kernel::requantize_tile(a, 0, o, 0, 1, nrows * channels, lanes, plan, isa::best{});
+      return;
+    }
+    // Few channels would leave vector lanes idle: g rows become one row of
+    // g * channels columns (the lanes repeat the channels g times).
+    constexpr std::size_t wide = 64;
+    const std::size_t g = channels < wide ? wide / channels : 1;
+    const std::size_t cols = g * channels, full_rows = nrows / g, rest = nrows - full_rows * g;
+    kernel::requantize_tile(a, cols, o, cols, full_rows, cols, lanes, plan, isa::best{});
+    if (rest != 0)
+      kernel::requantize_tile(a + full_rows * cols, 0, o + full_rows * cols, 0, 1, rest * channels, lanes, plan,
+                              isa::best{});
+  };
+  if (quantized_type<Out>::bits == 8) {
+    run_bytes(acc, out, rows);
+    return;
+  }
+  // 4-bit: a chunk of whole rows (or a piece of one long row) at a time.
+  constexpr std::size_t staging = 4096;
+  std::uint8_t buffer[staging];
+  if (lanes.uniform() || channels <= staging) {
+    const std::size_t unit = lanes.uniform() ? 1 : channels;  // elements per row of the chunking
+    const std::size_t units = lanes.uniform() ? n : rows;
+    const std::size_t per_chunk = staging / unit;
+    for (std::size_t u = 0; u < units; u += per_chunk) {
+      const std::size_t m = units - u < per_chunk ? units - u : per_chunk;
+      if (lanes.uniform())
+        kernel::requantize_tile(acc + u, 0, buffer, 0, 1, m, lanes, plan, isa::best{});
+      else
+        run_bytes(acc + u * channels, buffer, m);
+      write_nibbles(buffer, out, u * unit, m * unit);
+    }
+  } else {
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < channels; c += staging) {
+        const std::size_t m = channels - c < staging ? channels - c : staging;
+        requant_lanes piece = lanes;
+        piece.first = c;
+        kernel::requantize_tile(acc + r * channels + c, 0, buffer, 0, 1, m, piece, plan, isa::best{});
+        write_nibbles(buffer, out, r * channels + c, m);
+      }
+    }
+  }
+  if (n % 2 != 0) out[n / 2] = static_cast<std::uint8_t>(out[n / 2] & 0x0Fu);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- entry points
+// Out is one of std::int8_t, std::uint8_t, int4, uint4 and is always given
+// explicitly: requantize<std::int8_t>(acc, dst, n, d).
+
+// Per tensor: n accumulators, one dyadic.
+template <class Out>
+void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::size_t n, dyadic d,
+                const requantize_params& params = {}) {
+  const char* function = "fp8::requantize";
+  const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, n, 1, params);
+  detail::requant_check_shift(function, "d", d, 0, false);
+  detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), 1, n,
+                           detail::requant_lanes{d, nullptr, nullptr, 1, 0, params.rounding}, plan);
+}
+
+// Per tensor with a per-channel bias (bias may be null: no bias).
+template <class Out>
+void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::size_t rows, std::size_t channels,
+                dyadic d, const std::int32_t* bias, const requantize_params& params = {}) {
+  const char* function = "fp8::requantize";
+  const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, rows, channels, params);
+  detail::requant_check_shift(function, "d", d, 0, false);
+  detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels,
+                           detail::requant_lanes{d, nullptr, bias, channels == 0 ? 1 : channels, 0, params.rounding},
+                           plan);
+}
+
+// Per channel: d[channels], and an optional bias[channels] (null: no bias).
+template <class Out>
+void requantize_per_channel(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::size_t rows,
+                            std::size_t channels, const dyadic* d, const std::int32_t* bias,
+                            const requantize_params& params = {}) {
+  const char* function = "fp8::requantize_per_channel";
+  const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, rows, channels, params);
+  detail::requant_lanes lanes{dyadic{0, 0}, d, bias, channels == 0 ? 1 : channels, 0, params.rounding};
+  if (rows * channels != 0) {
+    FP8_REQUIRE_ARG(d != nullptr, function, "d", "is null while there are elements");
+    // One vectorized scan gives the range the kernels need; only when it is
+    // out of bounds, a second one finds the channel to name.
+    detail::dyadic_shift_range(d, channels, lanes.min_shift, lanes.max_shift);
+    lanes.shifts_known = true;
+    if (lanes.min_shift < -31 || lanes.max_shift > 30)
+      for (std::size_t c = 0; c < channels; ++c) detail::requant_check_shift(function, "d", d[c], c, true);
+  }
+  detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels, lanes, plan);
+}
+
+FP8_END_NAMESPACE

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include <fp8/fp8.hpp>
+#include <fp8/types/format.hpp>
 
 #include "reference.hpp"
 

@@ -14,6 +14,8 @@
 #include <random>
 #include <vector>
 
+#include <fp8/fp8.hpp>
+
 #include "formats.hpp"
 
 namespace {

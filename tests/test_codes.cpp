@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <fp8/fp8.hpp>
+
 #include "formats.hpp"
 
 TEMPLATE_TEST_CASE("decode equals the formula on all 256 codes", "[codec]", FP8_ALL_FORMATS) {

@@ -9,6 +9,8 @@
 #include <limits>
 #include <random>
 
+#include <fp8/fp8.hpp>
+
 #include "formats.hpp"
 
 namespace {

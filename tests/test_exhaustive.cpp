@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <fp8/fp8.hpp>
+
 #include "formats.hpp"
 
 TEMPLATE_TEST_CASE("encode equals the reference on all 2^32 floats", "[exhaustive]", FP8_ALL_FORMATS) {

@@ -12,6 +12,8 @@
 #include <immintrin.h>
 #endif
 
+#include <fp8/fp8.hpp>
+
 #include "formats.hpp"
 
 namespace {

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <fp8/fp8.hpp>
+
 #include "formats.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)

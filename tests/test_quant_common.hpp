@@ -23,34 +23,11 @@
 #include <fp8/codec/stochastic.hpp>
 #include <fp8/quant/quant.hpp>
 
-#include "reference.hpp"
+#include "formats.hpp"
 
 namespace quant_test {
 
-// Each format tag with the reference description of the same format.
-template <class F>
-const ref::format& spec_of();
-template <>
-inline const ref::format& spec_of<fp8::E4M3>() { return ref::e4m3; }
-template <>
-inline const ref::format& spec_of<fp8::E5M2>() { return ref::e5m2; }
-template <>
-inline const ref::format& spec_of<fp8::E4M3FNUZ>() { return ref::e4m3fnuz; }
-template <>
-inline const ref::format& spec_of<fp8::E5M2FNUZ>() { return ref::e5m2fnuz; }
-
-#define FP8_QUANT_FORMATS fp8::E4M3, fp8::E5M2, fp8::E4M3FNUZ, fp8::E5M2FNUZ
-
-inline std::uint32_t float_bits(float x) {
-  std::uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-}
-inline float float_from_bits(std::uint32_t u) {
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
+#define FP8_QUANT_FORMATS FP8_ALL_FORMATS
 
 constexpr auto sat = fp8::overflow::saturate;
 constexpr auto nonsat = fp8::overflow::non_saturating;

@@ -30,6 +30,7 @@
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
+#include "../types/fp8.hpp"
 #include "buffer.hpp"
 #include "driver.hpp"
 #include "epilogue.hpp"
@@ -120,11 +121,11 @@ inline constexpr std::size_t dot_max_m = 8;
 // Decodes the m rows of op(A) into a (m rows of kpad = round_up(k, 64)
 // bfloat16, in decode64_bf16's order, zero-padded).
 template <class FA>
-void dot_decode_a(code_view av, std::size_t m, std::size_t k, std::uint16_t* a) {
+void dot_decode_a(const matrix_source<fp8<FA>>& av, std::size_t m, std::size_t k, std::uint16_t* a) {
   const std::size_t kpad = round_up(k, 64);
   aligned_buffer<std::uint8_t> row(av.ks == 1 ? 0 : kpad);
   for (std::size_t i = 0; i < m; ++i) {
-    const std::uint8_t* src = av.p + i * av.rs;
+    const std::uint8_t* src = reinterpret_cast<const std::uint8_t*>(av.p + i * av.rs);
     if (av.ks != 1) {  // transposed A: gather the row
       for (std::size_t kk = 0; kk < k; ++kk) row.data()[kk] = src[kk * av.ks];
       src = row.data();
@@ -136,6 +137,16 @@ void dot_decode_a(code_view av, std::size_t m, std::size_t k, std::uint16_t* a) 
       _mm512_storeu_si512(a + i * kpad + kk + 32, w1);
     }
   }
+}
+// bfloat16 A (weight-only GEMM): the same order, by moving values. Code k of
+// a 64-block sits in 128-bit lane k / 16 of w0 (k % 16 < 8) or of w1.
+inline void dot_decode_a(const matrix_source<bfloat16>& av, std::size_t m, std::size_t k, std::uint16_t* a) {
+  const std::size_t kpad = round_up(k, 64);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t kk = 0; kk < kpad; ++kk) {
+      const std::size_t q = kk % 64, at = kk - q + (q % 16 < 8 ? 0 : 32) + (q / 16) * 8 + q % 8;
+      a[i * kpad + at] = kk < k ? av.p[i * av.rs + kk * av.ks].bits() : std::uint16_t{0};
+    }
 }
 
 // C rows [0, m) x columns [n0, n1), m <= dot_max_m, from A decoded by

@@ -30,10 +30,34 @@
 FP8_BEGIN_NAMESPACE
 namespace kernel {
 
-// A matrix of codes seen as R-major panels: element (r, k) at p[r * rs + k * ks].
-struct code_view {
-  const std::uint8_t* p;
+// An operand of the loops: a matrix of T (fp8<F> codes, bfloat16 or float)
+// seen as R-major panels, element (r, k) at p[r * rs + k * ks] (gemm.hpp
+// derives rs and ks from the transpose flags). Anything with the same pack()
+// can feed the loops: kernels/conv2d.hpp gathers its A panels through an
+// indirection buffer instead.
+template <class T>
+struct matrix_source {
+  using value_type = T;
+  const T* p;
   std::size_t rs, ks;
+  // Packs rows [r0, r0 + rows) x k [k0, k0 + kc) as one R-row panel of K's
+  // layout (pack.hpp); codes is scratch of R * round_up(kc, K::kgroup) bytes;
+  // next_rows are the valid rows of the following panel, to prefetch.
+  template <class K>
+  void pack(std::size_t r0, std::size_t rows, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t* codes,
+            typename K::packed* dst, std::size_t next_rows) const noexcept {
+    pack_operand<K>(p + r0 * rs + k0 * ks, rs, ks, rows, R, kc, codes, dst, next_rows);
+  }
+};
+
+// Block scales (DeepSeek-V3): op(A)'s rows carry one scale per `block` of k
+// (a[i * kblocks + kb]), op(B) one per block x block square
+// (b[(j / block) * kblocks + kb]); either may be null.
+struct block_scales {
+  const float* a = nullptr;
+  const float* b = nullptr;
+  std::size_t block = 0;  // 0: no block scales
+  std::size_t kblocks = 0;
 };
 
 // What the loops need besides the operands: C, the epilogue's parameters
@@ -43,6 +67,7 @@ struct gemm_output {
   std::size_t ldc;
   std::size_t k;
   tile_epilogue base;  // alpha, beta, clamp; pointers at row 0 / column 0
+  block_scales blocks;
 };
 
 inline constexpr std::size_t round_up(std::size_t x, std::size_t to) noexcept { return (x + to - 1) / to * to; }
@@ -62,8 +87,8 @@ struct prepacked_view {
 
 // Packs all of op(B) (k x n) for kernel K into dst, in prepacked_view's
 // layout: for each block of k, every NR-column panel in turn.
-template <class FB, class K>
-void pack_b_all(code_view b, std::size_t k, std::size_t n, typename K::packed* dst) {
+template <class K, class SB>
+void pack_b_all(const SB& b, std::size_t k, std::size_t n, typename K::packed* dst) {
   constexpr blocking bl = K::block;
   constexpr std::size_t G = K::kgroup;
   aligned_buffer<std::uint8_t> codes(bl.nr * round_up(std::min(bl.kc, k), G));
@@ -72,9 +97,8 @@ void pack_b_all(code_view b, std::size_t k, std::size_t n, typename K::packed* d
     const std::size_t kc = std::min(bl.kc, k - pc), groups = (kc + G - 1) / G;
     typename K::packed* block = dst + (pc / bl.kc) * panels * bl.nr * bl.kc;
     for (std::size_t q = 0; q < panels; ++q)
-      pack_panel<FB, K>(b.p + q * bl.nr * b.rs + pc * b.ks, b.rs, b.ks, std::min(bl.nr, n - q * bl.nr), bl.nr, kc,
-                        codes.data(), block + q * bl.nr * groups * G,
-                        q + 1 < panels ? std::min(bl.nr, n - (q + 1) * bl.nr) : 0);
+      b.template pack<K>(q * bl.nr, std::min(bl.nr, n - q * bl.nr), bl.nr, pc, kc, codes.data(),
+                         block + q * bl.nr * groups * G, q + 1 < panels ? std::min(bl.nr, n - (q + 1) * bl.nr) : 0);
   }
 }
 template <class K>
@@ -85,10 +109,58 @@ std::size_t packed_b_size(std::size_t k, std::size_t n) noexcept {
   return panels * bl.nr * (k / bl.kc * bl.kc + round_up(k % bl.kc, K::kgroup));
 }
 
+namespace detail {
+// One tile over k [pc, pc + kc) of packed panels a and b (group-major, MR and
+// NR wide). Without block scales: one micro-kernel call. With them: one call
+// per piece of k cut at the multiples of the block, each with that block's
+// scales folded into the row and column scales (scale * block scale, in
+// float), so C accumulates sum_kb s_kb * acc_kb.
+template <class K>
+inline void run_tile(const gemm_output& out, tile_epilogue e, std::size_t pc, std::size_t kc,
+                     const typename K::packed* a, const typename K::packed* b, std::size_t i, std::size_t j,
+                     std::size_t mv, std::size_t nv) noexcept {
+  constexpr std::size_t G = K::kgroup, MR = K::block.mr, NR = K::block.nr;
+  float* c = out.c + i * out.ldc + j;
+  const block_scales& bs = out.blocks;
+  if (bs.block == 0) {
+    K::run((kc + G - 1) / G, a, b, c, out.ldc, mv, nv, e);
+    return;
+  }
+  float rs[MR], cs[NR];
+  const tile_epilogue& base = out.base;
+  for (std::size_t k0 = pc; k0 < pc + kc;) {
+    const std::size_t kb = k0 / bs.block, k1 = std::min(pc + kc, (kb + 1) * bs.block);
+    for (std::size_t t = 0; t < MR; ++t) {
+      float s = 1.0f;
+      if (t < mv) {
+        if (base.row_scale != nullptr) s = base.row_scale[i + t];
+        if (bs.a != nullptr) s *= bs.a[(i + t) * bs.kblocks + kb];
+      }
+      rs[t] = s;
+    }
+    for (std::size_t t = 0; t < NR; ++t) {
+      float s = 1.0f;
+      if (t < nv) {
+        if (base.col_scale != nullptr) s = base.col_scale[j + t];
+        if (bs.b != nullptr) s *= bs.b[((j + t) / bs.block) * bs.kblocks + kb];
+      }
+      cs[t] = s;
+    }
+    e.row_scale = rs;
+    e.col_scale = cs;
+    e.first = k0 == 0;
+    e.last = k1 == out.k;
+    const std::size_t g0 = (k0 - pc) / G;  // k0 - pc is a multiple of G: KC and the block are
+    K::run((k1 - k0 + G - 1) / G, a + g0 * MR * G, b + g0 * NR * G, c, out.ldc, mv, nv, e);
+    k0 = k1;
+  }
+}
+}  // namespace detail
+
 // The loops on the rectangle [m0, m1) x [n0, n1) of C. pb is null to pack
 // op(B) here, or points to all of op(B) packed.
-template <class K, class FA, class FB>
-void gemm_blocked(code_view a, code_view b, const prepacked_view<K>* pb, const gemm_output& out, std::size_t m0,
+template <class K, class SA, class SB>
+void gemm_blocked(const SA& a, const SB& b, const prepacked_view<K>* pb, const gemm_output& out, std::size_t m0,
                   std::size_t m1, std::size_t n0, std::size_t n1) {
   constexpr blocking bl = K::block;
   constexpr std::size_t G = K::kgroup, MR = bl.mr, NR = bl.nr;
@@ -104,14 +176,14 @@ void gemm_blocked(code_view a, code_view b, const prepacked_view<K>* pb, const g
   for (std::size_t jc = n0; jc < n1; jc += bl.nc) {
     const std::size_t nc = std::min(bl.nc, n1 - jc);
     for (std::size_t pc = 0; pc < k; pc += bl.kc) {
-      const std::size_t kc = std::min(bl.kc, k - pc), groups = (kc + G - 1) / G, panel = groups * G;
+      const std::size_t kc = std::min(bl.kc, k - pc), panel = round_up(kc, G);
       const P* bblock;
       if (pb != nullptr) {
         bblock = pb->block(pc, jc, k);
       } else {
         for (std::size_t jr = 0; jr < nc; jr += NR)
-          pack_panel<FB, K>(b.p + (jc + jr) * b.rs + pc * b.ks, b.rs, b.ks, std::min(NR, nc - jr), NR, kc,
-                            codes.data(), bp.data() + jr * panel, nc - jr > NR ? std::min(NR, nc - jr - NR) : 0);
+          b.template pack<K>(jc + jr, std::min(NR, nc - jr), NR, pc, kc, codes.data(), bp.data() + jr * panel,
+                             nc - jr > NR ? std::min(NR, nc - jr - NR) : 0);
         bblock = bp.data();
       }
       tile_epilogue e = out.base;
@@ -120,8 +192,8 @@ void gemm_blocked(code_view a, code_view b, const prepacked_view<K>* pb, const g
       for (std::size_t ic = m0; ic < m1; ic += bl.mc) {
         const std::size_t mc = std::min(bl.mc, m1 - ic);
         for (std::size_t ir = 0; ir < mc; ir += MR)
-          pack_panel<FA, K>(a.p + (ic + ir) * a.rs + pc * a.ks, a.rs, a.ks, std::min(MR, mc - ir), MR, kc,
-                            codes.data(), ap.data() + ir * panel, mc - ir > MR ? std::min(MR, mc - ir - MR) : 0);
+          a.template pack<K>(ic + ir, std::min(MR, mc - ir), MR, pc, kc, codes.data(), ap.data() + ir * panel,
+                             mc - ir > MR ? std::min(MR, mc - ir - MR) : 0);
         for (std::size_t jr = 0; jr < nc; jr += NR) {
           const std::size_t j = jc + jr;
           e.col_scale = out.base.col_scale != nullptr ? out.base.col_scale + j : nullptr;
@@ -129,8 +201,8 @@ void gemm_blocked(code_view a, code_view b, const prepacked_view<K>* pb, const g
           for (std::size_t ir = 0; ir < mc; ir += MR) {
             const std::size_t i = ic + ir;
             e.row_scale = out.base.row_scale != nullptr ? out.base.row_scale + i : nullptr;
-            K::run(groups, ap.data() + ir * panel, bblock + jr * panel, out.c + i * out.ldc + j, out.ldc,
-                   std::min(MR, mc - ir), std::min(NR, nc - jr), e);
+            detail::run_tile<K>(out, e, pc, kc, ap.data() + ir * panel, bblock + jr * panel, i, j,
+                                std::min(MR, mc - ir), std::min(NR, nc - jr));
           }
         }
       }

@@ -8,9 +8,12 @@
 // transpose::no, X^T for transpose::yes, so B stored n x k as Linear layers
 // store weights is tb = transpose::yes). Values are decoded exactly (to
 // bfloat16 on AVX512-BF16, to float elsewhere), products are exact, sums are
-// float32. beta == 0 never reads C. An overload takes gemm_options: threads,
-// per-row and per-column scales, bias and a ReLU/clamp epilogue (the formula
-// is in kernels/epilogue.hpp). packed_b holds op(B) packed once for reuse.
+// float32. beta == 0 never reads C. A may also hold bfloat16 or float values
+// (weight-only GEMM: bfloat16 products stay exact, float ones round), and C
+// may be bfloat16 or FP8 (with an output scale). gemm_options add threads,
+// per-row and per-column scales, DeepSeek-V3 block scales, bias and a
+// ReLU/clamp epilogue (the formula is in kernels/epilogue.hpp). packed_b
+// holds op(B) packed once for reuse.
 //
 // Structure (docs/gemm.md): checks here, then the five BLIS loops of
 // kernels/driver.hpp over a micro-kernel chosen at compile time from the
@@ -24,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -35,6 +39,8 @@
 #include "../error.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
+#include "../types/format.hpp"
+#include "../codec/kernels.hpp"
 #include "blocking.hpp"
 #include "buffer.hpp"
 #include "dot_avx512bf16.hpp"
@@ -65,6 +71,20 @@ struct gemm_options {
   const float* bias = nullptr;       // n floats added after alpha, scales and beta, or null
   activation act = activation::none;
   float clamp_lo = 0.0f, clamp_hi = 0.0f;  // for activation::clamp
+  // Block scales (the DeepSeek-V3 FP8 layout), either or both, or null:
+  // a_block_scale holds m x ceil(k / scale_block) floats, row-major, the
+  // scale of op(A)[i][kb * scale_block ...]; b_block_scale holds
+  // ceil(n / scale_block) x ceil(k / scale_block) floats, row-major, the
+  // scale of the square block (j / scale_block, kb) of op(B) (DeepSeek's
+  // weight_scale_inv of an n x k weight). scale_block: positive and even.
+  const float* a_block_scale = nullptr;
+  const float* b_block_scale = nullptr;
+  std::size_t scale_block = 128;
+  // FP8 C only (must stay 1 for float and bfloat16 C): C holds
+  // from_float(value / output_scale, output_overflow), and beta reads
+  // float(C) * output_scale, as the bulk codec does (codec/bulk.hpp).
+  float output_scale = 1.0f;
+  overflow output_overflow = overflow::saturate;
 };
 
 namespace kernel {
@@ -77,6 +97,39 @@ using gemm_default = gemm_f32fma__xsimd;
 #else
 using gemm_default = gemm_f32_4x8__scalar;
 #endif
+// The float micro-kernel of this target: float A (weight-only GEMM) needs it,
+// since rounding A to bfloat16 would change the products.
+#if FP8_ISA_SSE2
+using gemm_f32_default = gemm_f32fma__xsimd;
+#else
+using gemm_f32_default = gemm_f32_4x8__scalar;
+#endif
+// The kernel a call with A of type TA runs: FP8 and bfloat16 A share the
+// default kernel, float A takes the float one.
+template <class TA>
+struct kernel_for {
+  using type = gemm_default;
+};
+template <>
+struct kernel_for<float> {
+  using type = gemm_f32_default;
+};
+
+// The largest m that takes the small-m path (0: this target has none).
+#if FP8_HAVE_DOT_AVX512BF16
+inline constexpr std::size_t small_m_max = dot_max_m;
+#else
+inline constexpr std::size_t small_m_max = 0;
+#endif
+
+// The element types the GEMM accepts for A and C.
+template <class T>
+struct is_fp8_type : std::false_type {};
+template <class F>
+struct is_fp8_type<fp8<F>> : std::true_type {};
+template <class T>
+constexpr bool is_gemm_value =
+    is_fp8_type<T>::value || std::is_same<T, bfloat16>::value || std::is_same<T, float>::value;
 
 namespace detail {
 
@@ -98,11 +151,11 @@ inline bool overlap(const void* p, std::size_t pbytes, const void* q, std::size_
   return a < b + qbytes && b < a + pbytes;
 }
 
-// Every check of a GEMM call, in argument order; a_size is the bytes of one
-// element of A (1 for FP8).
+// Every check of a GEMM call, in argument order; a_size and c_size are the
+// bytes of one element of A and C.
 inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
                        const void* a, std::size_t lda, std::size_t a_size, const void* b, std::size_t ldb,
-                       const float* c, std::size_t ldc, bool b_packed) {
+                       const void* c, std::size_t ldc, std::size_t c_size, bool b_packed) {
   const bool at = ta == transpose::yes, bt = tb == transpose::yes;
   // Stored shapes: A is m x k (or k x m), B is k x n (or n x k).
   const std::size_t a_rows = at ? k : m, a_cols = at ? m : k;
@@ -118,16 +171,22 @@ inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m
   }
   if (m != 0 && n != 0) FP8_REQUIRE_ARG(c != nullptr, fn, "c", "is null while m and n are nonzero");
   FP8_REQUIRE_ARG(ldc >= n, fn, "ldc", "is smaller than n (C is m x n)");
-  FP8_REQUIRE_ARG(extent(m, n, ldc, sizeof(float), c_extent), fn, "ldc", "makes the extent of C overflow size_t");
-  FP8_REQUIRE_ARG(!overlap(c, c_extent * sizeof(float), a, a_extent * a_size), fn, "c", "overlaps a");
-  FP8_REQUIRE_ARG(!overlap(c, c_extent * sizeof(float), b, b_extent), fn, "c", "overlaps b");
+  FP8_REQUIRE_ARG(extent(m, n, ldc, c_size, c_extent), fn, "ldc", "makes the extent of C overflow size_t");
+  FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, a, a_extent * a_size), fn, "c", "overlaps a");
+  FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, b, b_extent), fn, "c", "overlaps b");
 }
 
-inline void check_options(const char* fn, std::size_t m, std::size_t n, const gemm_options& o) {
-  (void)m;
-  (void)n;
+inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8) {
   if (o.act == activation::clamp)
     FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
+  FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
+                  "must be a positive finite float");
+  if (!c_is_fp8)
+    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
+                    "applies to FP8 C only (it must be 1 for float and bfloat16 C)");
+  if (o.a_block_scale != nullptr || o.b_block_scale != nullptr)
+    FP8_REQUIRE_ARG(o.scale_block != 0 && o.scale_block % 2 == 0, fn, "options.scale_block",
+                    "must be positive and even when a block scale is given");
 }
 
 inline tile_epilogue make_epilogue(float alpha, float beta, const gemm_options& o) noexcept {
@@ -168,80 +227,156 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 
 }  // namespace detail
 
-// The whole call for micro-kernel K, after the checks: the tests run every
-// kernel compiled into their translation unit through this.
-template <class K, class FA, class FB>
-void gemm_unchecked(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                    const std::uint8_t* a, std::size_t lda, const std::uint8_t* b, std::size_t ldb, float beta,
-                    float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb) {
+// The float result of a call for micro-kernel K into the float matrix c,
+// after the checks: SA and SB are matrix_source (driver.hpp) or anything
+// with the same pack(); small_m allows the small-m path (decided on the whole
+// call's m, so every row of C takes the same path).
+template <class K, class TA, class SB>
+void gemm_float(const matrix_source<TA>& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
+                float alpha, float beta, float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb,
+                bool small_m) {
   if (m == 0 || n == 0) return;
   const tile_epilogue e = detail::make_epilogue(alpha, beta, o);
   if (k == 0 || alpha == 0.0f) {
     detail::scale_only(m, n, c, ldc, e);
     return;
   }
-  const code_view av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
-  const code_view bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
-  const gemm_output out{c, ldc, k, e};
+  block_scales bs;
+  if (o.a_block_scale != nullptr || o.b_block_scale != nullptr)
+    bs = {o.a_block_scale, o.b_block_scale, o.scale_block, (k + o.scale_block - 1) / o.scale_block};
+  const gemm_output out{c, ldc, k, e, bs};
   const std::size_t threads = detail::useful_threads(o.threads, m, n, k);
 #if FP8_HAVE_DOT_AVX512BF16
   // Few rows against B stored n x k: stream B once (kernels/dot_avx512bf16.hpp).
-  if (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value && pb == nullptr && tb == transpose::yes &&
-      m <= dot_max_m) {
-    aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
-    dot_decode_a<FA>(av, m, k, ad.data());
-    parallel_run(threads, [&](std::size_t t) {
-      std::size_t n0, n1;
-      part_range(n, 8, threads, t, n0, n1);
-      gemm_dot_part<FB>(ad.data(), m, b, ldb, n0, n1, out);
-    });
-    return;
+  if constexpr (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value && !std::is_same<TA, float>::value &&
+                is_fp8_type<typename SB::value_type>::value) {
+    if (small_m && pb == nullptr && b_rows_k && bs.block == 0) {
+      aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
+      dot_decode_a(a, m, k, ad.data());
+      parallel_run(threads, [&](std::size_t t) {
+        std::size_t n0, n1;
+        part_range(n, 8, threads, t, n0, n1);
+        gemm_dot_part<typename SB::value_type::format>(ad.data(), m, reinterpret_cast<const std::uint8_t*>(b.p),
+                                                       b.rs, n0, n1, out);
+      });
+      return;
+    }
   }
 #endif
+  (void)b_rows_k;
+  (void)small_m;
   constexpr blocking bl = K::block;
   const split2d s = choose_split(m, n, bl.mr, bl.nr, threads);
   parallel_run(s.tm * s.tn, [&](std::size_t t) {
     std::size_t m0, m1, n0, n1;
     part_range(m, bl.mr, s.tm, t / s.tn, m0, m1);
     part_range(n, bl.nr, s.tn, t % s.tn, n0, n1);
-    gemm_blocked<K, FA, FB>(av, bv, pb, out, m0, m1, n0, n1);
+    gemm_blocked<K>(a, b, pb, out, m0, m1, n0, n1);
   });
 }
 
-template <class K, class FA, class FB>
-void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
-               const fp8<FA>* a, std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c,
-               std::size_t ldc, const gemm_options& o) {
-  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, a, lda, 1, b, ldb, c, ldc, false);
-  detail::check_options("fp8::gemm", m, n, o);
-  gemm_unchecked<K, FA, FB>(ta, tb, m, n, k, alpha, reinterpret_cast<const std::uint8_t*>(a), lda,
-                            reinterpret_cast<const std::uint8_t*>(b), ldb, beta, c, ldc, o, nullptr);
+namespace detail {
+// C elements to and from the float result: bfloat16 rounds to nearest even,
+// FP8 goes through the bulk codec with the output scale.
+inline void load_row(const float* c, float* dst, std::size_t n, const gemm_options&) noexcept {
+  std::copy(c, c + n, dst);
+}
+inline void load_row(const bfloat16* c, float* dst, std::size_t n, const gemm_options&) noexcept {
+  for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<float>(c[j]);
+}
+template <class F>
+void load_row(const fp8<F>* c, float* dst, std::size_t n, const gemm_options& o) noexcept {
+  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(c), dst, n, o.output_scale, isa::best{});
+}
+inline void store_row(const float* src, bfloat16* c, std::size_t n, const gemm_options&) noexcept {
+  for (std::size_t j = 0; j < n; ++j) c[j] = bfloat16(src[j]);
+}
+template <class F>
+void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o) noexcept {
+  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(c), n, o.output_scale, o.output_overflow, isa::best{});
+}
+}  // namespace detail
+
+// The whole call for micro-kernel K after the checks, for any output type:
+// float C is the float result; bfloat16 and FP8 C get it through a float
+// scratch of at most max(MC, 2^21 / n) rows at a time (8 MiB), converted per
+// row (a product needs the float sum over all of k before it can round).
+template <class K, class TA, class SB, class TC>
+void gemm_any(const matrix_source<TA>& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
+              float alpha, float beta, TC* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb) {
+  const bool small_m = m <= small_m_max;
+  if constexpr (std::is_same<TC, float>::value) {
+    gemm_float<K>(a, b, b_rows_k, m, n, k, alpha, beta, c, ldc, o, pb, small_m);
+  } else {
+    if (m == 0 || n == 0) return;
+    constexpr std::size_t mc = K::block.mc;
+    const std::size_t chunk = std::min(m, std::max(mc, (std::size_t{1} << 21) / n / mc * mc));
+    aligned_buffer<float> tmp(chunk * n);
+    for (std::size_t r0 = 0; r0 < m; r0 += chunk) {
+      const std::size_t rows = std::min(chunk, m - r0);
+      if (beta != 0.0f)
+        for (std::size_t i = 0; i < rows; ++i) detail::load_row(c + (r0 + i) * ldc, tmp.data() + i * n, n, o);
+      gemm_options part = o;
+      if (o.row_scale != nullptr) part.row_scale = o.row_scale + r0;
+      if (o.a_block_scale != nullptr)
+        part.a_block_scale = o.a_block_scale + r0 * ((k + o.scale_block - 1) / o.scale_block);
+      const matrix_source<TA> ap{a.p + r0 * a.rs, a.rs, a.ks};
+      gemm_float<K>(ap, b, b_rows_k, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
+      for (std::size_t i = 0; i < rows; ++i) detail::store_row(tmp.data() + i * n, c + (r0 + i) * ldc, n, o);
+    }
+  }
+}
+
+// The checked call for micro-kernel K (the tests run every kernel compiled
+// into their translation unit through this).
+template <class K, class TA, class FB, class TC>
+void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const TA* a,
+               std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
+               const gemm_options& o) {
+  static_assert(is_gemm_value<TA>, "A holds fp8<F>, bfloat16 or float");
+  static_assert(is_gemm_value<TC>, "C holds float, bfloat16 or fp8<F>");
+  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, a, lda, sizeof(TA), b, ldb, c, ldc, sizeof(TC), false);
+  detail::check_options("fp8::gemm", o, is_fp8_type<TC>::value);
+  const matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
+  const matrix_source<fp8<FB>> bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
+  gemm_any<K>(av, bv, tb == transpose::yes, m, n, k, alpha, beta, c, ldc, o, nullptr);
 }
 
 }  // namespace kernel
 
-// C = alpha * op(A) * op(B) + beta * C, with options.
+// C = alpha * op(A) * op(B) + beta * C, with options (the contract
+// and its options form).
 template <class FA, class FB>
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const fp8<FA>* a,
           std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
           const gemm_options& options) {
   kernel::gemm_with<kernel::gemm_default>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
 }
-
-// C = alpha * op(A) * op(B) + beta * C, on one thread.
 template <class FA, class FB>
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const fp8<FA>* a,
           std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, gemm_options{});
 }
 
+// The same for every operand type: A fp8<F>, bfloat16 or float (weight-only
+// GEMM); C float, bfloat16 or fp8<F> (with options.output_scale).
+template <class TA, class FB, class TC>
+void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const TA* a,
+          std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
+          const gemm_options& options = {}) {
+  kernel::gemm_with<typename kernel::kernel_for<TA>::type>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                                                           options);
+}
+
 // op(B) (k x n) decoded and packed once for the micro-kernel of this
 // translation unit, to be reused by many gemm calls (weights): the packing
-// work of every call is gone. The pointer b is not kept.
-template <class FB>
+// work of every call is gone. The pointer b is not kept. TA is the type of
+// the A it will meet: FP8 and bfloat16 A share one packing (the default),
+// float A needs packed_b<FB, float> (float panels for the float kernel).
+template <class FB, class TA = bfloat16>
 class packed_b {
  public:
-  using kernel_type = kernel::gemm_default;
+  using kernel_type = typename kernel::kernel_for<TA>::type;
 
   packed_b(transpose tb, std::size_t k, std::size_t n, const fp8<FB>* b, std::size_t ldb) : k_(k), n_(n) {
     const char* fn = "fp8::packed_b";
@@ -253,8 +388,7 @@ class packed_b {
                     "makes the extent of B overflow size_t");
     data_ = kernel::aligned_buffer<typename kernel_type::packed>(kernel::packed_b_size<kernel_type>(k, n));
     if (k != 0 && n != 0)
-      kernel::pack_b_all<FB, kernel_type>(
-          kernel::code_view{reinterpret_cast<const std::uint8_t*>(b), bt ? ldb : 1, bt ? 1 : ldb}, k, n, data_.data());
+      kernel::pack_b_all<kernel_type>(kernel::matrix_source<fp8<FB>>{b, bt ? ldb : 1, bt ? 1 : ldb}, k, n, data_.data());
   }
   std::size_t k() const noexcept { return k_; }
   std::size_t n() const noexcept { return n_; }
@@ -269,16 +403,20 @@ class packed_b {
 };
 
 // C = alpha * op(A) * B + beta * C with B packed beforehand (k and n are B's).
-template <class FA, class FB>
-void gemm(transpose ta, std::size_t m, float alpha, const fp8<FA>* a, std::size_t lda, const packed_b<FB>& b,
-          float beta, float* c, std::size_t ldc, const gemm_options& options = {}) {
-  using K = typename packed_b<FB>::kernel_type;
-  kernel::detail::check_gemm("fp8::gemm", ta, transpose::no, m, b.n(), b.k(), a, lda, 1, nullptr, b.n(), c, ldc,
-                             true);
-  kernel::detail::check_options("fp8::gemm", m, b.n(), options);
+template <class TA, class FB, class X, class TC>
+void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda, const packed_b<FB, X>& b,
+          float beta, TC* c, std::size_t ldc, const gemm_options& options = {}) {
+  using K = typename packed_b<FB, X>::kernel_type;
+  static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16 or float");
+  static_assert(std::is_same<K, typename kernel::kernel_for<TA>::type>::value,
+                "float A needs packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
+  kernel::detail::check_gemm("fp8::gemm", ta, transpose::no, m, b.n(), b.k(), a, lda, sizeof(TA), nullptr, b.n(), c,
+                             ldc, sizeof(TC), true);
+  kernel::detail::check_options("fp8::gemm", options, kernel::is_fp8_type<TC>::value);
   const auto view = b.view();
-  kernel::gemm_unchecked<K, FA, FB>(ta, transpose::no, m, b.n(), b.k(), alpha, reinterpret_cast<const std::uint8_t*>(a),
-                                    lda, nullptr, b.n(), beta, c, ldc, options, &view);
+  const kernel::matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
+  const kernel::matrix_source<fp8<FB>> none{nullptr, 0, 0};
+  kernel::gemm_any<K>(av, none, false, m, b.n(), b.k(), alpha, beta, c, ldc, options, &view);
 }
 
 FP8_END_NAMESPACE

@@ -24,11 +24,13 @@
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
+#include <type_traits>
 
 #include "../codec/kernels.hpp"
 #include "../config.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
+#include "../types/fp8.hpp"
 
 #if FP8_ISA_AVX512VBMI
 #include <immintrin.h>
@@ -145,6 +147,43 @@ inline void pack_panel(const std::uint8_t* src, std::size_t rs, std::size_t ks, 
 #endif
   const std::size_t n = (kc + G - 1) / G * G * R;
   kernel::decode<F>(codes, dst, n, 1.0f, isa::best{});
+}
+
+// Panels of values rather than codes (weight-only GEMM: A in bfloat16 or
+// float): the same layout, each value converted exactly to the kernel's type
+// (bfloat16 -> bfloat16 or float, float -> float; never float -> bfloat16,
+// which would round).
+template <class P, class T>
+inline P to_packed(T x) noexcept {
+  static_assert(!(std::is_same<P, bfloat16>::value && std::is_same<T, float>::value),
+                "float operands need a float micro-kernel (kernel_for<float>)");
+  return static_cast<P>(static_cast<float>(x));
+}
+template <>
+inline bfloat16 to_packed<bfloat16, bfloat16>(bfloat16 x) noexcept { return x; }
+
+template <class K, class T>
+inline void pack_values(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
+                        typename K::packed* dst) noexcept {
+  using P = typename K::packed;
+  constexpr std::size_t G = K::kgroup;
+  const std::size_t kp = (kc + G - 1) / G * G;
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t k = 0; k < kp; ++k)
+      dst[((k / G) * R + r) * G + k % G] = r < rows && k < kc ? to_packed<P>(src[r * rs + k * ks]) : P{};
+}
+
+// One packing entry point per operand type (kernels/driver.hpp's
+// matrix_source): FP8 codes go through pack_panel, values through pack_values.
+template <class K, class F>
+inline void pack_operand(const fp8<F>* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R,
+                         std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows) noexcept {
+  pack_panel<F, K>(reinterpret_cast<const std::uint8_t*>(src), rs, ks, rows, R, kc, codes, dst, next_rows);
+}
+template <class K, class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bfloat16>::value, int> = 0>
+inline void pack_operand(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
+                         std::uint8_t*, typename K::packed* dst, std::size_t) noexcept {
+  pack_values<K>(src, rs, ks, rows, R, kc, dst);
 }
 
 }  // namespace kernel

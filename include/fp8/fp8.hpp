@@ -16,4 +16,5 @@
 #include "dyadic/int4.hpp"
 #include "dyadic/requantize.hpp"
 #include "dyadic/fold.hpp"
+#include "kernels/conv2d.hpp"
 #include "kernels/gemm.hpp"

@@ -48,6 +48,8 @@ struct matrix_source {
             typename K::packed* dst, std::size_t next_rows) const noexcept {
     pack_operand<K>(p + r0 * rs + k0 * ks, rs, ks, rows, R, kc, codes, dst, next_rows);
   }
+  // The same operand without its first r0 rows.
+  matrix_source rows_from(std::size_t r0) const noexcept { return {p + r0 * rs, rs, ks}; }
 };
 
 // Block scales (DeepSeek-V3): op(A)'s rows carry one scale per `block` of k

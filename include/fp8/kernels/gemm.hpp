@@ -231,8 +231,8 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 // after the checks: SA and SB are matrix_source (driver.hpp) or anything
 // with the same pack(); small_m allows the small-m path (decided on the whole
 // call's m, so every row of C takes the same path).
-template <class K, class TA, class SB>
-void gemm_float(const matrix_source<TA>& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
+template <class K, class SA, class SB>
+void gemm_float(const SA& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
                 float alpha, float beta, float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb,
                 bool small_m) {
   if (m == 0 || n == 0) return;
@@ -248,8 +248,9 @@ void gemm_float(const matrix_source<TA>& a, const SB& b, bool b_rows_k, std::siz
   const std::size_t threads = detail::useful_threads(o.threads, m, n, k);
 #if FP8_HAVE_DOT_AVX512BF16
   // Few rows against B stored n x k: stream B once (kernels/dot_avx512bf16.hpp).
-  if constexpr (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value && !std::is_same<TA, float>::value &&
-                is_fp8_type<typename SB::value_type>::value) {
+  if constexpr (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value &&
+                std::is_same<SA, matrix_source<typename SA::value_type>>::value &&
+                !std::is_same<typename SA::value_type, float>::value && is_fp8_type<typename SB::value_type>::value) {
     if (small_m && pb == nullptr && b_rows_k && bs.block == 0) {
       aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
       dot_decode_a(a, m, k, ad.data());
@@ -301,8 +302,8 @@ void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o
 // float C is the float result; bfloat16 and FP8 C get it through a float
 // scratch of at most max(MC, 2^21 / n) rows at a time (8 MiB), converted per
 // row (a product needs the float sum over all of k before it can round).
-template <class K, class TA, class SB, class TC>
-void gemm_any(const matrix_source<TA>& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
+template <class K, class SA, class SB, class TC>
+void gemm_any(const SA& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
               float alpha, float beta, TC* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb) {
   const bool small_m = m <= small_m_max;
   if constexpr (std::is_same<TC, float>::value) {
@@ -320,8 +321,7 @@ void gemm_any(const matrix_source<TA>& a, const SB& b, bool b_rows_k, std::size_
       if (o.row_scale != nullptr) part.row_scale = o.row_scale + r0;
       if (o.a_block_scale != nullptr)
         part.a_block_scale = o.a_block_scale + r0 * ((k + o.scale_block - 1) / o.scale_block);
-      const matrix_source<TA> ap{a.p + r0 * a.rs, a.rs, a.ks};
-      gemm_float<K>(ap, b, b_rows_k, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
+      gemm_float<K>(a.rows_from(r0), b, b_rows_k, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
       for (std::size_t i = 0; i < rows; ++i) detail::store_row(tmp.data() + i * n, c + (r0 + i) * ldc, n, o);
     }
   }

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: Apache-2.0
+// fp8::conv2d: 2-D convolution of FP8 activations with FP8 weights, float32
+// sums, as an implicit GEMM on the GEMM's loops and micro-kernels
+// (kernels/driver.hpp), with a direct path for depthwise layers.
+//
+//   output[n][oh][ow][oc] = act( input_scale * weight_scales[oc] * S + bias[oc] )
+//   S = sum over kh, kw, ci of x[n][ih][iw][g * Cg + ci] * w[oc][kh][kw][ci]
+//   ih = oh * stride_h + kh * dilation_h - pad_top, iw likewise,
+//   Cg = in_c / groups, g = oc / (out_c / groups); taps outside the input add 0.
+//
+// In float: v = (S * input_scale) * weight_scales[oc] + bias[oc], then ReLU or
+// clamp, then the output type: float, bfloat16 (nearest even) or FP8
+// (from_float(v / output_scale, output_overflow)): the GEMM epilogue
+// (kernels/epilogue.hpp) with alpha = input_scale, col_scale = weight_scales.
+// Every product is exact (FP8 x FP8), the sums are float32.
+//
+// Structure:
+// * Dense and grouped layers are, per group, the GEMM
+//     C (pixels x Og) = A (pixels x kh*kw*Cg) * B (kh*kw*Cg x Og)
+//   with B the group's weights (OHWI rows are B's columns, k contiguous) and
+//   A never materialized: conv_source::pack gathers a panel's rows straight
+//   from the input, computing each tap's input pixel (or a zero run for
+//   padding) from the output pixel, so the input is neither copied nor
+//   padded, and no per-pixel table grows with the batch (XNNPACK keeps an
+//   indirection buffer of pointers instead; computing the pointers per panel
+//   costs a few integer operations per row and tap).
+// * 1x1 layers with stride 1 and no padding are straight GEMM: A is the
+//   input itself (pixels x in_c, a strided matrix).
+// * Depthwise layers (groups == in_c) have one input channel per output
+//   channel: a GEMM per channel would have k = kh*kw and n = 1, so they run a
+//   direct loop instead: the input decoded to float once, output channels in
+//   vectors, one fused multiply-add per tap (exact products: the same bits as
+//   multiply-then-add).
+// * Weights are packed once by packed_conv_weights (decoded to the GEMM's
+//   panels, or to float for depthwise); the overload without it packs them
+//   per call.
+// * NCHW input is transposed to NHWC once per call (bytes); NCHW output is
+//   computed as NHWC floats and transposed while converting.
+//
+// Bad shapes and arguments throw fp8::invalid_argument naming them (e.g.
+// "shape.groups"), before anything is read or written (error.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "../codec/kernels.hpp"
+#include "../config.hpp"
+#include "../detail/isa.hpp"
+#include "../error.hpp"
+#include "../types/float16.hpp"
+#include "../types/fp8.hpp"
+#include "buffer.hpp"
+#include "driver.hpp"
+#include "epilogue.hpp"
+#include "gemm.hpp"
+#include "pack.hpp"
+#include "parallel.hpp"
+
+#if FP8_ISA_SSE2
+#include <xsimd/xsimd.hpp>
+#endif
+
+FP8_BEGIN_NAMESPACE
+
+struct conv2d_shape {
+  std::size_t batch = 0, in_h = 0, in_w = 0, in_c = 0, out_c = 0, kernel_h = 0, kernel_w = 0;
+  std::size_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::size_t dilation_h = 1, dilation_w = 1, groups = 1;
+
+  // Output height and width (0 when the dilated kernel does not fit the
+  // padded input or a stride is 0: conv2d rejects those shapes).
+  std::size_t out_h() const noexcept { return out_size(in_h, pad_top, pad_bottom, kernel_h, dilation_h, stride_h); }
+  std::size_t out_w() const noexcept { return out_size(in_w, pad_left, pad_right, kernel_w, dilation_w, stride_w); }
+
+ private:
+  static std::size_t out_size(std::size_t in, std::size_t p0, std::size_t p1, std::size_t k, std::size_t d,
+                              std::size_t stride) noexcept {
+    constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
+    if (k == 0 || d == 0 || stride == 0 || in > max - p0 || in + p0 > max - p1) return 0;
+    if (k - 1 > (max - 1) / d) return 0;
+    const std::size_t padded = in + p0 + p1, span = d * (k - 1) + 1;
+    return span > padded ? 0 : (padded - span) / stride + 1;
+  }
+};
+
+enum class tensor_layout { nhwc, nchw };  // activations, input and output
+enum class weight_layout { ohwi, oihw };  // [out_c][kh][kw][in_c / groups] or [out_c][in_c / groups][kh][kw]
+
+struct conv2d_options {
+  // Threads (as gemm_options::threads; results are bit-identical for any count).
+  std::size_t threads = 1;
+  activation act = activation::none;
+  float clamp_lo = 0.0f, clamp_hi = 0.0f;  // for activation::clamp
+  tensor_layout input_layout = tensor_layout::nhwc, output_layout = tensor_layout::nhwc;
+  weight_layout weights = weight_layout::ohwi;  // for the overload without packed weights
+  // FP8 output only (must be 1 for float and bfloat16): output holds
+  // from_float(v / output_scale, output_overflow).
+  float output_scale = 1.0f;
+  overflow output_overflow = overflow::saturate;
+};
+
+namespace kernel {
+namespace conv {
+
+inline bool mul_fits(std::size_t a, std::size_t b, std::size_t& out) noexcept {
+  if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a) return false;
+  out = a * b;
+  return true;
+}
+
+// Every check of a shape; on return the input, weight and output sizes fit
+// size_t (and a float per output element, and an int8 per input element).
+inline void check_shape(const char* fn, const conv2d_shape& s) {
+  const struct {
+    std::size_t v;
+    const char* name;
+  } nonzero[] = {{s.batch, "shape.batch"},       {s.in_h, "shape.in_h"},         {s.in_w, "shape.in_w"},
+                 {s.in_c, "shape.in_c"},         {s.out_c, "shape.out_c"},       {s.kernel_h, "shape.kernel_h"},
+                 {s.kernel_w, "shape.kernel_w"}, {s.stride_h, "shape.stride_h"}, {s.stride_w, "shape.stride_w"},
+                 {s.dilation_h, "shape.dilation_h"}, {s.dilation_w, "shape.dilation_w"}, {s.groups, "shape.groups"}};
+  for (const auto& f : nonzero) FP8_REQUIRE_ARG(f.v != 0, fn, f.name, "is zero");
+  FP8_REQUIRE_ARG(s.in_c % s.groups == 0 && s.out_c % s.groups == 0, fn, "shape.groups",
+                  "does not divide both in_c and out_c");
+  FP8_REQUIRE_ARG(s.out_h() != 0, fn, "shape.kernel_h",
+                  "(dilated) is larger than the padded input height");
+  FP8_REQUIRE_ARG(s.out_w() != 0, fn, "shape.kernel_w",
+                  "(dilated) is larger than the padded input width");
+  std::size_t x = 0;
+  const bool fits = mul_fits(s.batch, s.in_h, x) && mul_fits(x, s.in_w, x) && mul_fits(x, s.in_c, x) &&
+                    mul_fits(s.batch, s.out_h(), x) && mul_fits(x, s.out_w(), x) && mul_fits(x, s.out_c, x) &&
+                    mul_fits(x, sizeof(float), x) && mul_fits(s.out_c, s.kernel_h, x) &&
+                    mul_fits(x, s.kernel_w, x) && mul_fits(x, s.in_c / s.groups, x) && mul_fits(x, sizeof(float), x);
+  FP8_REQUIRE_ARG(fits, fn, "shape.batch", "makes the input, weight or output size overflow size_t");
+}
+
+inline void check_options(const char* fn, const conv2d_options& o, bool out_is_fp8) {
+  if (o.act == activation::clamp)
+    FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
+  FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
+                  "must be a positive finite float");
+  if (!out_is_fp8)
+    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
+                    "applies to FP8 output only (it must be 1 for float and bfloat16 output)");
+}
+
+inline bool depthwise(const conv2d_shape& s) noexcept { return s.groups == s.in_c && s.groups > 1; }
+inline bool pointwise(const conv2d_shape& s) noexcept {
+  return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+         s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
+}
+
+// The A operand of a group's GEMM: row p is output pixel p (n, oh, ow), k is
+// (kh, kw, ci) with ci fastest. pack() gathers the rows of a panel from the
+// NHWC input (zeros for taps in the padding) and packs them as a k-contiguous
+// panel (pack.hpp).
+template <class F>
+struct conv_source {
+  using value_type = fp8<F>;
+  const std::uint8_t* x;      // NHWC input codes
+  const std::uint8_t* zeros;  // in_c zero codes (+0 in every format)
+  const conv2d_shape* s;
+  std::size_t oh, ow, cg, coff;  // output size, channels per group, the group's first channel
+  std::size_t row0;              // first output pixel (rows_from)
+
+  template <class K>
+  void pack(std::size_t r0, std::size_t rows, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t* codes,
+            typename K::packed* dst, std::size_t) const noexcept {
+    constexpr std::size_t cap = K::block.mr * K::block.kc;
+    alignas(64) std::uint8_t rowcodes[cap];  // rows x kc codes, kc apart
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t p = row0 + r0 + r, q = p % (oh * ow), n = p / (oh * ow), y = q / ow, xo = q % ow;
+      std::uint8_t* d = rowcodes + r * kc;
+      for (std::size_t k = k0; k < k0 + kc;) {
+        const std::size_t tap = k / cg, c = k % cg, len = std::min(cg - c, k0 + kc - k);
+        const std::size_t th = tap / s->kernel_w, tw = tap % s->kernel_w;
+        const std::size_t ih = y * s->stride_h + th * s->dilation_h, iw = xo * s->stride_w + tw * s->dilation_w;
+        const std::uint8_t* src = zeros;
+        if (ih >= s->pad_top && ih - s->pad_top < s->in_h && iw >= s->pad_left && iw - s->pad_left < s->in_w)
+          src = x + ((n * s->in_h + ih - s->pad_top) * s->in_w + iw - s->pad_left) * s->in_c + coff + c;
+        std::memcpy(d + (k - k0), src, len);
+        k += len;
+      }
+    }
+    pack_panel<F, K>(rowcodes, kc, 1, rows, R, kc, codes, dst, 0);
+  }
+  conv_source rows_from(std::size_t r) const noexcept {
+    conv_source c = *this;
+    c.row0 += r;
+    return c;
+  }
+};
+
+}  // namespace conv
+}  // namespace kernel
+
+// Weights packed once for a shape: per group, the GEMM's packed B panels
+// (kernels/driver.hpp's prepacked layout for the default micro-kernel), or,
+// for depthwise shapes, float weights [kh][kw][out_c]. The pointer is not kept.
+template <class FW>
+class packed_conv_weights {
+ public:
+  using kernel_type = kernel::gemm_default;
+
+  packed_conv_weights(const conv2d_shape& s, const fp8<FW>* weights, weight_layout layout = weight_layout::ohwi)
+      : s_(s) {
+    const char* fn = "fp8::packed_conv_weights";
+    kernel::conv::check_shape(fn, s);
+    FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
+    const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, taps = s.kernel_h * s.kernel_w;
+    const std::size_t kdim = taps * cg;
+    const auto* w = reinterpret_cast<const std::uint8_t*>(weights);
+    if (kernel::conv::depthwise(s)) {
+      // cg == 1: OHWI and OIHW are the same array.
+      dw_ = kernel::aligned_buffer<float>(taps * s.out_c);
+      kernel::aligned_buffer<float> row(taps);
+      for (std::size_t oc = 0; oc < s.out_c; ++oc) {
+        kernel::decode<FW>(w + oc * taps, row.data(), taps, 1.0f, isa::best{});
+        for (std::size_t t = 0; t < taps; ++t) dw_.data()[t * s.out_c + oc] = row.data()[t];
+      }
+      return;
+    }
+    std::vector<std::uint8_t> ohwi;
+    if (layout == weight_layout::oihw) {  // [oc][ci][tap] -> [oc][tap][ci]
+      ohwi.resize(s.out_c * kdim);
+      for (std::size_t oc = 0; oc < s.out_c; ++oc)
+        for (std::size_t ci = 0; ci < cg; ++ci)
+          for (std::size_t t = 0; t < taps; ++t) ohwi[oc * kdim + t * cg + ci] = w[(oc * cg + ci) * taps + t];
+      w = ohwi.data();
+    }
+    group_size_ = kernel::packed_b_size<kernel_type>(kdim, og);
+    data_ = kernel::aligned_buffer<typename kernel_type::packed>(group_size_ * s.groups);
+    for (std::size_t g = 0; g < s.groups; ++g)
+      kernel::pack_b_all<kernel_type>(
+          kernel::matrix_source<fp8<FW>>{reinterpret_cast<const fp8<FW>*>(w + g * og * kdim), kdim, 1}, kdim, og,
+          data_.data() + g * group_size_);
+  }
+
+  const conv2d_shape& shape() const noexcept { return s_; }
+  kernel::prepacked_view<kernel_type> group(std::size_t g) const noexcept {
+    return {data_.data() + g * group_size_, (s_.out_c / s_.groups + kernel_type::block.nr - 1) / kernel_type::block.nr};
+  }
+  const float* depthwise_weights() const noexcept { return dw_.data(); }
+
+ private:
+  conv2d_shape s_;
+  std::size_t group_size_ = 0;
+  kernel::aligned_buffer<typename kernel_type::packed> data_;
+  kernel::aligned_buffer<float> dw_;
+};
+
+namespace kernel {
+namespace conv {
+
+inline bool same_weights_shape(const conv2d_shape& a, const conv2d_shape& b) noexcept {
+  return a.in_c == b.in_c && a.out_c == b.out_c && a.kernel_h == b.kernel_h && a.kernel_w == b.kernel_w &&
+         a.groups == b.groups;
+}
+
+// The epilogue of one output element, as tile_epilogue does it (first and
+// last block, beta = 0).
+inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales, const float* bias,
+                                   const conv2d_options& o) noexcept {
+  gemm_options g;
+  g.col_scale = weight_scales;
+  g.bias = bias;
+  g.act = o.act;
+  g.clamp_lo = o.clamp_lo;
+  g.clamp_hi = o.clamp_hi;
+  return detail::make_epilogue(input_scale, 0.0f, g);
+}
+
+// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors. x
+// is the decoded NHWC input (channel multiplier mult = out_c / in_c), w the
+// float weights [tap][out_c]; each output row of ow x out_c floats goes to
+// row_out(index of the (n, oh) pair, floats).
+template <class RowOut>
+void depthwise_rows(const conv2d_shape& s, const float* x, const float* w, const tile_epilogue& e, std::size_t y0,
+                    std::size_t y1, float* acc_row, RowOut&& row_out) {
+  const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
+  for (std::size_t yi = y0; yi < y1; ++yi) {
+    const std::size_t n = yi / oh, y = yi % oh;
+    for (std::size_t xo = 0; xo < ow; ++xo) {
+      float* acc = acc_row + xo * oc_n;
+      std::size_t c0 = 0;
+#if FP8_ISA_SSE2
+      using batch = xsimd::batch<float>;
+      constexpr std::size_t L = batch::size;
+      if (mult == 1) {
+        for (; c0 + L <= oc_n; c0 += L) {
+          batch a(0.0f);
+          for (std::size_t th = 0; th < s.kernel_h; ++th) {
+            const std::size_t ih = y * s.stride_h + th * s.dilation_h;
+            if (ih < s.pad_top || ih - s.pad_top >= s.in_h) continue;
+            for (std::size_t tw = 0; tw < s.kernel_w; ++tw) {
+              const std::size_t iw = xo * s.stride_w + tw * s.dilation_w;
+              if (iw < s.pad_left || iw - s.pad_left >= s.in_w) continue;
+              const float* xp = x + ((n * s.in_h + ih - s.pad_top) * s.in_w + iw - s.pad_left) * s.in_c + c0;
+              a = xsimd::fma(batch::load_unaligned(xp),
+                             batch::load_unaligned(w + (th * s.kernel_w + tw) * oc_n + c0), a);
+            }
+          }
+          a.store_unaligned(acc + c0);
+        }
+      }
+#endif
+      for (std::size_t c = c0; c < oc_n; ++c) {  // the same operations, one channel at a time
+        float a = 0.0f;
+        for (std::size_t th = 0; th < s.kernel_h; ++th) {
+          const std::size_t ih = y * s.stride_h + th * s.dilation_h;
+          if (ih < s.pad_top || ih - s.pad_top >= s.in_h) continue;
+          for (std::size_t tw = 0; tw < s.kernel_w; ++tw) {
+            const std::size_t iw = xo * s.stride_w + tw * s.dilation_w;
+            if (iw < s.pad_left || iw - s.pad_left >= s.in_w) continue;
+            a = std::fma(x[((n * s.in_h + ih - s.pad_top) * s.in_w + iw - s.pad_left) * s.in_c + c / mult],
+                         w[(th * s.kernel_w + tw) * oc_n + c], a);
+          }
+        }
+        acc[c] = a;
+      }
+    }
+    // The epilogue, in place: each element as epilogue_store defines it.
+    for (std::size_t xo = 0; xo < ow; ++xo) {
+      float* acc = acc_row + xo * oc_n;
+      for (std::size_t c = 0; c < oc_n; ++c) epilogue_store(e, 0, c, acc[c], acc + c);
+    }
+    row_out(yi, static_cast<const float*>(acc_row));
+  }
+}
+
+// The convolution into NHWC output of type TO, after the checks; x is the
+// NHWC input.
+template <class FX, class FW, class TO>
+void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
+              const float* weight_scales, const float* bias, TO* out, const conv2d_options& o) {
+  const std::size_t oh = s.out_h(), ow = s.out_w(), pixels = s.batch * oh * ow;
+  if (depthwise(s)) {
+    aligned_buffer<float> xf(s.batch * s.in_h * s.in_w * s.in_c);
+    kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, isa::best{});
+    const tile_epilogue e = make_epilogue(input_scale, weight_scales, bias, o);
+    const std::size_t rows = s.batch * oh;
+    const double work = static_cast<double>(pixels) * static_cast<double>(s.out_c * s.kernel_h * s.kernel_w);
+    std::size_t threads = o.threads != 0 ? o.threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    threads = std::max<std::size_t>(1, std::min({threads, rows, static_cast<std::size_t>(work / 1048576.0) + 1}));
+    gemm_options conv_out;  // the output conversion only
+    conv_out.output_scale = o.output_scale;
+    conv_out.output_overflow = o.output_overflow;
+    parallel_run(threads, [&](std::size_t t) {
+      std::size_t y0, y1;
+      part_range(rows, 1, threads, t, y0, y1);
+      aligned_buffer<float> acc(ow * s.out_c);
+      depthwise_rows(s, xf.data(), w.depthwise_weights(), e, y0, y1, acc.data(), [&](std::size_t yi, const float* r) {
+        TO* dst = out + yi * ow * s.out_c;
+        if constexpr (std::is_same<TO, float>::value)
+          std::copy(r, r + ow * s.out_c, dst);
+        else
+          detail::store_row(r, dst, ow * s.out_c, conv_out);
+      });
+    });
+    return;
+  }
+  using K = typename packed_conv_weights<FW>::kernel_type;
+  const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
+  std::vector<std::uint8_t> zeros(s.in_c, 0);
+  const matrix_source<fp8<FW>> no_b{nullptr, 0, 0};
+  for (std::size_t g = 0; g < s.groups; ++g) {
+    gemm_options go;
+    go.threads = o.threads;
+    go.col_scale = weight_scales != nullptr ? weight_scales + g * og : nullptr;
+    go.bias = bias != nullptr ? bias + g * og : nullptr;
+    go.act = o.act;
+    go.clamp_lo = o.clamp_lo;
+    go.clamp_hi = o.clamp_hi;
+    go.output_scale = o.output_scale;
+    go.output_overflow = o.output_overflow;
+    const auto view = w.group(g);
+    if (pointwise(s)) {
+      const matrix_source<fp8<FX>> a{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
+      gemm_any<K>(a, no_b, false, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+    } else {
+      const conv_source<FX> a{x, zeros.data(), &s, oh, ow, cg, g * cg, 0};
+      gemm_any<K>(a, no_b, false, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+    }
+  }
+}
+
+}  // namespace conv
+}  // namespace kernel
+
+// The convolution with weights packed beforehand (their shape must match s
+// in in_c, out_c, kernel and groups). TO: float, bfloat16 or fp8<F>.
+template <class FX, class FW, class TO>
+void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const packed_conv_weights<FW>& w,
+            const float* weight_scales, const float* bias, TO* output, const conv2d_options& options = {}) {
+  static_assert(kernel::is_gemm_value<TO> && !std::is_same<TO, void>::value, "output holds float, bfloat16 or fp8<F>");
+  const char* fn = "fp8::conv2d";
+  kernel::conv::check_shape(fn, s);
+  FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
+  FP8_REQUIRE_ARG(kernel::conv::same_weights_shape(s, w.shape()), fn, "weights",
+                  "were packed for another shape (in_c, out_c, kernel or groups differ)");
+  FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
+  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
+  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
+  const std::size_t in_size = s.batch * s.in_h * s.in_w * s.in_c;
+  const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
+  FP8_REQUIRE_ARG(!kernel::detail::overlap(output, out_size * sizeof(TO), input, in_size), fn, "output",
+                  "overlaps input");
+
+  const auto* x = reinterpret_cast<const std::uint8_t*>(input);
+  std::vector<std::uint8_t> nhwc;
+  if (options.input_layout == tensor_layout::nchw) {
+    nhwc.resize(in_size);
+    const std::size_t hw = s.in_h * s.in_w;
+    for (std::size_t n = 0; n < s.batch; ++n)
+      for (std::size_t c = 0; c < s.in_c; ++c)
+        for (std::size_t p = 0; p < hw; ++p) nhwc[(n * hw + p) * s.in_c + c] = x[(n * s.in_c + c) * hw + p];
+    x = nhwc.data();
+  }
+  if (options.output_layout == tensor_layout::nhwc) {
+    kernel::conv::run_nhwc<FX>(s, x, input_scale, w, weight_scales, bias, output, options);
+    return;
+  }
+  // NCHW output: NHWC floats, then transposed and converted per channel row.
+  kernel::aligned_buffer<float> tmp(out_size);
+  conv2d_options o = options;
+  o.output_scale = 1.0f;
+  kernel::conv::run_nhwc<FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
+  const std::size_t hw = s.out_h() * s.out_w();
+  kernel::aligned_buffer<float> row(hw);
+  gemm_options conv_out;
+  conv_out.output_scale = options.output_scale;
+  conv_out.output_overflow = options.output_overflow;
+  for (std::size_t n = 0; n < s.batch; ++n)
+    for (std::size_t c = 0; c < s.out_c; ++c) {
+      for (std::size_t p = 0; p < hw; ++p) row.data()[p] = tmp.data()[(n * hw + p) * s.out_c + c];
+      TO* dst = output + (n * s.out_c + c) * hw;
+      if constexpr (std::is_same<TO, float>::value)
+        std::copy(row.data(), row.data() + hw, dst);
+      else
+        kernel::detail::store_row(row.data(), dst, hw, conv_out);
+    }
+}
+
+// The convolution with weights packed per call (options.weights gives their
+// layout).
+template <class FX, class FW, class TO>
+void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const fp8<FW>* weights,
+            const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
+  const char* fn = "fp8::conv2d";
+  kernel::conv::check_shape(fn, s);
+  FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
+  FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
+  FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
+  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
+  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
+  const packed_conv_weights<FW> w(s, weights, options.weights);
+  conv2d(s, input, input_scale, w, weight_scales, bias, output, options);
+}
+
+// The contract: NHWC float output, OHWI weights, one thread.
+template <class FX, class FW>
+void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const fp8<FW>* weights,
+            const float* weight_scales, const float* bias, float* output) {
+  conv2d(s, input, input_scale, weights, weight_scales, bias, output, conv2d_options{});
+}
+
+FP8_END_NAMESPACE

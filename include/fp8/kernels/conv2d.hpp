@@ -278,59 +278,82 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
 
 // Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors. x
 // is the decoded NHWC input (channel multiplier mult = out_c / in_c), w the
-// float weights [tap][out_c]; each output row of ow x out_c floats goes to
-// row_out(index of the (n, oh) pair, floats).
-template <class RowOut>
+// float weights [tap][out_c]. Each output row (ow x out_c floats, after the
+// epilogue) is written to row(index of the (n, oh) pair), a float buffer the
+// caller then owns: the output itself for float NHWC.
+template <class RowBuf, class RowDone>
 void depthwise_rows(const conv2d_shape& s, const float* x, const float* w, const tile_epilogue& e, std::size_t y0,
-                    std::size_t y1, float* acc_row, RowOut&& row_out) {
+                    std::size_t y1, RowBuf&& row, RowDone&& done) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
+  // The taps of output column xo that fall inside the input: [t0, t1) x
+  // [u0, u1) of kernel rows and columns.
+  auto span = [](std::size_t o, std::size_t stride, std::size_t dil, std::size_t pad, std::size_t in, std::size_t k,
+                 std::size_t& t0, std::size_t& t1) {
+    t0 = 0;
+    while (t0 < k && o * stride + t0 * dil < pad) ++t0;
+    t1 = t0;
+    while (t1 < k && o * stride + t1 * dil - pad < in) ++t1;
+  };
   for (std::size_t yi = y0; yi < y1; ++yi) {
     const std::size_t n = yi / oh, y = yi % oh;
+    float* out = row(yi);
+    std::size_t h0, h1;
+    span(y, s.stride_h, s.dilation_h, s.pad_top, s.in_h, s.kernel_h, h0, h1);
     for (std::size_t xo = 0; xo < ow; ++xo) {
-      float* acc = acc_row + xo * oc_n;
+      std::size_t v0, v1;
+      span(xo, s.stride_w, s.dilation_w, s.pad_left, s.in_w, s.kernel_w, v0, v1);
+      // Input pixel of tap (th, tw), and its weights.
+      auto xrow = [&](std::size_t th, std::size_t tw) {
+        return x + ((n * s.in_h + y * s.stride_h + th * s.dilation_h - s.pad_top) * s.in_w + xo * s.stride_w +
+                    tw * s.dilation_w - s.pad_left) *
+                       s.in_c;
+      };
+      float* acc = out + xo * oc_n;
       std::size_t c0 = 0;
 #if FP8_ISA_SSE2
       using batch = xsimd::batch<float>;
       constexpr std::size_t L = batch::size;
       if (mult == 1) {
-        for (; c0 + L <= oc_n; c0 += L) {
-          batch a(0.0f);
-          for (std::size_t th = 0; th < s.kernel_h; ++th) {
-            const std::size_t ih = y * s.stride_h + th * s.dilation_h;
-            if (ih < s.pad_top || ih - s.pad_top >= s.in_h) continue;
-            for (std::size_t tw = 0; tw < s.kernel_w; ++tw) {
-              const std::size_t iw = xo * s.stride_w + tw * s.dilation_w;
-              if (iw < s.pad_left || iw - s.pad_left >= s.in_w) continue;
-              const float* xp = x + ((n * s.in_h + ih - s.pad_top) * s.in_w + iw - s.pad_left) * s.in_c + c0;
-              a = xsimd::fma(batch::load_unaligned(xp),
-                             batch::load_unaligned(w + (th * s.kernel_w + tw) * oc_n + c0), a);
+        // NV vectors of channels at once: independent accumulators hide the
+        // latency of the multiply-add chain over the taps.
+        auto block = [&](auto nv) {
+          constexpr std::size_t NV = decltype(nv)::value;
+          batch a[NV];
+          for (std::size_t v = 0; v < NV; ++v) a[v] = batch(0.0f);
+          for (std::size_t th = h0; th < h1; ++th)
+            for (std::size_t tw = v0; tw < v1; ++tw) {
+              const float* xp = xrow(th, tw) + c0;
+              const float* wp = w + (th * s.kernel_w + tw) * oc_n + c0;
+              for (std::size_t v = 0; v < NV; ++v)
+                a[v] = xsimd::fma(batch::load_unaligned(xp + v * L), batch::load_unaligned(wp + v * L), a[v]);
             }
+          // epilogue_store's operations (first and last block, beta = 0).
+          const batch alpha(e.alpha), lo(e.lo), hi(e.hi);
+          for (std::size_t v = 0; v < NV; ++v) {
+            batch r = a[v] * alpha;
+            if (e.col_scale != nullptr) r = r * batch::load_unaligned(e.col_scale + c0 + v * L);
+            if (e.bias != nullptr) r = r + batch::load_unaligned(e.bias + c0 + v * L);
+            if (e.clamp) {
+              r = xsimd::select(r > lo, r, lo);  // fmax(r, lo): NaN gives lo
+              r = xsimd::select(r < hi, r, hi);
+            }
+            r.store_unaligned(acc + c0 + v * L);
           }
-          a.store_unaligned(acc + c0);
-        }
+          c0 += NV * L;
+        };
+        while (c0 + 4 * L <= oc_n) block(std::integral_constant<std::size_t, 4>{});
+        while (c0 + L <= oc_n) block(std::integral_constant<std::size_t, 1>{});
       }
 #endif
       for (std::size_t c = c0; c < oc_n; ++c) {  // the same operations, one channel at a time
         float a = 0.0f;
-        for (std::size_t th = 0; th < s.kernel_h; ++th) {
-          const std::size_t ih = y * s.stride_h + th * s.dilation_h;
-          if (ih < s.pad_top || ih - s.pad_top >= s.in_h) continue;
-          for (std::size_t tw = 0; tw < s.kernel_w; ++tw) {
-            const std::size_t iw = xo * s.stride_w + tw * s.dilation_w;
-            if (iw < s.pad_left || iw - s.pad_left >= s.in_w) continue;
-            a = std::fma(x[((n * s.in_h + ih - s.pad_top) * s.in_w + iw - s.pad_left) * s.in_c + c / mult],
-                         w[(th * s.kernel_w + tw) * oc_n + c], a);
-          }
-        }
-        acc[c] = a;
+        for (std::size_t th = h0; th < h1; ++th)
+          for (std::size_t tw = v0; tw < v1; ++tw)
+            a = std::fma(xrow(th, tw)[c / mult], w[(th * s.kernel_w + tw) * oc_n + c], a);
+        epilogue_store(e, 0, c, a, acc + c);
       }
     }
-    // The epilogue, in place: each element as epilogue_store defines it.
-    for (std::size_t xo = 0; xo < ow; ++xo) {
-      float* acc = acc_row + xo * oc_n;
-      for (std::size_t c = 0; c < oc_n; ++c) epilogue_store(e, 0, c, acc[c], acc + c);
-    }
-    row_out(yi, static_cast<const float*>(acc_row));
+    done(yi, static_cast<const float*>(out));
   }
 }
 
@@ -354,14 +377,18 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     parallel_run(threads, [&](std::size_t t) {
       std::size_t y0, y1;
       part_range(rows, 1, threads, t, y0, y1);
-      aligned_buffer<float> acc(ow * s.out_c);
-      depthwise_rows(s, xf.data(), w.depthwise_weights(), e, y0, y1, acc.data(), [&](std::size_t yi, const float* r) {
-        TO* dst = out + yi * ow * s.out_c;
+      aligned_buffer<float> tmp(std::is_same<TO, float>::value ? 0 : ow * s.out_c);
+      auto row = [&](std::size_t yi) -> float* {
         if constexpr (std::is_same<TO, float>::value)
-          std::copy(r, r + ow * s.out_c, dst);
+          return out + yi * ow * s.out_c;
         else
-          detail::store_row(r, dst, ow * s.out_c, conv_out);
-      });
+          return (void)yi, tmp.data();
+      };
+      auto done = [&](std::size_t yi, const float* r) {
+        if constexpr (!std::is_same<TO, float>::value) detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out);
+        (void)yi, (void)r;
+      };
+      depthwise_rows(s, xf.data(), w.depthwise_weights(), e, y0, y1, row, done);
     });
     return;
   }

@@ -7,7 +7,9 @@
 // M = 1, 8, 32, 128 on weights stored n x k (tb = yes, Linear layout), warm
 // (B stays in cache between iterations) and streamed (each iteration reads
 // another copy of B, 128 MiB in all, so B comes from DRAM); one and two
-// threads. OpenBLAS needs OPENBLAS_CORETYPE=SkylakeX on Zen 5 (or it runs
+// threads; and, on one thread, the other operand types (bfloat16 or float
+// A, bfloat16 or FP8 C, block scales: fp8_gemm_variant). OpenBLAS needs
+// OPENBLAS_CORETYPE=SkylakeX on Zen 5 (or it runs
 // its AVX2 kernels); oneDNN runs on OMP_NUM_THREADS threads. The machine is
 // shared: quote medians (--benchmark_repetitions=5
 // --benchmark_report_aggregates_only=true) and compare within one run.
@@ -103,6 +105,51 @@ void fp8_gemm_packed(benchmark::State& state) {
     benchmark::DoNotOptimize(c.data());
   }
   flops(state, sh);
+}
+
+// The other operand and output types, on one thread (Args: m, n, k, tb,
+// streamed, variant): 0 = bfloat16 A (weight-only GEMM, exact products),
+// 1 = float A (the float micro-kernel), 2 = E4M3 A with bfloat16 C, 3 = E4M3
+// A with E4M3 C (output scale 1/64), 4 = E4M3 A with DeepSeek-V3 128 x 128
+// block scales of A and B.
+enum variant_kind : std::int64_t { a_bf16, a_float, c_bf16, c_e4m3, block_scaled };
+template <class TA, class TC>
+void run_variant(benchmark::State& state, const shape& sh, std::size_t nb, const fp8::gemm_options& o) {
+  const auto a8 = random_e4m3(sh.m * sh.k, 1);
+  std::vector<TA> a(sh.m * sh.k);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = TA(static_cast<float>(a8[i]));
+  std::vector<std::vector<fp8::e4m3_t>> b;
+  for (std::size_t i = 0; i < nb; ++i) b.push_back(random_e4m3(sh.k * sh.n, 2 + static_cast<unsigned>(i)));
+  std::vector<TC> c(sh.m * sh.n);
+  std::size_t it = 0;
+  for (auto _ : state) {
+    fp8::gemm(fp8::transpose::no, sh.tb ? fp8::transpose::yes : fp8::transpose::no, sh.m, sh.n, sh.k, 1.0f, a.data(),
+              sh.k, b[it++ % nb].data(), sh.tb ? sh.k : sh.n, 0.0f, c.data(), sh.n, o);
+    benchmark::DoNotOptimize(c.data());
+  }
+  flops(state, sh);
+}
+void fp8_gemm_variant(benchmark::State& state) {
+  const shape sh = shape_of(state);
+  const std::size_t nb = copies(state.range(4) != 0, sh.k * sh.n);
+  fp8::gemm_options o;
+  std::vector<float> as, bs;
+  switch (state.range(5)) {
+    case a_bf16: return run_variant<fp8::bfloat16, float>(state, sh, nb, o);
+    case a_float: return run_variant<float, float>(state, sh, nb, o);
+    case c_bf16: return run_variant<fp8::e4m3_t, fp8::bfloat16>(state, sh, nb, o);
+    case c_e4m3:
+      o.output_scale = 64.0f;
+      return run_variant<fp8::e4m3_t, fp8::e4m3_t>(state, sh, nb, o);
+    default: {
+      const std::size_t kb = (sh.k + 127) / 128;
+      as.assign(sh.m * kb, 0.5f);
+      bs.assign((sh.n + 127) / 128 * kb, 0.25f);
+      o.a_block_scale = as.data();
+      o.b_block_scale = bs.data();
+      return run_variant<fp8::e4m3_t, float>(state, sh, nb, o);
+    }
+  }
 }
 
 // The DRAM yardstick: read stream_bytes once per iteration (sum of words).
@@ -232,6 +279,14 @@ void args_fp8(benchmark::internal::Benchmark* b) {
         b->Args({s[0], s[1], s[2], s[3], threads, streamed});
       }
 }
+void args_variant(benchmark::internal::Benchmark* b) {
+  for (std::int64_t v : {a_bf16, a_float, c_bf16, c_e4m3, block_scaled})
+    for (const auto& s : shapes) {
+      if (s[0] == 1024) continue;
+      b->Args({s[0], s[1], s[2], s[3], 0, v});
+      if (s[0] == 1) b->Args({s[0], s[1], s[2], s[3], 1, v});
+    }
+}
 // oneDNN runs on OMP_NUM_THREADS threads (1 in the documented command).
 void args_onednn(benchmark::internal::Benchmark* b) {
   for (const auto& s : shapes)
@@ -252,6 +307,7 @@ void args_yardstick(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(fp8_gemm)->Apply(args_fp8)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(fp8_gemm_packed)->Apply(args_fp8)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fp8_gemm_variant)->Apply(args_variant)->ArgNames({"m", "n", "k", "tb", "streamed", "variant"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(dram_read)->UseRealTime()->Unit(benchmark::kMillisecond);
 #if FP8_ISA_AVX512BF16
 BENCHMARK(peak_bf16dot)->UseRealTime()->Unit(benchmark::kMillisecond);

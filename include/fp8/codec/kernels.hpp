@@ -36,6 +36,21 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::
   for (std::size_t i = 0; i < n; ++i) dst[i] = detail::from_float<Dst>(scalar::decode<F>(src[i]) * scale);
 }
 
+// float -> bfloat16, round to nearest even, overflow to infinity, NaN to the
+// quiet NaN of its sign: bfloat16(x) (scalar::encode<BF16>(x,
+// non_saturating)) in a form compilers vectorize. bfloat16 has float's
+// exponent range, so rounding the low 16 bits away is the whole conversion,
+// denormals included. tests/test_float16.cpp checks it on all 2^32 floats.
+inline std::uint16_t bfloat16_bits(float x) noexcept {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((u >> 16) | 0x7FC0u);
+  return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+inline void narrow_bfloat16(const float* src, bfloat16* dst, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = bfloat16::from_bits(bfloat16_bits(src[i]));
+}
+
 #if FP8_ISA_SSE2
 // ---------------------------------------------------------------- SIMD
 // Sources other than float are widened to float a chunk at a time into a

@@ -290,7 +290,7 @@ void load_row(const fp8<F>* c, float* dst, std::size_t n, const gemm_options& o)
   kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(c), dst, n, o.output_scale, isa::best{});
 }
 inline void store_row(const float* src, bfloat16* c, std::size_t n, const gemm_options&) noexcept {
-  for (std::size_t j = 0; j < n; ++j) c[j] = bfloat16(src[j]);
+  kernel::narrow_bfloat16(src, c, n);
 }
 template <class F>
 void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o) noexcept {

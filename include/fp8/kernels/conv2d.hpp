@@ -409,10 +409,10 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     const auto view = w.group(g);
     if (pointwise(s)) {
       const matrix_source<fp8<FX>> a{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
-      gemm_any<K>(a, no_b, false, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+      gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
     } else {
       const conv_source<FX> a{x, zeros.data(), &s, oh, ow, cg, g * cg, 0};
-      gemm_any<K>(a, no_b, false, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+      gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
     }
   }
 }

@@ -34,6 +34,7 @@
 #include "buffer.hpp"
 #include "driver.hpp"
 #include "epilogue.hpp"
+#include "smallm_f32.hpp"
 
 #if FP8_ISA_AVX512BF16 && FP8_ISA_AVX512VBMI
 #define FP8_HAVE_DOT_AVX512BF16 1
@@ -61,25 +62,51 @@ inline __m512i load_codes(const std::uint8_t* p, std::size_t count) noexcept {
 inline __m512bh bh(__m512i x) noexcept { return (__m512bh)x; }
 
 // MB rows of A (decoded, kpad bfloat16 each, a_ld apart) against NB rows of
-// B: sums[i][j] for i < MB, j < NB.
+// B over k [k0, k1) (k0 a multiple of 64), added to acc.
 template <class FB, std::size_t MB, std::size_t NB>
-inline void dot_tile(const std::uint16_t* a, std::size_t a_ld, const std::uint8_t* b, std::size_t ldb, std::size_t k,
-                     float (&sums)[MB][NB]) noexcept {
-  __m512 acc[MB][NB];
-#pragma GCC unroll 8
-  for (std::size_t i = 0; i < MB; ++i)
-#pragma GCC unroll 8
-    for (std::size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_ps();
-  for (std::size_t kk = 0; kk < k; kk += 64) {
+inline void dot_span(const std::uint16_t* a, std::size_t a_ld, const std::uint8_t* b, std::size_t ldb, std::size_t k0,
+                     std::size_t k1, __m512 (&acc)[MB][NB]) noexcept {
+  for (std::size_t kk = k0; kk < k1; kk += 64) {
     __m512i w0[NB], w1[NB];
 #pragma GCC unroll 8
-    for (std::size_t j = 0; j < NB; ++j) decode64_bf16<FB>(load_codes(b + j * ldb + kk, k - kk), w0[j], w1[j]);
+    for (std::size_t j = 0; j < NB; ++j) decode64_bf16<FB>(load_codes(b + j * ldb + kk, k1 - kk), w0[j], w1[j]);
 #pragma GCC unroll 8
     for (std::size_t i = 0; i < MB; ++i) {
       const __m512i a0 = _mm512_loadu_si512(a + i * a_ld + kk), a1 = _mm512_loadu_si512(a + i * a_ld + kk + 32);
 #pragma GCC unroll 8
       for (std::size_t j = 0; j < NB; ++j)
         acc[i][j] = _mm512_dpbf16_ps(_mm512_dpbf16_ps(acc[i][j], bh(a0), bh(w0[j])), bh(a1), bh(w1[j]));
+    }
+  }
+}
+
+// sums[i][j] for i < MB, j < NB: rows j0 + j of B. With block scales (block a
+// multiple of 64) each block's sum is kept apart and added as
+// total = fma(block sum, s_kb, total) (kernels/smallm_f32.hpp's rule).
+template <class FB, std::size_t MB, std::size_t NB>
+inline void dot_tile(const std::uint16_t* a, std::size_t a_ld, const std::uint8_t* b, std::size_t ldb,
+                     const gemm_output& out, std::size_t j0, float (&sums)[MB][NB]) noexcept {
+  const std::size_t k = out.k;
+  __m512 acc[MB][NB];
+#pragma GCC unroll 8
+  for (std::size_t i = 0; i < MB; ++i)
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_ps();
+  const block_scales& bs = out.blocks;
+  if (bs.block == 0) {
+    dot_span<FB, MB, NB>(a, a_ld, b, ldb, 0, k, acc);
+  } else {
+    for (std::size_t k0 = 0, kb = 0; k0 < k; k0 += bs.block, ++kb) {
+      __m512 part[MB][NB];
+#pragma GCC unroll 8
+      for (std::size_t i = 0; i < MB; ++i)
+#pragma GCC unroll 8
+        for (std::size_t j = 0; j < NB; ++j) part[i][j] = _mm512_setzero_ps();
+      dot_span<FB, MB, NB>(a, a_ld, b, ldb, k0, std::min(k, k0 + bs.block), part);
+      for (std::size_t i = 0; i < MB; ++i)
+        for (std::size_t j = 0; j < NB; ++j)
+          acc[i][j] = _mm512_fmadd_ps(part[i][j], _mm512_set1_ps(smallm::block_scale(out.base, bs, i, j0 + j, kb)),
+                                      acc[i][j]);
     }
   }
 #pragma GCC unroll 8
@@ -90,33 +117,29 @@ inline void dot_tile(const std::uint16_t* a, std::size_t a_ld, const std::uint8_
 
 // Rows [n0, n1) of B for all MB rows of A, with the epilogue.
 template <class FB, std::size_t MB, std::size_t NB>
-void dot_rows(const std::uint16_t* a, std::size_t a_ld, const std::uint8_t* b, std::size_t ldb, std::size_t k,
-              std::size_t n0, std::size_t n1, const gemm_output& out) noexcept {
+void dot_rows(const std::uint16_t* a, std::size_t a_ld, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+              std::size_t n1, const gemm_output& out) noexcept {
   std::size_t j = n0;
-  tile_epilogue e = out.base;  // one block of k: first and last
-  e.first = e.last = true;
+  const tile_epilogue e = smallm::final_epilogue(out);  // one block of k: first and last
   auto store = [&](const float* s, std::size_t sj, std::size_t count, std::size_t j0) {
     for (std::size_t i = 0; i < MB; ++i)
       for (std::size_t t = 0; t < count; ++t) epilogue_store(e, i, j0 + t, s[i * sj + t], out.c + i * out.ldc + j0 + t);
   };
   for (; j + NB <= n1; j += NB) {
     float s[MB][NB];
-    dot_tile<FB, MB, NB>(a, a_ld, b + j * ldb, ldb, k, s);
+    dot_tile<FB, MB, NB>(a, a_ld, b + j * ldb, ldb, out, j, s);
     store(&s[0][0], NB, NB, j);
   }
   for (; j < n1; ++j) {  // the last rows of B one at a time: the same per-element sequence
     float s[MB][1];
-    dot_tile<FB, MB, 1>(a, a_ld, b + j * ldb, ldb, k, s);
+    dot_tile<FB, MB, 1>(a, a_ld, b + j * ldb, ldb, out, j, s);
     store(&s[0][0], 1, 1, j);
   }
 }
 
 }  // namespace detail
 
-// The largest m the small-m path takes (kernels/gemm.hpp switches to the
-// blocked path above it: with more rows, decoding B once into packed panels
-// is cheaper than decoding it again for every group of rows).
-inline constexpr std::size_t dot_max_m = 8;
+static_assert(smallm_max <= 8, "gemm_dot_part has variants for m = 1..8");
 
 // Decodes the m rows of op(A) into a (m rows of kpad = round_up(k, 64)
 // bfloat16, in decode64_bf16's order, zero-padded).
@@ -149,21 +172,21 @@ inline void dot_decode_a(const matrix_source<bfloat16>& av, std::size_t m, std::
     }
 }
 
-// C rows [0, m) x columns [n0, n1), m <= dot_max_m, from A decoded by
+// C rows [0, m) x columns [n0, n1), m <= smallm_max, from A decoded by
 // dot_decode_a and B stored n x k.
 template <class FB>
 void gemm_dot_part(const std::uint16_t* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
                    std::size_t n1, const gemm_output& out) {
-  const std::size_t k = out.k, kpad = round_up(k, 64);
+  const std::size_t kpad = round_up(out.k, 64);
   switch (m) {
-    case 1: return detail::dot_rows<FB, 1, 8>(a, kpad, b, ldb, k, n0, n1, out);
-    case 2: return detail::dot_rows<FB, 2, 4>(a, kpad, b, ldb, k, n0, n1, out);
-    case 3: return detail::dot_rows<FB, 3, 4>(a, kpad, b, ldb, k, n0, n1, out);
-    case 4: return detail::dot_rows<FB, 4, 4>(a, kpad, b, ldb, k, n0, n1, out);
-    case 5: return detail::dot_rows<FB, 5, 2>(a, kpad, b, ldb, k, n0, n1, out);
-    case 6: return detail::dot_rows<FB, 6, 2>(a, kpad, b, ldb, k, n0, n1, out);
-    case 7: return detail::dot_rows<FB, 7, 2>(a, kpad, b, ldb, k, n0, n1, out);
-    default: return detail::dot_rows<FB, 8, 2>(a, kpad, b, ldb, k, n0, n1, out);
+    case 1: return detail::dot_rows<FB, 1, 8>(a, kpad, b, ldb, n0, n1, out);
+    case 2: return detail::dot_rows<FB, 2, 4>(a, kpad, b, ldb, n0, n1, out);
+    case 3: return detail::dot_rows<FB, 3, 4>(a, kpad, b, ldb, n0, n1, out);
+    case 4: return detail::dot_rows<FB, 4, 4>(a, kpad, b, ldb, n0, n1, out);
+    case 5: return detail::dot_rows<FB, 5, 2>(a, kpad, b, ldb, n0, n1, out);
+    case 6: return detail::dot_rows<FB, 6, 2>(a, kpad, b, ldb, n0, n1, out);
+    case 7: return detail::dot_rows<FB, 7, 2>(a, kpad, b, ldb, n0, n1, out);
+    default: return detail::dot_rows<FB, 8, 2>(a, kpad, b, ldb, n0, n1, out);
   }
 }
 

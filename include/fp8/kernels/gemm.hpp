@@ -49,6 +49,7 @@
 #include "microkernel_avx512bf16.hpp"
 #include "microkernel_f32.hpp"
 #include "parallel.hpp"
+#include "smallm_f32.hpp"
 
 FP8_BEGIN_NAMESPACE
 
@@ -115,12 +116,10 @@ struct kernel_for<float> {
   using type = gemm_f32_default;
 };
 
-// The largest m that takes the small-m path (0: this target has none).
-#if FP8_HAVE_DOT_AVX512BF16
-inline constexpr std::size_t small_m_max = dot_max_m;
-#else
-inline constexpr std::size_t small_m_max = 0;
-#endif
+template <class T>
+struct is_matrix_source : std::false_type {};
+template <class T>
+struct is_matrix_source<matrix_source<T>> : std::true_type {};
 
 // The element types the GEMM accepts for A and C.
 template <class T>
@@ -232,7 +231,7 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 // with the same pack(); small_m allows the small-m path (decided on the whole
 // call's m, so every row of C takes the same path).
 template <class K, class SA, class SB>
-void gemm_float(const SA& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
+void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_t k,
                 float alpha, float beta, float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb,
                 bool small_m) {
   if (m == 0 || n == 0) return;
@@ -246,25 +245,43 @@ void gemm_float(const SA& a, const SB& b, bool b_rows_k, std::size_t m, std::siz
     bs = {o.a_block_scale, o.b_block_scale, o.scale_block, (k + o.scale_block - 1) / o.scale_block};
   const gemm_output out{c, ldc, k, e, bs};
   const std::size_t threads = detail::useful_threads(o.threads, m, n, k);
+  if constexpr (is_matrix_source<SA>::value && is_matrix_source<SB>::value) {
+    if (small_m && pb == nullptr) {
+      // Few rows: B is read once from the caller's memory, never packed.
+      using FB = typename SB::value_type::format;
+      const auto* bp = reinterpret_cast<const std::uint8_t*>(b.p);
+      const bool rows_k = b.ks == 1;  // B stored n x k: column j of op(B) is a run of k codes
 #if FP8_HAVE_DOT_AVX512BF16
-  // Few rows against B stored n x k: stream B once (kernels/dot_avx512bf16.hpp).
-  if constexpr (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value &&
-                std::is_same<SA, matrix_source<typename SA::value_type>>::value &&
-                !std::is_same<typename SA::value_type, float>::value && is_fp8_type<typename SB::value_type>::value) {
-    if (small_m && pb == nullptr && b_rows_k && bs.block == 0) {
-      aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
-      dot_decode_a(a, m, k, ad.data());
+      // AVX512-BF16 (FP8 or bfloat16 A): 64 codes decoded in registers per
+      // step, vdpbf16ps (kernels/dot_avx512bf16.hpp).
+      if constexpr (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value &&
+                    !std::is_same<typename SA::value_type, float>::value) {
+        if (rows_k && bs.block % 64 == 0) {
+          aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
+          dot_decode_a(a, m, k, ad.data());
+          parallel_run(threads, [&](std::size_t t) {
+            std::size_t n0, n1;
+            part_range(n, 8, threads, t, n0, n1);
+            gemm_dot_part<FB>(ad.data(), m, bp, b.rs, n0, n1, out);
+          });
+          return;
+        }
+      }
+#endif
+      // Every other case, in float (kernels/smallm_f32.hpp).
+      const aligned_buffer<float> ad = smallm::a_segments(a, m, k, smallm::segments_of(k, bs));
       parallel_run(threads, [&](std::size_t t) {
         std::size_t n0, n1;
-        part_range(n, 8, threads, t, n0, n1);
-        gemm_dot_part<typename SB::value_type::format>(ad.data(), m, reinterpret_cast<const std::uint8_t*>(b.p),
-                                                       b.rs, n0, n1, out);
+        part_range(n, 16, threads, t, n0, n1);
+        if (n0 >= n1) return;
+        if (rows_k)
+          gemm_f32dot_rows<FB>(ad.data(), m, bp, b.rs, n0, n1, out);
+        else
+          gemm_f32axpy_rows<FB>(ad.data(), m, bp, b.ks, n0, n1, out);
       });
       return;
     }
   }
-#endif
-  (void)b_rows_k;
   (void)small_m;
   constexpr blocking bl = K::block;
   const split2d s = choose_split(m, n, bl.mr, bl.nr, threads);
@@ -303,11 +320,11 @@ void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o
 // scratch of at most max(MC, 2^21 / n) rows at a time (8 MiB), converted per
 // row (a product needs the float sum over all of k before it can round).
 template <class K, class SA, class SB, class TC>
-void gemm_any(const SA& a, const SB& b, bool b_rows_k, std::size_t m, std::size_t n, std::size_t k,
+void gemm_any(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_t k,
               float alpha, float beta, TC* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb) {
-  const bool small_m = m <= small_m_max;
+  const bool small_m = m <= smallm_max;
   if constexpr (std::is_same<TC, float>::value) {
-    gemm_float<K>(a, b, b_rows_k, m, n, k, alpha, beta, c, ldc, o, pb, small_m);
+    gemm_float<K>(a, b, m, n, k, alpha, beta, c, ldc, o, pb, small_m);
   } else {
     if (m == 0 || n == 0) return;
     constexpr std::size_t mc = K::block.mc;
@@ -321,7 +338,7 @@ void gemm_any(const SA& a, const SB& b, bool b_rows_k, std::size_t m, std::size_
       if (o.row_scale != nullptr) part.row_scale = o.row_scale + r0;
       if (o.a_block_scale != nullptr)
         part.a_block_scale = o.a_block_scale + r0 * ((k + o.scale_block - 1) / o.scale_block);
-      gemm_float<K>(a.rows_from(r0), b, b_rows_k, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
+      gemm_float<K>(a.rows_from(r0), b, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
       for (std::size_t i = 0; i < rows; ++i) detail::store_row(tmp.data() + i * n, c + (r0 + i) * ldc, n, o);
     }
   }
@@ -339,7 +356,7 @@ void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::si
   detail::check_options("fp8::gemm", o, is_fp8_type<TC>::value);
   const matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
   const matrix_source<fp8<FB>> bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
-  gemm_any<K>(av, bv, tb == transpose::yes, m, n, k, alpha, beta, c, ldc, o, nullptr);
+  gemm_any<K>(av, bv, m, n, k, alpha, beta, c, ldc, o, nullptr);
 }
 
 }  // namespace kernel
@@ -416,7 +433,7 @@ void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda
   const auto view = b.view();
   const kernel::matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
   const kernel::matrix_source<fp8<FB>> none{nullptr, 0, 0};
-  kernel::gemm_any<K>(av, none, false, m, b.n(), b.k(), alpha, beta, c, ldc, options, &view);
+  kernel::gemm_any<K>(av, none, m, b.n(), b.k(), alpha, beta, c, ldc, options, &view);
 }
 
 FP8_END_NAMESPACE

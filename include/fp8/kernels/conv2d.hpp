@@ -60,6 +60,7 @@
 #include "driver.hpp"
 #include "epilogue.hpp"
 #include "gemm.hpp"
+#include "microkernel_avx512bf16.hpp"
 #include "pack.hpp"
 #include "parallel.hpp"
 
@@ -157,38 +158,49 @@ inline bool pointwise(const conv2d_shape& s) noexcept {
 }
 
 // The A operand of a group's GEMM: row p is output pixel p (n, oh, ow), k is
-// (kh, kw, ci) with ci fastest. pack() gathers the rows of a panel from the
-// NHWC input (zeros for taps in the padding) and packs them as a k-contiguous
-// panel (pack.hpp).
-template <class F>
+// (kh, kw, ci) with ci fastest. The input is decoded once per call to the
+// micro-kernel's type P (x: NHWC values, exact); pack() gathers a panel's
+// rows straight from it, computing each tap's input pixel from the output
+// pixel (a run of zeros for taps in the padding), and writes K's packed
+// layout (pack.hpp): [k / G][R][G]. Decoding per tap instead would decode
+// every input value kh * kw times.
+template <class P>
 struct conv_source {
-  using value_type = fp8<F>;
-  const std::uint8_t* x;      // NHWC input codes
-  const std::uint8_t* zeros;  // in_c zero codes (+0 in every format)
+  using value_type = P;
+  const P* x;      // NHWC input, decoded
+  const P* zeros;  // in_c zeros
   const conv2d_shape* s;
   std::size_t oh, ow, cg, coff;  // output size, channels per group, the group's first channel
   std::size_t row0;              // first output pixel (rows_from)
 
   template <class K>
-  void pack(std::size_t r0, std::size_t rows, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t* codes,
+  void pack(std::size_t r0, std::size_t rows, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t*,
             typename K::packed* dst, std::size_t) const noexcept {
-    constexpr std::size_t cap = K::block.mr * K::block.kc;
-    alignas(64) std::uint8_t rowcodes[cap];  // rows x kc codes, kc apart
-    for (std::size_t r = 0; r < rows; ++r) {
+    static_assert(std::is_same<typename K::packed, P>::value, "the input is decoded to the kernel's type");
+    constexpr std::size_t G = K::kgroup;
+    const std::size_t groups = (kc + G - 1) / G;
+    alignas(64) P run[K::block.kc + G];  // one row's values of k [k0, k0 + kc), zero-padded to whole groups
+    for (std::size_t r = 0; r < R; ++r) {
+      if (r >= rows) {
+        for (std::size_t g = 0; g < groups; ++g)
+          for (std::size_t t = 0; t < G; ++t) dst[(g * R + r) * G + t] = P{};
+        continue;
+      }
       const std::size_t p = row0 + r0 + r, q = p % (oh * ow), n = p / (oh * ow), y = q / ow, xo = q % ow;
-      std::uint8_t* d = rowcodes + r * kc;
       for (std::size_t k = k0; k < k0 + kc;) {
         const std::size_t tap = k / cg, c = k % cg, len = std::min(cg - c, k0 + kc - k);
         const std::size_t th = tap / s->kernel_w, tw = tap % s->kernel_w;
         const std::size_t ih = y * s->stride_h + th * s->dilation_h, iw = xo * s->stride_w + tw * s->dilation_w;
-        const std::uint8_t* src = zeros;
+        const P* src = zeros;
         if (ih >= s->pad_top && ih - s->pad_top < s->in_h && iw >= s->pad_left && iw - s->pad_left < s->in_w)
           src = x + ((n * s->in_h + ih - s->pad_top) * s->in_w + iw - s->pad_left) * s->in_c + coff + c;
-        std::memcpy(d + (k - k0), src, len);
+        std::memcpy(run + (k - k0), src, len * sizeof(P));
         k += len;
       }
+      for (std::size_t t = kc; t < groups * G; ++t) run[t] = P{};
+      // One group (G values: a bfloat16 pair is one dword) per store.
+      for (std::size_t g = 0; g < groups; ++g) std::memcpy(dst + (g * R + r) * G, run + g * G, G * sizeof(P));
     }
-    pack_panel<F, K>(rowcodes, kc, 1, rows, R, kc, codes, dst, 0);
   }
   conv_source rows_from(std::size_t r) const noexcept {
     conv_source c = *this;
@@ -357,6 +369,78 @@ void depthwise_rows(const conv2d_shape& s, const float* x, const float* w, const
   }
 }
 
+#if FP8_ISA_AVX512BF16
+// Dense and grouped layers on AVX512-BF16 with an even number of channels
+// per group: the micro-kernel reads A in place (run_direct) from the input
+// decoded once to bfloat16 into a zero-bordered NHWC buffer (the padding is
+// part of that one decode, the only copy of the input). Row i of a tile is
+// output pixel ow0 + i of one output row, so for every tap its k pairs sit
+// at a fixed stride (stride_w * in_c values) from the previous row's: one
+// segment per tap (or part of one, at the edges of a block of k) tells the
+// kernel where each tap's channels start. Nothing is packed per call but B
+// (once, by packed_conv_weights).
+inline bool direct_ok(const conv2d_shape& s) noexcept { return !depthwise(s) && (s.in_c / s.groups) % 2 == 0; }
+
+template <class FX, class FW>
+void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
+                const float* weight_scales, const float* bias, float* out, const conv2d_options& o) {
+  using K = gemm_bf16dot_12x32__avx512bf16;
+  static_assert(std::is_same<typename packed_conv_weights<FW>::kernel_type, K>::value, "B packed for this kernel");
+  constexpr blocking bl = K::block;
+  const std::size_t oh = s.out_h(), ow = s.out_w(), cg = s.in_c / s.groups, og = s.out_c / s.groups;
+  const std::size_t taps = s.kernel_h * s.kernel_w, kdim = taps * cg;
+  const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, cp = s.in_c;
+  aligned_buffer<bfloat16> xp(s.batch * hp * wp * cp);
+  if (hp != s.in_h || wp != s.in_w) std::memset(static_cast<void*>(xp.data()), 0, xp.size() * sizeof(bfloat16));
+  for (std::size_t n = 0; n < s.batch; ++n)
+    for (std::size_t ih = 0; ih < s.in_h; ++ih)
+      kernel::decode<FX>(x + (n * s.in_h + ih) * s.in_w * s.in_c,
+                         xp.data() + ((n * hp + ih + s.pad_top) * wp + s.pad_left) * cp, s.in_w * s.in_c, 1.0f,
+                         isa::best{});
+  const tile_epilogue base = make_epilogue(input_scale, weight_scales, bias, o);
+  const std::size_t rows = s.batch * oh, a_rs = s.stride_w * cp * sizeof(bfloat16);
+  const std::size_t threads =
+      std::min(rows, detail::useful_threads(o.threads, s.batch * oh * ow, s.out_c, kdim));
+  parallel_run(threads, [&](std::size_t t) {
+    std::size_t y0, y1;
+    part_range(rows, 1, threads, t, y0, y1);
+    std::vector<detail::a_segment> seg;
+    for (std::size_t g = 0; g < s.groups; ++g) {
+      const auto view = w.group(g);
+      for (std::size_t pc = 0; pc < kdim; pc += bl.kc) {
+        const std::size_t kc = std::min(bl.kc, kdim - pc), panel = round_up(kc, 2);
+        seg.clear();
+        for (std::size_t k = pc; k < pc + kc;) {  // cg is even: pairs never straddle taps
+          const std::size_t tap = k / cg, c = k % cg, end = std::min(pc + kc, (tap + 1) * cg);
+          const std::size_t th = tap / s.kernel_w, tw = tap % s.kernel_w;
+          const std::size_t off = (th * s.dilation_h * wp + tw * s.dilation_w) * cp + g * cg + c;
+          seg.push_back({off * sizeof(bfloat16), (end - k) / 2});
+          k = end;
+        }
+        const bfloat16* bblock = view.block(pc, 0, kdim);
+        tile_epilogue e = base;
+        e.first = pc == 0;
+        e.last = pc + kc == kdim;
+        for (std::size_t y = y0; y < y1; ++y) {
+          const std::size_t n = y / oh, r = y % oh;
+          const bfloat16* row = xp.data() + (n * hp + r * s.stride_h) * wp * cp;
+          for (std::size_t jr = 0; jr < og; jr += bl.nr) {
+            const std::size_t j = g * og + jr;
+            e.col_scale = base.col_scale != nullptr ? base.col_scale + j : nullptr;
+            e.bias = base.bias != nullptr ? base.bias + j : nullptr;
+            for (std::size_t ow0 = 0; ow0 < ow; ow0 += bl.mr)
+              K::run_direct(seg.data(), seg.size(),
+                            reinterpret_cast<const unsigned char*>(row + ow0 * s.stride_w * cp), a_rs,
+                            bblock + jr * panel, out + (y * ow + ow0) * s.out_c + j, s.out_c,
+                            std::min(bl.mr, ow - ow0), std::min(bl.nr, og - jr), e);
+          }
+        }
+      }
+    }
+  });
+}
+#endif
+
 // The convolution into NHWC output of type TO, after the checks; x is the
 // NHWC input.
 template <class FX, class FW, class TO>
@@ -392,10 +476,30 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     });
     return;
   }
+#if FP8_ISA_AVX512BF16
+  if (direct_ok(s)) {
+    if constexpr (std::is_same<TO, float>::value) {
+      run_direct<FX>(s, x, input_scale, w, weight_scales, bias, out, o);
+    } else {
+      aligned_buffer<float> tmp(pixels * s.out_c);
+      run_direct<FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
+      gemm_options conv_out;
+      conv_out.output_scale = o.output_scale;
+      conv_out.output_overflow = o.output_overflow;
+      detail::store_row(tmp.data(), out, tmp.size(), conv_out);
+    }
+    return;
+  }
+#endif
   using K = typename packed_conv_weights<FW>::kernel_type;
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
-  std::vector<std::uint8_t> zeros(s.in_c, 0);
   const matrix_source<fp8<FW>> no_b{nullptr, 0, 0};
+  using P = typename K::packed;
+  aligned_buffer<P> xd(pointwise(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c), zeros(pointwise(s) ? 0 : s.in_c);
+  if (!pointwise(s)) {
+    kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, isa::best{});
+    std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
+  }
   for (std::size_t g = 0; g < s.groups; ++g) {
     gemm_options go;
     go.threads = o.threads;
@@ -411,7 +515,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
       const matrix_source<fp8<FX>> a{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
       gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
     } else {
-      const conv_source<FX> a{x, zeros.data(), &s, oh, ow, cg, g * cg, 0};
+      const conv_source<P> a{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0};
       gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
     }
   }

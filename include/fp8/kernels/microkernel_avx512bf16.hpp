@@ -109,6 +109,40 @@ inline void bf16dot_rows(std::size_t pairs, const bfloat16* a, std::size_t a_str
   bf16dot_store<ROWS>(acc, c, ldc, mv, nv, e);
 }
 
+// ROWS rows of A read in place rather than from a packed panel (the
+// convolution's input, kernels/conv2d.hpp): for segment s, the k pair p of
+// row i is the dword at a + seg[s].offset + i * a_rs + 4 p (bytes); B is a
+// packed panel as for bf16dot_rows, its pairs following the segments in order.
+struct a_segment {
+  std::size_t offset;  // bytes from the tile's first row
+  std::size_t pairs;   // k pairs
+};
+template <std::size_t ROWS>
+inline void bf16dot_rows_direct(const a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_rs,
+                                const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
+                                const tile_epilogue& e) noexcept {
+  __m512 acc[ROWS][2];
+#pragma GCC unroll 12
+  for (std::size_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  const unsigned char* bp = reinterpret_cast<const unsigned char*>(b);
+  for (std::size_t s = 0; s < nseg; ++s) {
+    const unsigned char* ap = a + seg[s].offset;
+    for (std::size_t p = 0; p < seg[s].pairs; ++p, ap += 4, bp += 128) {
+      const __m512bh b0 = as_bh(_mm512_loadu_si512(bp));
+      const __m512bh b1 = as_bh(_mm512_loadu_si512(bp + 64));
+#pragma GCC unroll 12
+      for (std::size_t i = 0; i < ROWS; ++i) {
+        std::int32_t pair;
+        std::memcpy(&pair, ap + i * a_rs, 4);
+        const __m512bh av = as_bh(_mm512_set1_epi32(pair));
+        acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
+        acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+      }
+    }
+  }
+  bf16dot_store<ROWS>(acc, c, ldc, mv, nv, e);
+}
+
 }  // namespace detail
 
 struct gemm_bf16dot_12x32__avx512bf16 {
@@ -131,6 +165,22 @@ struct gemm_bf16dot_12x32__avx512bf16 {
       detail::bf16dot_rows<2>(pairs, a, MR, b, c, ldc, mv, nv, e);
     else
       detail::bf16dot_rows<1>(pairs, a, MR, b, c, ldc, mv, nv, e);
+  }
+
+  // The same tile with A read in place (detail::bf16dot_rows_direct).
+  static void run_direct(const detail::a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_rs,
+                         const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
+                         const tile_epilogue& e) noexcept {
+    if (mv > 8)
+      detail::bf16dot_rows_direct<12>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
+    else if (mv > 4)
+      detail::bf16dot_rows_direct<8>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
+    else if (mv > 2)
+      detail::bf16dot_rows_direct<4>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
+    else if (mv > 1)
+      detail::bf16dot_rows_direct<2>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
+    else
+      detail::bf16dot_rows_direct<1>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
   }
 };
 

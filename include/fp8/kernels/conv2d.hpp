@@ -151,6 +151,28 @@ inline void check_options(const char* fn, const conv2d_options& o, bool out_is_f
                     "applies to FP8 output only (it must be 1 for float and bfloat16 output)");
 }
 
+// The NHWC input decoded to T (float or bfloat16, exact) into a buffer of
+// (in_h + pad_top + pad_bottom) x (in_w + pad_left + pad_right) pixels whose
+// border is zero: every tap of every output pixel is then in bounds.
+template <class FX, class T>
+aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x) {
+  const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, c = s.in_c;
+  aligned_buffer<T> xp(s.batch * hp * wp * c);
+  for (std::size_t n = 0; n < s.batch; ++n)
+    for (std::size_t h = 0; h < hp; ++h) {
+      T* row = xp.data() + (n * hp + h) * wp * c;
+      if (h < s.pad_top || h - s.pad_top >= s.in_h) {
+        std::fill(row, row + wp * c, T{});
+        continue;
+      }
+      std::fill(row, row + s.pad_left * c, T{});
+      kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, 1.0f,
+                         isa::best{});
+      std::fill(row + (s.pad_left + s.in_w) * c, row + wp * c, T{});
+    }
+  return xp;
+}
+
 inline bool depthwise(const conv2d_shape& s) noexcept { return s.groups == s.in_c && s.groups > 1; }
 inline bool pointwise(const conv2d_shape& s) noexcept {
   return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
@@ -288,83 +310,85 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
   return detail::make_epilogue(input_scale, 0.0f, g);
 }
 
-// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors. x
-// is the decoded NHWC input (channel multiplier mult = out_c / in_c), w the
-// float weights [tap][out_c]. Each output row (ow x out_c floats, after the
-// epilogue) is written to row(index of the (n, oh) pair), a float buffer the
-// caller then owns: the output itself for float NHWC.
+// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors. xp
+// is the input decoded to float with zero borders (hp x wp pixels of in_c;
+// channel multiplier mult = out_c / in_c), so every tap of every output
+// pixel is in bounds and each element sums all kh * kw taps in order (a
+// padding tap adds +0); w holds the float weights [tap][out_c]. Each output
+// row (ow x out_c floats, after the epilogue) is written to row(index of the
+// (n, oh) pair), a float buffer handed to done() afterwards: the output
+// itself for float NHWC.
 template <class RowBuf, class RowDone>
-void depthwise_rows(const conv2d_shape& s, const float* x, const float* w, const tile_epilogue& e, std::size_t y0,
-                    std::size_t y1, RowBuf&& row, RowDone&& done) {
+void depthwise_rows(const conv2d_shape& s, const float* xp, std::size_t hp, std::size_t wp, const float* w,
+                    const tile_epilogue& e, std::size_t y0, std::size_t y1, RowBuf&& row, RowDone&& done) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
-  // The taps of output column xo that fall inside the input: [t0, t1) x
-  // [u0, u1) of kernel rows and columns.
-  auto span = [](std::size_t o, std::size_t stride, std::size_t dil, std::size_t pad, std::size_t in, std::size_t k,
-                 std::size_t& t0, std::size_t& t1) {
-    t0 = 0;
-    while (t0 < k && o * stride + t0 * dil < pad) ++t0;
-    t1 = t0;
-    while (t1 < k && o * stride + t1 * dil - pad < in) ++t1;
-  };
+  const std::size_t taps = s.kernel_h * s.kernel_w, xs = s.stride_w * s.in_c;  // xs: next output pixel's input
+  std::vector<std::size_t> toff(taps);
+  for (std::size_t t = 0; t < taps; ++t)
+    toff[t] = ((t / s.kernel_w) * s.dilation_h * wp + (t % s.kernel_w) * s.dilation_w) * s.in_c;
   for (std::size_t yi = y0; yi < y1; ++yi) {
     const std::size_t n = yi / oh, y = yi % oh;
+    const float* xr = xp + (n * hp + y * s.stride_h) * wp * s.in_c;
     float* out = row(yi);
-    std::size_t h0, h1;
-    span(y, s.stride_h, s.dilation_h, s.pad_top, s.in_h, s.kernel_h, h0, h1);
-    for (std::size_t xo = 0; xo < ow; ++xo) {
-      std::size_t v0, v1;
-      span(xo, s.stride_w, s.dilation_w, s.pad_left, s.in_w, s.kernel_w, v0, v1);
-      // Input pixel of tap (th, tw), and its weights.
-      auto xrow = [&](std::size_t th, std::size_t tw) {
-        return x + ((n * s.in_h + y * s.stride_h + th * s.dilation_h - s.pad_top) * s.in_w + xo * s.stride_w +
-                    tw * s.dilation_w - s.pad_left) *
-                       s.in_c;
-      };
-      float* acc = out + xo * oc_n;
-      std::size_t c0 = 0;
+    std::size_t c0 = 0;
 #if FP8_ISA_SSE2
-      using batch = xsimd::batch<float>;
-      constexpr std::size_t L = batch::size;
-      if (mult == 1) {
-        // NV vectors of channels at once: independent accumulators hide the
-        // latency of the multiply-add chain over the taps.
-        auto block = [&](auto nv) {
-          constexpr std::size_t NV = decltype(nv)::value;
-          batch a[NV];
-          for (std::size_t v = 0; v < NV; ++v) a[v] = batch(0.0f);
-          for (std::size_t th = h0; th < h1; ++th)
-            for (std::size_t tw = v0; tw < v1; ++tw) {
-              const float* xp = xrow(th, tw) + c0;
-              const float* wp = w + (th * s.kernel_w + tw) * oc_n + c0;
-              for (std::size_t v = 0; v < NV; ++v)
-                a[v] = xsimd::fma(batch::load_unaligned(xp + v * L), batch::load_unaligned(wp + v * L), a[v]);
-            }
-          // epilogue_store's operations (first and last block, beta = 0).
-          const batch alpha(e.alpha), lo(e.lo), hi(e.hi);
-          for (std::size_t v = 0; v < NV; ++v) {
-            batch r = a[v] * alpha;
-            if (e.col_scale != nullptr) r = r * batch::load_unaligned(e.col_scale + c0 + v * L);
-            if (e.bias != nullptr) r = r + batch::load_unaligned(e.bias + c0 + v * L);
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t L = batch::size;
+    if (mult == 1) {
+      // P pixels x V vectors of channels: P * V independent accumulators;
+      // each weight vector loaded once per tap serves P pixels.
+      auto block = [&](auto pp, auto vv, std::size_t xo, std::size_t c) {
+        constexpr std::size_t P = decltype(pp)::value, V = decltype(vv)::value;
+        batch a[P][V];
+        for (std::size_t q = 0; q < P; ++q)
+          for (std::size_t v = 0; v < V; ++v) a[q][v] = batch(0.0f);
+        for (std::size_t t = 0; t < taps; ++t) {
+          batch wv[V];
+          for (std::size_t v = 0; v < V; ++v) wv[v] = batch::load_unaligned(w + t * oc_n + c + v * L);
+          const float* xq = xr + xo * xs + toff[t] + c;
+          for (std::size_t q = 0; q < P; ++q)
+            for (std::size_t v = 0; v < V; ++v)
+              a[q][v] = xsimd::fma(batch::load_unaligned(xq + q * xs + v * L), wv[v], a[q][v]);
+        }
+        // epilogue_store's operations (first and last block, beta = 0).
+        const batch alpha(e.alpha), lo(e.lo), hi(e.hi);
+        for (std::size_t v = 0; v < V; ++v) {
+          const std::size_t cv = c + v * L;
+          const batch cs = e.col_scale != nullptr ? batch::load_unaligned(e.col_scale + cv) : batch(1.0f);
+          const batch bias = e.bias != nullptr ? batch::load_unaligned(e.bias + cv) : batch(0.0f);
+          for (std::size_t q = 0; q < P; ++q) {
+            batch r = a[q][v] * alpha;
+            if (e.col_scale != nullptr) r = r * cs;
+            if (e.bias != nullptr) r = r + bias;
             if (e.clamp) {
               r = xsimd::select(r > lo, r, lo);  // fmax(r, lo): NaN gives lo
               r = xsimd::select(r < hi, r, hi);
             }
-            r.store_unaligned(acc + c0 + v * L);
+            r.store_unaligned(out + (xo + q) * oc_n + cv);
           }
-          c0 += NV * L;
-        };
-        while (c0 + 4 * L <= oc_n) block(std::integral_constant<std::size_t, 4>{});
-        while (c0 + L <= oc_n) block(std::integral_constant<std::size_t, 1>{});
+        }
+      };
+      using one = std::integral_constant<std::size_t, 1>;
+      using two = std::integral_constant<std::size_t, 2>;
+      using four = std::integral_constant<std::size_t, 4>;
+      for (; c0 + 2 * L <= oc_n; c0 += 2 * L) {
+        std::size_t xo = 0;
+        for (; xo + 4 <= ow; xo += 4) block(four{}, two{}, xo, c0);
+        for (; xo < ow; ++xo) block(one{}, two{}, xo, c0);
       }
-#endif
-      for (std::size_t c = c0; c < oc_n; ++c) {  // the same operations, one channel at a time
-        float a = 0.0f;
-        for (std::size_t th = h0; th < h1; ++th)
-          for (std::size_t tw = v0; tw < v1; ++tw)
-            a = std::fma(xrow(th, tw)[c / mult], w[(th * s.kernel_w + tw) * oc_n + c], a);
-        epilogue_store(e, 0, c, a, acc + c);
+      for (; c0 + L <= oc_n; c0 += L) {
+        std::size_t xo = 0;
+        for (; xo + 4 <= ow; xo += 4) block(four{}, one{}, xo, c0);
+        for (; xo < ow; ++xo) block(one{}, one{}, xo, c0);
       }
     }
+#endif
+    for (std::size_t xo = 0; xo < ow; ++xo)  // the same operations, one channel at a time
+      for (std::size_t c = c0; c < oc_n; ++c) {
+        float a = 0.0f;
+        for (std::size_t t = 0; t < taps; ++t) a = std::fma(xr[xo * xs + toff[t] + c / mult], w[t * oc_n + c], a);
+        epilogue_store(e, 0, c, a, out + xo * oc_n + c);
+      }
     done(yi, static_cast<const float*>(out));
   }
 }
@@ -390,13 +414,7 @@ void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
   const std::size_t oh = s.out_h(), ow = s.out_w(), cg = s.in_c / s.groups, og = s.out_c / s.groups;
   const std::size_t taps = s.kernel_h * s.kernel_w, kdim = taps * cg;
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, cp = s.in_c;
-  aligned_buffer<bfloat16> xp(s.batch * hp * wp * cp);
-  if (hp != s.in_h || wp != s.in_w) std::memset(static_cast<void*>(xp.data()), 0, xp.size() * sizeof(bfloat16));
-  for (std::size_t n = 0; n < s.batch; ++n)
-    for (std::size_t ih = 0; ih < s.in_h; ++ih)
-      kernel::decode<FX>(x + (n * s.in_h + ih) * s.in_w * s.in_c,
-                         xp.data() + ((n * hp + ih + s.pad_top) * wp + s.pad_left) * cp, s.in_w * s.in_c, 1.0f,
-                         isa::best{});
+  const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x);
   const tile_epilogue base = make_epilogue(input_scale, weight_scales, bias, o);
   const std::size_t rows = s.batch * oh, a_rs = s.stride_w * cp * sizeof(bfloat16);
   const std::size_t threads =
@@ -448,8 +466,8 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
               const float* weight_scales, const float* bias, TO* out, const conv2d_options& o) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), pixels = s.batch * oh * ow;
   if (depthwise(s)) {
-    aligned_buffer<float> xf(s.batch * s.in_h * s.in_w * s.in_c);
-    kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, isa::best{});
+    const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
+    const aligned_buffer<float> xf = decode_padded<FX, float>(s, x);
     const tile_epilogue e = make_epilogue(input_scale, weight_scales, bias, o);
     const std::size_t rows = s.batch * oh;
     const double work = static_cast<double>(pixels) * static_cast<double>(s.out_c * s.kernel_h * s.kernel_w);
@@ -472,7 +490,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
         if constexpr (!std::is_same<TO, float>::value) detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out);
         (void)yi, (void)r;
       };
-      depthwise_rows(s, xf.data(), w.depthwise_weights(), e, y0, y1, row, done);
+      depthwise_rows(s, xf.data(), hp, wp, w.depthwise_weights(), e, y0, y1, row, done);
     });
     return;
   }

@@ -31,6 +31,7 @@
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
+#include "../codec/decode_vbmi.hpp"
 
 #if FP8_ISA_AVX512VBMI
 #include <immintrin.h>
@@ -101,6 +102,69 @@ inline void pack_pairs_rows_vbmi(const std::uint8_t* src, std::size_t ks, std::s
     _mm512_mask_storeu_epi8(codes + k * R, out, _mm512_permutex2var_epi8(r0, idx, r1));
   }
 }
+
+// The 16 x 16 transpose of 32-bit elements: r[i] becomes column i. Three
+// rounds of in-lane unpacks and 128-bit lane shuffles, 64 instructions.
+inline void transpose16x16_epi32(__m512i (&r)[16]) noexcept {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);      // per lane: rows 2i, 2i+1 of columns 0, 1
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);  // columns 2, 3
+  }
+  for (int i = 0; i < 4; ++i) {  // u[4i + j], lane L: column 4L + j of rows 4i..4i+3
+    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {  // gather lane L of u[j], u[4+j], u[8+j], u[12+j]: column 4L + j
+    const __m512i a = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88), b = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xDD);
+    const __m512i c = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x88);
+    const __m512i d = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xDD);
+    r[j] = _mm512_shuffle_i32x4(a, c, 0x88);
+    r[8 + j] = _mm512_shuffle_i32x4(a, c, 0xDD);
+    r[4 + j] = _mm512_shuffle_i32x4(b, d, 0x88);
+    r[12 + j] = _mm512_shuffle_i32x4(b, d, 0xDD);
+  }
+}
+
+// Pairs (G = 2) of bfloat16 from rows whose k is contiguous (B stored n x k,
+// A stored m x k), in registers: 64 codes of each of 16 rows decoded in
+// natural order (the codec's vpermi2b tables: 32 pairs = two zmm of dwords
+// per row), the 16 x 16 blocks of pair dwords transposed, and each pair's 16
+// rows stored as one vector at [pair][R][2]. R is any panel width (rows past
+// `rows` are zero, stores past R masked).
+template <class F>
+inline void pack_pairs_krows_vbmi(const std::uint8_t* src, std::size_t rs, std::size_t rows, std::size_t R,
+                                  std::size_t kc, bfloat16* dst) noexcept {
+  const __m512i order = _mm512_load_si512(::fp8::detail::vbmi_order.words);
+  const std::size_t pairs = (kc + 1) / 2;
+  for (std::size_t k0 = 0; k0 < kc; k0 += 64) {
+    const std::size_t count = std::min<std::size_t>(64, kc - k0), np = std::min<std::size_t>(32, pairs - k0 / 2);
+    for (std::size_t r0 = 0; r0 < R; r0 += 16) {
+      __m512i lo[16], hi[16];  // pairs 0-15 and 16-31 of 16 rows
+      for (std::size_t i = 0; i < 16; ++i) {
+        if (r0 + i >= rows) {
+          lo[i] = hi[i] = _mm512_setzero_si512();
+          continue;
+        }
+        const std::uint8_t* p = src + (r0 + i) * rs + k0;
+        const __m512i codes = count >= 64 ? _mm512_loadu_si512(p)
+                                          : _mm512_maskz_loadu_epi8((__mmask64{1} << count) - 1, p);
+        __m512i l, h;
+        ::fp8::detail::vbmi_lookup<F, BF16>(_mm512_permutexvar_epi8(order, codes), l, h);
+        lo[i] = _mm512_unpacklo_epi8(l, h);
+        hi[i] = _mm512_unpackhi_epi8(l, h);
+      }
+      transpose16x16_epi32(lo);
+      transpose16x16_epi32(hi);
+      const std::size_t width = std::min<std::size_t>(16, R - r0);
+      const __mmask16 m = static_cast<__mmask16>((1u << width) - 1u);
+      for (std::size_t q = 0; q < np; ++q)
+        _mm512_mask_storeu_epi32(dst + ((k0 / 2 + q) * R + r0) * 2, m, q < 16 ? lo[q] : hi[q - 16]);
+    }
+  }
+}
 #endif
 
 // Packs one panel: rearranges into codes (scratch of R * round_up(kc, G)
@@ -111,6 +175,15 @@ template <class F, class K>
 inline void pack_panel(const std::uint8_t* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R,
                        std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows = 0) noexcept {
   constexpr std::size_t G = K::kgroup;
+#if FP8_ISA_AVX512VBMI
+  if constexpr (G == 2 && std::is_same<typename K::packed, bfloat16>::value) {
+    if (ks == 1) {
+      for (std::size_t r = 0; r < next_rows; ++r) prefetch_run(src + (R + r) * rs, kc);
+      pack_pairs_krows_vbmi<F>(src, rs, rows, R, kc, dst);
+      return;
+    }
+  }
+#endif
   if (G == 2 && ks == 1) {
     // k contiguous: decode each row's run of k in one bulk call (natural
     // order, so a pair is one dword), then copy those dwords R apart.

@@ -168,7 +168,12 @@ inline void dot_decode_a(const matrix_source<bfloat16>& av, std::size_t m, std::
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t kk = 0; kk < kpad; ++kk) {
       const std::size_t q = kk % 64, at = kk - q + (q % 16 < 8 ? 0 : 32) + (q / 16) * 8 + q % 8;
-      a[i * kpad + at] = kk < k ? av.p[i * av.rs + kk * av.ks].bits() : std::uint16_t{0};
+      bfloat16 x{};
+      if (kk < k) {
+        x = av.p[i * av.rs + kk * av.ks];
+        if (av.lift != 1.0f) x = bfloat16(static_cast<float>(x) * av.lift);  // exact (gemm.hpp, bf16_lift)
+      }
+      a[i * kpad + at] = x.bits();
     }
 }
 

@@ -40,16 +40,17 @@ struct matrix_source {
   using value_type = T;
   const T* p;
   std::size_t rs, ks;
+  float lift = 1.0f;  // bfloat16 A only: a power of two applied while packing (gemm.hpp, bf16_lift)
   // Packs rows [r0, r0 + rows) x k [k0, k0 + kc) as one R-row panel of K's
   // layout (pack.hpp); codes is scratch of R * round_up(kc, K::kgroup) bytes;
   // next_rows are the valid rows of the following panel, to prefetch.
   template <class K>
   void pack(std::size_t r0, std::size_t rows, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t* codes,
             typename K::packed* dst, std::size_t next_rows) const noexcept {
-    pack_operand<K>(p + r0 * rs + k0 * ks, rs, ks, rows, R, kc, codes, dst, next_rows);
+    pack_operand<K>(p + r0 * rs + k0 * ks, rs, ks, rows, R, kc, codes, dst, next_rows, lift);
   }
   // The same operand without its first r0 rows.
-  matrix_source rows_from(std::size_t r0) const noexcept { return {p + r0 * rs, rs, ks}; }
+  matrix_source rows_from(std::size_t r0) const noexcept { return {p + r0 * rs, rs, ks, lift}; }
 };
 
 // Block scales (DeepSeek-V3): op(A)'s rows carry one scale per `block` of k

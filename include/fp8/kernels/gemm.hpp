@@ -226,6 +226,31 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 
 }  // namespace detail
 
+// bfloat16 A on vdpbf16ps: the instruction flushes bfloat16 subnormal inputs
+// and float subnormal results to zero. With every nonzero |a| >= 2^-102,
+// every partial sum is a multiple of 2^-102 * 2^-7 (a's last bit) * 2^-17
+// (the smallest step of any FP8 format) = 2^-126, so no product and no sum is
+// ever subnormal and nothing is flushed: the products stay exact. When A has
+// smaller values (down to 2^-133), the call multiplies A by 2^s while
+// packing it (exact: bfloat16 has 8 significant bits and the result is
+// normal) and alpha by 2^-s; this returns s (0 for almost every A).
+inline int bf16_lift(const matrix_source<bfloat16>& a, std::size_t m, std::size_t k) noexcept {
+  std::uint16_t least = 0xFFFF;  // the smallest nonzero magnitude, as bits
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t t = 0; t < k; ++t) {
+      const auto v = static_cast<std::uint16_t>(a.p[i * a.rs + t * a.ks].bits() & 0x7FFFu);
+      least = std::min(least, v == 0 ? std::uint16_t{0xFFFF} : v);
+    }
+  const int exponent_field = least >> 7;
+  if (least == 0xFFFF || exponent_field >= 127 - 102) return 0;
+  int e = exponent_field - 127;  // normal: |a| in [2^e, 2^(e+1))
+  if (exponent_field == 0) {     // subnormal: mantissa * 2^-133
+    e = -134;
+    for (unsigned mnt = least & 0x7Fu; mnt != 0; mnt >>= 1) ++e;
+  }
+  return -102 - e;
+}
+
 // The float result of a call for micro-kernel K into the float matrix c,
 // after the checks: SA and SB are matrix_source (driver.hpp) or anything
 // with the same pack(); small_m allows the small-m path (decided on the whole
@@ -239,6 +264,17 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
   if (k == 0 || alpha == 0.0f) {
     detail::scale_only(m, n, c, ldc, e);
     return;
+  }
+  if constexpr (std::is_same<SA, matrix_source<bfloat16>>::value && std::is_same<typename K::packed, bfloat16>::value) {
+    if (a.lift == 1.0f) {
+      const int s = bf16_lift(a, m, k);
+      if (s != 0) {
+        SA lifted = a;
+        lifted.lift = std::ldexp(1.0f, s);
+        gemm_float<K>(lifted, b, m, n, k, std::ldexp(alpha, -s), beta, c, ldc, o, pb, small_m);
+        return;
+      }
+    }
   }
   block_scales bs;
   if (o.a_block_scale != nullptr || o.b_block_scale != nullptr)

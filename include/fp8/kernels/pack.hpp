@@ -235,28 +235,37 @@ inline P to_packed(T x) noexcept {
 template <>
 inline bfloat16 to_packed<bfloat16, bfloat16>(bfloat16 x) noexcept { return x; }
 
+// lift: a power of two every value is multiplied by (exactly: see
+// gemm.hpp's bf16_lift), 1 almost always.
 template <class K, class T>
 inline void pack_values(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
-                        typename K::packed* dst) noexcept {
+                        typename K::packed* dst, float lift = 1.0f) noexcept {
   using P = typename K::packed;
   constexpr std::size_t G = K::kgroup;
   const std::size_t kp = (kc + G - 1) / G * G;
   for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t k = 0; k < kp; ++k)
-      dst[((k / G) * R + r) * G + k % G] = r < rows && k < kc ? to_packed<P>(src[r * rs + k * ks]) : P{};
+    for (std::size_t k = 0; k < kp; ++k) {
+      P v{};
+      if (r < rows && k < kc) {
+        const T x = src[r * rs + k * ks];
+        v = to_packed<P>(lift == 1.0f ? x : T(static_cast<float>(x) * lift));
+      }
+      dst[((k / G) * R + r) * G + k % G] = v;
+    }
 }
 
 // One packing entry point per operand type (kernels/driver.hpp's
 // matrix_source): FP8 codes go through pack_panel, values through pack_values.
 template <class K, class F>
 inline void pack_operand(const fp8<F>* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R,
-                         std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows) noexcept {
+                         std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows,
+                         float) noexcept {
   pack_panel<F, K>(reinterpret_cast<const std::uint8_t*>(src), rs, ks, rows, R, kc, codes, dst, next_rows);
 }
 template <class K, class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bfloat16>::value, int> = 0>
 inline void pack_operand(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
-                         std::uint8_t*, typename K::packed* dst, std::size_t) noexcept {
-  pack_values<K>(src, rs, ks, rows, R, kc, dst);
+                         std::uint8_t*, typename K::packed* dst, std::size_t, float lift) noexcept {
+  pack_values<K>(src, rs, ks, rows, R, kc, dst, lift);
 }
 
 }  // namespace kernel

@@ -82,7 +82,7 @@ void row_to_float(const matrix_source<fp8<F>>& a, std::size_t r, std::size_t k, 
 }
 template <class T>
 void row_to_float(const matrix_source<T>& a, std::size_t r, std::size_t k, float* dst) {
-  for (std::size_t t = 0; t < k; ++t) dst[t] = static_cast<float>(a.p[r * a.rs + t * a.ks]);
+  for (std::size_t t = 0; t < k; ++t) dst[t] = static_cast<float>(a.p[r * a.rs + t * a.ks]) * a.lift;
 }
 
 // op(A) as m rows of count segments of `padded` floats (zeros past each

@@ -154,10 +154,12 @@ inline void check_options(const char* fn, const conv2d_options& o, bool out_is_f
 // The NHWC input decoded to T (float or bfloat16, exact) into a buffer of
 // (in_h + pad_top + pad_bottom) x (in_w + pad_left + pad_right) pixels whose
 // border is zero: every tap of every output pixel is then in bounds.
+// slack: zero elements after the last pixel, for readers that overrun it.
 template <class FX, class T>
-aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x) {
+aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, std::size_t slack = 0) {
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, c = s.in_c;
-  aligned_buffer<T> xp(s.batch * hp * wp * c);
+  aligned_buffer<T> xp(s.batch * hp * wp * c + slack);
+  std::fill(xp.data() + s.batch * hp * wp * c, xp.data() + xp.size(), T{});
   for (std::size_t n = 0; n < s.batch; ++n)
     for (std::size_t h = 0; h < hp; ++h) {
       T* row = xp.data() + (n * hp + h) * wp * c;
@@ -410,11 +412,16 @@ void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
                 const float* weight_scales, const float* bias, float* out, const conv2d_options& o) {
   using K = gemm_bf16dot_12x32__avx512bf16;
   static_assert(std::is_same<typename packed_conv_weights<FW>::kernel_type, K>::value, "B packed for this kernel");
-  constexpr blocking bl = K::block;
+  // static: GCC 12 crashes (ICE in make_decl_rtl) on a constexpr local used
+  // in the lambda below once two instantiations share a translation unit.
+  static constexpr blocking bl = K::block;
   const std::size_t oh = s.out_h(), ow = s.out_w(), cg = s.in_c / s.groups, og = s.out_c / s.groups;
   const std::size_t taps = s.kernel_h * s.kernel_w, kdim = taps * cg;
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, cp = s.in_c;
-  const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x);
+  // The kernel computes whole tiles of MR rows: on the last tile of the
+  // last output row its rows past the valid ones read up to (MR - 1) pixels
+  // (stride_w apart) past the buffer, which the slack keeps in bounds.
+  const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x, (bl.mr - 1) * s.stride_w * cp);
   const tile_epilogue base = make_epilogue(input_scale, weight_scales, bias, o);
   const std::size_t rows = s.batch * oh, a_rs = s.stride_w * cp * sizeof(bfloat16);
   const std::size_t threads =

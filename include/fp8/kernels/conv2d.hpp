@@ -312,25 +312,49 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
   return detail::make_epilogue(input_scale, 0.0f, g);
 }
 
-// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors. xp
-// is the input decoded to float with zero borders (hp x wp pixels of in_c;
-// channel multiplier mult = out_c / in_c), so every tap of every output
-// pixel is in bounds and each element sums all kh * kw taps in order (a
-// padding tap adds +0); w holds the float weights [tap][out_c]. Each output
-// row (ow x out_c floats, after the epilogue) is written to row(index of the
-// (n, oh) pair), a float buffer handed to done() afterwards: the output
-// itself for float NHWC.
-template <class RowBuf, class RowDone>
-void depthwise_rows(const conv2d_shape& s, const float* xp, std::size_t hp, std::size_t wp, const float* w,
-                    const tile_epilogue& e, std::size_t y0, std::size_t y1, RowBuf&& row, RowDone&& done) {
+// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors.
+// The input rows are decoded to float as the output rows need them, into a
+// ring of (kernel_h - 1) * dilation_h + 1 zero-bordered rows of
+// in_w + pad_left + pad_right pixels (a row in the padding is all zeros), so
+// every tap of every output pixel is in bounds and each element sums all
+// kh * kw taps in order (a padding tap adds +0), and the decoded rows are
+// still in cache when read. Channel multiplier mult = out_c / in_c; w holds
+// the float weights [tap][out_c]. Each output row (ow x out_c floats, after
+// the epilogue) is written to row(index of the (n, oh) pair), a float buffer
+// handed to done() afterwards: the output itself for float NHWC.
+template <class FX, class RowBuf, class RowDone>
+void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w, const tile_epilogue& e,
+                    std::size_t y0, std::size_t y1, RowBuf&& row, RowDone&& done) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
   const std::size_t taps = s.kernel_h * s.kernel_w, xs = s.stride_w * s.in_c;  // xs: next output pixel's input
-  std::vector<std::size_t> toff(taps);
-  for (std::size_t t = 0; t < taps; ++t)
-    toff[t] = ((t / s.kernel_w) * s.dilation_h * wp + (t % s.kernel_w) * s.dilation_w) * s.in_c;
+  const std::size_t wp = s.in_w + s.pad_left + s.pad_right, rw = wp * s.in_c;  // a decoded row, in floats
+  const std::size_t slots = (s.kernel_h - 1) * s.dilation_h + 1;
+  aligned_buffer<float> ring(slots * rw);
+  std::vector<std::size_t> held(slots, ~std::size_t{0});  // the padded row (n * hp + h) each slot holds
+  const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom;
+  auto input_row = [&](std::size_t n, std::size_t h) -> const float* {  // h: row of the padded input
+    const std::size_t key = n * hp + h, slot = h % slots;
+    float* r = ring.data() + slot * rw;
+    if (held[slot] != key) {
+      held[slot] = key;
+      if (h < s.pad_top || h - s.pad_top >= s.in_h) {
+        std::fill(r, r + rw, 0.0f);
+      } else {
+        std::fill(r, r + s.pad_left * s.in_c, 0.0f);
+        kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * s.in_c, r + s.pad_left * s.in_c,
+                           s.in_w * s.in_c, 1.0f, isa::best{});
+        std::fill(r + (s.pad_left + s.in_w) * s.in_c, r + rw, 0.0f);
+      }
+    }
+    return r;
+  };
+  std::vector<const float*> tp(taps);  // tap t's input at output pixel 0, for the current row
   for (std::size_t yi = y0; yi < y1; ++yi) {
     const std::size_t n = yi / oh, y = yi % oh;
-    const float* xr = xp + (n * hp + y * s.stride_h) * wp * s.in_c;
+    for (std::size_t th = 0; th < s.kernel_h; ++th) {
+      const float* r = input_row(n, y * s.stride_h + th * s.dilation_h);
+      for (std::size_t tw = 0; tw < s.kernel_w; ++tw) tp[th * s.kernel_w + tw] = r + tw * s.dilation_w * s.in_c;
+    }
     float* out = row(yi);
     std::size_t c0 = 0;
 #if FP8_ISA_SSE2
@@ -347,7 +371,7 @@ void depthwise_rows(const conv2d_shape& s, const float* xp, std::size_t hp, std:
         for (std::size_t t = 0; t < taps; ++t) {
           batch wv[V];
           for (std::size_t v = 0; v < V; ++v) wv[v] = batch::load_unaligned(w + t * oc_n + c + v * L);
-          const float* xq = xr + xo * xs + toff[t] + c;
+          const float* xq = tp[t] + xo * xs + c;
           for (std::size_t q = 0; q < P; ++q)
             for (std::size_t v = 0; v < V; ++v)
               a[q][v] = xsimd::fma(batch::load_unaligned(xq + q * xs + v * L), wv[v], a[q][v]);
@@ -373,22 +397,25 @@ void depthwise_rows(const conv2d_shape& s, const float* xp, std::size_t hp, std:
       using one = std::integral_constant<std::size_t, 1>;
       using two = std::integral_constant<std::size_t, 2>;
       using four = std::integral_constant<std::size_t, 4>;
-      for (; c0 + 2 * L <= oc_n; c0 += 2 * L) {
-        std::size_t xo = 0;
-        for (; xo + 4 <= ow; xo += 4) block(four{}, two{}, xo, c0);
-        for (; xo < ow; ++xo) block(one{}, two{}, xo, c0);
+      // Pixels outer, channels inner: a pixel's channels are read while
+      // their cache lines are in L1.
+      const std::size_t c2 = oc_n / (2 * L) * (2 * L), c1 = oc_n / L * L;
+      std::size_t xo = 0;
+      for (; xo + 4 <= ow; xo += 4) {
+        for (std::size_t c = 0; c < c2; c += 2 * L) block(four{}, two{}, xo, c);
+        for (std::size_t c = c2; c < c1; c += L) block(four{}, one{}, xo, c);
       }
-      for (; c0 + L <= oc_n; c0 += L) {
-        std::size_t xo = 0;
-        for (; xo + 4 <= ow; xo += 4) block(four{}, one{}, xo, c0);
-        for (; xo < ow; ++xo) block(one{}, one{}, xo, c0);
+      for (; xo < ow; ++xo) {
+        for (std::size_t c = 0; c < c2; c += 2 * L) block(one{}, two{}, xo, c);
+        for (std::size_t c = c2; c < c1; c += L) block(one{}, one{}, xo, c);
       }
+      c0 = c1;
     }
 #endif
     for (std::size_t xo = 0; xo < ow; ++xo)  // the same operations, one channel at a time
       for (std::size_t c = c0; c < oc_n; ++c) {
         float a = 0.0f;
-        for (std::size_t t = 0; t < taps; ++t) a = std::fma(xr[xo * xs + toff[t] + c / mult], w[t * oc_n + c], a);
+        for (std::size_t t = 0; t < taps; ++t) a = std::fma(tp[t][xo * xs + c / mult], w[t * oc_n + c], a);
         epilogue_store(e, 0, c, a, out + xo * oc_n + c);
       }
     done(yi, static_cast<const float*>(out));
@@ -473,8 +500,6 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
               const float* weight_scales, const float* bias, TO* out, const conv2d_options& o) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), pixels = s.batch * oh * ow;
   if (depthwise(s)) {
-    const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
-    const aligned_buffer<float> xf = decode_padded<FX, float>(s, x);
     const tile_epilogue e = make_epilogue(input_scale, weight_scales, bias, o);
     const std::size_t rows = s.batch * oh;
     const double work = static_cast<double>(pixels) * static_cast<double>(s.out_c * s.kernel_h * s.kernel_w);
@@ -497,7 +522,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
         if constexpr (!std::is_same<TO, float>::value) detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out);
         (void)yi, (void)r;
       };
-      depthwise_rows(s, xf.data(), hp, wp, w.depthwise_weights(), e, y0, y1, row, done);
+      depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, row, done);
     });
     return;
   }

@@ -44,7 +44,7 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::
 inline std::uint16_t bfloat16_bits(float x) noexcept {
   std::uint32_t u;
   std::memcpy(&u, &x, sizeof u);
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((u >> 16) | 0x7FC0u);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>(((u >> 16) & 0x8000u) | 0x7FC0u);
   return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 inline void narrow_bfloat16(const float* src, bfloat16* dst, std::size_t n) noexcept {

@@ -46,17 +46,6 @@
 
 #include "formats.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FP8_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FP8_TEST_SANITIZED 1
-#endif
-#endif
-#ifndef FP8_TEST_SANITIZED
-#define FP8_TEST_SANITIZED 0
-#endif
-
 namespace {
 
 using fp8::transpose;

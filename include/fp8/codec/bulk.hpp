@@ -15,7 +15,8 @@
 //
 // The instruction set is chosen once per call (detail/isa.hpp); the kernels
 // live in codec/kernels_*.hpp. Bad input (a null pointer with n > 0, a scale
-// that is not a positive finite float, overlapping buffers) throws
+// that is not a positive finite float, overlapping buffers, an o that is not
+// an fp8::overflow enumerator) throws
 // fp8::invalid_argument before anything is written.
 #pragma once
 
@@ -24,6 +25,7 @@
 #include <cstdint>
 
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
@@ -37,27 +39,34 @@ inline void check_bulk(const char* function, const void* src, std::size_t src_by
   if (n != 0) {
     FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    const auto s = reinterpret_cast<std::uintptr_t>(src), d = reinterpret_cast<std::uintptr_t>(dst);
-    FP8_REQUIRE_ARG(s + src_bytes * n <= d || d + dst_bytes * n <= s, function, "dst", "overlaps src");
+    std::size_t sb = 0, db = 0;
+    FP8_REQUIRE_ARG(bytes_of(n, src_bytes, sb) && bytes_of(n, dst_bytes, db), function, "n",
+                    "elements overflow size_t");
+    FP8_REQUIRE_ARG(!overlap(src, sb, dst, db), function, "dst", "overlaps src");
   }
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale", "must be a positive finite float");
+}
+inline void check_bulk(const char* function, const void* src, std::size_t src_bytes, const void* dst,
+                       std::size_t dst_bytes, std::size_t n, float scale, overflow o) {
+  check_bulk(function, src, src_bytes, dst, dst_bytes, n, scale);
+  require_enumerator(function, "o", o);
 }
 
 }  // namespace detail
 
 template <class F>
 void encode(const float* src, fp8<F>* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
-  detail::check_bulk("fp8::encode", src, sizeof(float), dst, 1, n, scale);
+  detail::check_bulk("fp8::encode", src, sizeof(float), dst, 1, n, scale, o);
   kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, scale, o, isa::best{});
 }
 template <class F>
 void encode(const bfloat16* src, fp8<F>* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
-  detail::check_bulk("fp8::encode", src, sizeof(bfloat16), dst, 1, n, scale);
+  detail::check_bulk("fp8::encode", src, sizeof(bfloat16), dst, 1, n, scale, o);
   kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, scale, o, isa::best{});
 }
 template <class F>
 void encode(const half* src, fp8<F>* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
-  detail::check_bulk("fp8::encode", src, sizeof(half), dst, 1, n, scale);
+  detail::check_bulk("fp8::encode", src, sizeof(half), dst, 1, n, scale, o);
   kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, scale, o, isa::best{});
 }
 

@@ -20,6 +20,7 @@
 
 #include "../config.hpp"
 #include "../detail/bit.hpp"
+#include "../detail/enum.hpp"
 #include "../error.hpp"
 
 FP8_BEGIN_NAMESPACE
@@ -54,6 +55,13 @@ enum class dyadic_rounding {
   // simulation (torch.round), wherever their float arithmetic is exact.
   half_even
 };
+namespace detail {
+template <>
+struct enum_info<dyadic_rounding> {
+  static constexpr dyadic_rounding last = dyadic_rounding::half_even;
+  static constexpr const char* name = "fp8::dyadic_rounding";
+};
+}  // namespace detail
 
 // ---------------------------------------------------------------- primitives
 // gemmlowp's fixed-point building blocks and the three rounding right shifts.
@@ -258,16 +266,26 @@ FP8_HOST_DEVICE constexpr double dyadic_value(dyadic d) noexcept {
 // to [INT32_MIN, INT32_MAX]. TFLite has undefined behaviour there (a signed
 // overflow in `x * (1 << left_shift)`, or a DCHECK), so within TFLite's domain
 // (shift in [-31, 30], no overflow) every variant equals TFLite bit for bit.
+//
+// Every shift is defined, INT_MIN and INT_MAX included: |acc * multiplier| <=
+// 2^62, so below shift = -96 every rounding gives 0 and above 96 every
+// nonzero product saturates, as at -96 and 96; the shift is clamped to
+// [-96, 96] first, which changes no result and keeps the arithmetic on it
+// from overflowing. Like the rest of the scalar layer (constexpr, callable
+// from device code) this function reports no errors: an r that is not a
+// dyadic_rounding enumerator rounds as single_rounding. The bulk functions
+// (dyadic/requantize.hpp) reject such an r.
 FP8_HOST_DEVICE constexpr std::int32_t requantize(std::int32_t acc, dyadic d, dyadic_rounding r) noexcept {
-  if (r == dyadic_rounding::double_rounding && d.shift < 0) {
+  const int shift = d.shift < -96 ? -96 : d.shift > 96 ? 96 : d.shift;
+  if (r == dyadic_rounding::double_rounding && shift < 0) {
     // Two roundings: ties toward +inf at 2^31, then ties away from zero at
     // 2^-shift. SRDHM saturates only INT32_MIN * INT32_MIN (2^31 ->
     // 2^31 - 1), which changes no final result: (2^31 - 1) / 2^e and
     // 2^31 / 2^e round to the same integer for every e >= 1.
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(acc, d.multiplier), -d.shift);
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(acc, d.multiplier), -shift);
   }
   const std::int64_t p = std::int64_t{acc} * d.multiplier;  // |p| <= 2^62: exact
-  const int k = 31 - d.shift;                               // v = p / 2^k
+  const int k = 31 - shift;                                 // v = p / 2^k
   if (k <= 0) {
     // A left shift: exact, then saturated. p * 2^-k fits iff p lies between
     // INT32_MIN >> -k and INT32_MAX >> -k (floor division by 2^-k).

@@ -29,6 +29,7 @@
 #include <type_traits>
 
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../error.hpp"
 #include "dyadic.hpp"
 #include "int4.hpp"
@@ -51,6 +52,20 @@ inline void fold_batch_norm(float* weight, float* bias, std::size_t out_channels
     FP8_REQUIRE_ARG(beta != nullptr, function, "beta", "is null");
     FP8_REQUIRE_ARG(mean != nullptr, function, "mean", "is null");
     FP8_REQUIRE_ARG(var != nullptr, function, "var", "is null");
+    // weight and bias are written while the four statistics are read.
+    std::size_t wb = 0;
+    FP8_REQUIRE_ARG(detail::bytes_of(out_channels, weights_per_channel, wb) && detail::bytes_of(wb, sizeof(float), wb),
+                    function, "weights_per_channel", "times out_channels overflows size_t");
+    const std::size_t cb = out_channels * sizeof(float);  // out_channels floats exist: bias is not null
+    FP8_REQUIRE_ARG(!detail::overlap(weight, wb, bias, cb), function, "bias", "overlaps weight");
+    const struct {
+      const float* p;
+      const char* what;
+    } stats[] = {{gamma, "gamma"}, {beta, "beta"}, {mean, "mean"}, {var, "var"}};
+    for (const auto& x : stats) {
+      FP8_REQUIRE_ARG(!detail::overlap(weight, wb, x.p, cb), function, "weight", std::string("overlaps ") + x.what);
+      FP8_REQUIRE_ARG(!detail::overlap(bias, cb, x.p, cb), function, "bias", std::string("overlaps ") + x.what);
+    }
   }
   for (std::size_t c = 0; c < out_channels; ++c) {
     const double v = static_cast<double>(var[c]) + static_cast<double>(eps);
@@ -78,6 +93,11 @@ inline void quantize_bias(const float* bias, std::int32_t* dst, std::size_t out_
   FP8_REQUIRE_ARG(bias != nullptr, function, "bias", "is null");
   FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null");
   FP8_REQUIRE_ARG(weight_scale != nullptr, function, "weight_scale", "is null");
+  FP8_REQUIRE_ARG(!detail::overlap(dst, out_channels * sizeof(std::int32_t), bias, out_channels * sizeof(float)),
+                  function, "dst", "overlaps bias");
+  FP8_REQUIRE_ARG(!detail::overlap(dst, out_channels * sizeof(std::int32_t), weight_scale,
+                                   (per_channel ? out_channels : 1) * sizeof(double)),
+                  function, "dst", "overlaps weight_scale");
   FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0, function, "input_scale",
                   "must be a positive finite number");
   for (std::size_t c = 0; c < (per_channel ? out_channels : 1); ++c)
@@ -140,11 +160,6 @@ inline void fold_store(std::uint8_t* dst, std::size_t i, std::int32_t v) noexcep
   }
 }
 
-inline bool fold_overlap(const void* a, std::size_t a_bytes, const void* b, std::size_t b_bytes) noexcept {
-  const auto x = reinterpret_cast<std::uintptr_t>(a), y = reinterpret_cast<std::uintptr_t>(b);
-  return a_bytes != 0 && b_bytes != 0 && x < y + b_bytes && y < x + a_bytes;
-}
-
 }  // namespace detail
 
 // dst[i] = clamp(R(a[i] - z_a, d_a) + R(b[i] - z_b, d_b) + zero_point, lo, hi), i < n.
@@ -164,8 +179,8 @@ void residual_add(const A* a, const quantized_branch& branch_a, const B* b, cons
                         quantized_type<Out>::bits == 8;
     const bool same_b = static_cast<const void*>(dst) == static_cast<const void*>(b) && sizeof(B) == 1 &&
                         quantized_type<Out>::bits == 8;
-    FP8_REQUIRE_ARG(same_a || !detail::fold_overlap(dst, out_bytes, a, n * sizeof(A)), function, "dst", "overlaps a");
-    FP8_REQUIRE_ARG(same_b || !detail::fold_overlap(dst, out_bytes, b, n * sizeof(B)), function, "dst", "overlaps b");
+    FP8_REQUIRE_ARG(same_a || !detail::overlap(dst, out_bytes, a, n * sizeof(A)), function, "dst", "overlaps a");
+    FP8_REQUIRE_ARG(same_b || !detail::overlap(dst, out_bytes, b, n * sizeof(B)), function, "dst", "overlaps b");
   }
   detail::fold_check_zero_point<A>(function, "branch_a.zero_point", branch_a.zero_point);
   detail::fold_check_zero_point<B>(function, "branch_b.zero_point", branch_b.zero_point);
@@ -202,7 +217,7 @@ void concat(const concat_input<In>* inputs, std::size_t count, std::size_t rows,
       if (inputs[i].channels == 0) continue;
       if (inputs[i].data == nullptr)
         detail::fail_argument(function, "inputs", "element " + std::to_string(i) + " has null data");
-      if (detail::fold_overlap(dst, quantized_bytes<Out>(n), inputs[i].data, rows * inputs[i].channels * sizeof(In)))
+      if (detail::overlap(dst, quantized_bytes<Out>(n), inputs[i].data, rows * inputs[i].channels * sizeof(In)))
         detail::fail_argument(function, "dst", "overlaps the data of input " + std::to_string(i));
     }
   }

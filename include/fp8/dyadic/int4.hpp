@@ -21,6 +21,7 @@
 #include <string>
 
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 
@@ -68,10 +69,17 @@ inline void check_nibble_range(const char* function, const E* src, std::size_t n
   }
 }
 
-inline void check_pack_pointers(const char* function, const void* src, const void* dst, std::size_t n) {
+// src and dst hold n elements packed `src_per`, `dst_per` to a word of
+// `src_word`, `dst_word` bytes (1 per byte for int8 / uint8, 2 per byte for
+// nibbles, 8 per int32): both present and disjoint.
+inline void check_pack_pointers(const char* function, const void* src, std::size_t src_per, std::size_t src_word,
+                                const void* dst, std::size_t dst_per, std::size_t dst_word, std::size_t n) {
   if (n == 0) return;
   FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
   FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
+  const std::size_t src_bytes = (n / src_per + (n % src_per != 0)) * src_word;  // n bytes at most times 4 / 8
+  const std::size_t dst_bytes = (n / dst_per + (n % dst_per != 0)) * dst_word;
+  FP8_REQUIRE_ARG(!::fp8::detail::overlap(src, src_bytes, dst, dst_bytes), function, "dst", "overlaps src");
 }
 
 // Pack 2m bytes (the low nibble of each counts) into m bytes, low nibble
@@ -164,45 +172,45 @@ inline void unpack_words(const std::int32_t* src, E* dst, std::size_t n) noexcep
 // ---------------------------------------------------------------- two per byte
 // dst holds (n + 1) / 2 bytes.
 inline void pack_int4(const std::int8_t* src, std::uint8_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::pack_int4", src, dst, n);
+  detail::check_pack_pointers("fp8::pack_int4", src, 1, 1, dst, 2, 1, n);
   detail::check_nibble_range("fp8::pack_int4", src, n, int4::lowest, int4::max);
   detail::pack_nibble_pairs(reinterpret_cast<const std::uint8_t*>(src), dst, n / 2);
   if (n % 2 != 0) dst[n / 2] = pack_nibbles(src[n - 1], 0);
 }
 inline void pack_uint4(const std::uint8_t* src, std::uint8_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::pack_uint4", src, dst, n);
+  detail::check_pack_pointers("fp8::pack_uint4", src, 1, 1, dst, 2, 1, n);
   detail::check_nibble_range("fp8::pack_uint4", src, n, uint4::lowest, uint4::max);
   detail::pack_nibble_pairs(src, dst, n / 2);
   if (n % 2 != 0) dst[n / 2] = pack_nibbles(src[n - 1], 0);
 }
 // src holds (n + 1) / 2 bytes.
 inline void unpack_int4(const std::uint8_t* src, std::int8_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::unpack_int4", src, dst, n);
+  detail::check_pack_pointers("fp8::unpack_int4", src, 2, 1, dst, 1, 1, n);
   detail::unpack_nibbles<true>(src, dst, n);
 }
 inline void unpack_uint4(const std::uint8_t* src, std::uint8_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::unpack_uint4", src, dst, n);
+  detail::check_pack_pointers("fp8::unpack_uint4", src, 2, 1, dst, 1, 1, n);
   detail::unpack_nibbles<false>(src, dst, n);
 }
 
 // ---------------------------------------------------------------- eight per int32 (HAWQ-V3)
 // dst holds (n + 7) / 8 words.
 inline void pack_int4x8(const std::int8_t* src, std::int32_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::pack_int4x8", src, dst, n);
+  detail::check_pack_pointers("fp8::pack_int4x8", src, 1, 1, dst, 8, 4, n);
   detail::check_nibble_range("fp8::pack_int4x8", src, n, int4::lowest, int4::max);
   detail::pack_words(src, dst, n);
 }
 inline void pack_uint4x8(const std::uint8_t* src, std::int32_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::pack_uint4x8", src, dst, n);
+  detail::check_pack_pointers("fp8::pack_uint4x8", src, 1, 1, dst, 8, 4, n);
   detail::check_nibble_range("fp8::pack_uint4x8", src, n, uint4::lowest, uint4::max);
   detail::pack_words(src, dst, n);
 }
 inline void unpack_int4x8(const std::int32_t* src, std::int8_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::unpack_int4x8", src, dst, n);
+  detail::check_pack_pointers("fp8::unpack_int4x8", src, 8, 4, dst, 1, 1, n);
   detail::unpack_words<true>(src, dst, n);
 }
 inline void unpack_uint4x8(const std::int32_t* src, std::uint8_t* dst, std::size_t n) {
-  detail::check_pack_pointers("fp8::unpack_uint4x8", src, dst, n);
+  detail::check_pack_pointers("fp8::unpack_uint4x8", src, 8, 4, dst, 1, 1, n);
   detail::unpack_words<false>(src, dst, n);
 }
 

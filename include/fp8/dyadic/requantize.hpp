@@ -19,7 +19,7 @@
 // The instruction set is chosen once per call (detail/isa.hpp); the kernels
 // are in dyadic/kernels_requantize.hpp. Bad input throws fp8::invalid_argument
 // before anything is written: a null pointer with elements to process,
-// overlapping buffers, an element count that overflows, a shift outside
+// dst overlapping acc, d or bias, an element count that overflows, a shift outside
 // [-31, 30] (the range TFLite's kernels accept; to_dyadic() returns larger
 // shifts for scales >= 2^30), a zero point outside the output type, an empty
 // clamp range, or a rounding that is not one of the enumerators.
@@ -31,6 +31,7 @@
 #include <string>
 
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "dyadic.hpp"
@@ -121,13 +122,10 @@ requant_plan requant_check(const char* function, const std::int32_t* acc, const 
   if (n != 0) {
     FP8_REQUIRE_ARG(acc != nullptr, function, "acc", "is null while there are elements");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while there are elements");
-    const auto a = reinterpret_cast<std::uintptr_t>(acc), d = reinterpret_cast<std::uintptr_t>(dst);
-    FP8_REQUIRE_ARG(a + n * sizeof(std::int32_t) <= d || d + quantized_bytes<Out>(n) <= a, function, "dst",
+    FP8_REQUIRE_ARG(!overlap(dst, quantized_bytes<Out>(n), acc, n * sizeof(std::int32_t)), function, "dst",
                     "overlaps acc");
   }
-  FP8_REQUIRE_ARG(p.rounding == dyadic_rounding::double_rounding || p.rounding == dyadic_rounding::single_rounding ||
-                      p.rounding == dyadic_rounding::half_even,
-                  function, "params.rounding", "is not a dyadic_rounding enumerator");
+  require_enumerator(function, "params.rounding", p.rounding);
   FP8_REQUIRE_ARG(p.zero_point >= quantized_type<Out>::lowest && p.zero_point <= quantized_type<Out>::max, function,
                   "params.zero_point",
                   "= " + std::to_string(p.zero_point) + " is outside the output range [" +
@@ -138,6 +136,17 @@ requant_plan requant_check(const char* function, const std::int32_t* acc, const 
   FP8_REQUIRE_ARG(lo <= hi, function, "params.clamp_max",
                   "leaves an empty output range: [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return {p.rounding, p.zero_point, lo, hi};
+}
+
+// dst (the outputs of rows x channels elements) must not overlap the
+// per-channel arrays the kernels read while writing it.
+template <class Out>
+void requant_check_channel_arrays(const char* function, const void* dst, std::size_t rows, std::size_t channels,
+                                  const dyadic* d, const std::int32_t* bias) {
+  if (rows == 0 || channels == 0) return;
+  const std::size_t out = quantized_bytes<Out>(rows * channels);
+  FP8_REQUIRE_ARG(!overlap(dst, out, d, channels * sizeof(dyadic)), function, "dst", "overlaps d");
+  FP8_REQUIRE_ARG(!overlap(dst, out, bias, channels * sizeof(std::int32_t)), function, "dst", "overlaps bias");
 }
 
 // Runs the kernel over rows x channels with every output byte written to
@@ -220,6 +229,7 @@ void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::siz
   const char* function = "fp8::requantize";
   const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, rows, channels, params);
   detail::requant_check_shift(function, "d", d, 0, false);
+  detail::requant_check_channel_arrays<Out>(function, dst, rows, channels, nullptr, bias);
   detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels,
                            detail::requant_lanes{d, nullptr, bias, channels == 0 ? 1 : channels, 0, params.rounding},
                            plan);
@@ -235,6 +245,7 @@ void requantize_per_channel(const std::int32_t* acc, quantized_storage_t<Out>* d
   detail::requant_lanes lanes{dyadic{0, 0}, d, bias, channels == 0 ? 1 : channels, 0, params.rounding};
   if (rows * channels != 0) {
     FP8_REQUIRE_ARG(d != nullptr, function, "d", "is null while there are elements");
+    detail::requant_check_channel_arrays<Out>(function, dst, rows, channels, d, bias);
     // One vectorized scan gives the range the kernels need; only when it is
     // out of bounds, a second one finds the channel to name.
     detail::dyadic_shift_range(d, channels, lanes.min_shift, lanes.max_shift);

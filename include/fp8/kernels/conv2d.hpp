@@ -52,6 +52,7 @@
 
 #include "../codec/kernels.hpp"
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
@@ -94,6 +95,19 @@ struct conv2d_shape {
 enum class tensor_layout { nhwc, nchw };  // activations, input and output
 enum class weight_layout { ohwi, oihw };  // [out_c][kh][kw][in_c / groups] or [out_c][in_c / groups][kh][kw]
 
+namespace detail {
+template <>
+struct enum_info<tensor_layout> {
+  static constexpr tensor_layout last = tensor_layout::nchw;
+  static constexpr const char* name = "fp8::tensor_layout";
+};
+template <>
+struct enum_info<weight_layout> {
+  static constexpr weight_layout last = weight_layout::oihw;
+  static constexpr const char* name = "fp8::weight_layout";
+};
+}  // namespace detail
+
 struct conv2d_options {
   // Threads (as gemm_options::threads; results are bit-identical for any count).
   std::size_t threads = 1;
@@ -129,6 +143,17 @@ inline void check_shape(const char* fn, const conv2d_shape& s) {
   for (const auto& f : nonzero) FP8_REQUIRE_ARG(f.v != 0, fn, f.name, "is zero");
   FP8_REQUIRE_ARG(s.in_c % s.groups == 0 && s.out_c % s.groups == 0, fn, "shape.groups",
                   "does not divide both in_c and out_c");
+  constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
+  FP8_REQUIRE_ARG(s.pad_top <= max - s.in_h, fn, "shape.pad_top", "makes the padded input height overflow size_t");
+  FP8_REQUIRE_ARG(s.pad_bottom <= max - s.in_h - s.pad_top, fn, "shape.pad_bottom",
+                  "makes the padded input height overflow size_t");
+  FP8_REQUIRE_ARG(s.pad_left <= max - s.in_w, fn, "shape.pad_left", "makes the padded input width overflow size_t");
+  FP8_REQUIRE_ARG(s.pad_right <= max - s.in_w - s.pad_left, fn, "shape.pad_right",
+                  "makes the padded input width overflow size_t");
+  FP8_REQUIRE_ARG(s.kernel_h - 1 <= (max - 1) / s.dilation_h, fn, "shape.dilation_h",
+                  "times kernel_h overflows size_t");
+  FP8_REQUIRE_ARG(s.kernel_w - 1 <= (max - 1) / s.dilation_w, fn, "shape.dilation_w",
+                  "times kernel_w overflows size_t");
   FP8_REQUIRE_ARG(s.out_h() != 0, fn, "shape.kernel_h",
                   "(dilated) is larger than the padded input height");
   FP8_REQUIRE_ARG(s.out_w() != 0, fn, "shape.kernel_w",
@@ -142,6 +167,11 @@ inline void check_shape(const char* fn, const conv2d_shape& s) {
 }
 
 inline void check_options(const char* fn, const conv2d_options& o, bool out_is_fp8) {
+  ::fp8::detail::require_enumerator(fn, "options.act", o.act);
+  ::fp8::detail::require_enumerator(fn, "options.input_layout", o.input_layout);
+  ::fp8::detail::require_enumerator(fn, "options.output_layout", o.output_layout);
+  ::fp8::detail::require_enumerator(fn, "options.weights", o.weights);
+  ::fp8::detail::require_enumerator(fn, "options.output_overflow", o.output_overflow);
   if (o.act == activation::clamp)
     FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
   FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
@@ -149,6 +179,55 @@ inline void check_options(const char* fn, const conv2d_options& o, bool out_is_f
   if (!out_is_fp8)
     FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
                     "applies to FP8 output only (it must be 1 for float and bfloat16 output)");
+}
+
+// The checks of a call's tensors besides the shape and options: input and
+// output present; input_scale and weight_scales positive and finite, with
+// every s = input_scale * weight_scales[oc] in the normal float range (the
+// epilogue forms it in float: kernels/epilogue.hpp); output overlapping none
+// of input, weights (weight_bytes: 0 for packed weights), weight_scales and
+// bias. out_bytes: the output's size in bytes.
+inline void check_tensors(const char* fn, const conv2d_shape& s, const void* input, float input_scale,
+                          const void* weights, std::size_t weight_bytes, const float* weight_scales, const float* bias,
+                          const void* output, std::size_t out_bytes) {
+  using ::fp8::detail::overlap;
+  FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
+  FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
+  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
+  const auto ws = ::fp8::detail::check_scales(fn, "weight_scales", weight_scales, s.out_c);
+  const double x = input_scale;
+  ::fp8::detail::check_scale_product(fn, "weight_scales", "input_scale x weight_scales",
+                                     ::fp8::detail::scale_range{x, x} * ws);
+  const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;  // fits: check_shape
+  FP8_REQUIRE_ARG(!overlap(output, out_bytes, input, in_bytes), fn, "output", "overlaps input");
+  FP8_REQUIRE_ARG(!overlap(output, out_bytes, weights, weight_bytes), fn, "output", "overlaps weights");
+  FP8_REQUIRE_ARG(!overlap(output, out_bytes, weight_scales, s.out_c * sizeof(float)), fn, "output",
+                  "overlaps weight_scales");
+  FP8_REQUIRE_ARG(!overlap(output, out_bytes, bias, s.out_c * sizeof(float)), fn, "output", "overlaps bias");
+}
+
+// a * b, or SIZE_MAX when that overflows.
+inline std::size_t saturating_mul(std::size_t a, std::size_t b) noexcept {
+  std::size_t r = 0;
+  return mul_fits(a, b, r) ? r : std::numeric_limits<std::size_t>::max();
+}
+
+// The direct path and the depthwise ring keep zero-bordered copies of the
+// input: (in_h + pads) x (in_w + pads) pixels per image (the ring, at most
+// that many). That pays when the copy is of the order of the work, and
+// would not when the padding or the dilation is far beyond the input (a
+// 2 x 4 output with pad_top = stride_h = 2^62 would ask for 2^62 rows):
+// then the call takes the paths that compute each tap's input pixel and
+// test it instead (conv_source, depthwise_gather), whose memory is the
+// input's. The budget: four times the input pixels plus the output pixels
+// times the taps, per image.
+inline bool padded_copy_pays(const conv2d_shape& s) noexcept {
+  const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;  // fit: check_shape
+  const std::size_t plane = saturating_mul(hp, wp);
+  const std::size_t work = saturating_mul(saturating_mul(s.out_h(), s.out_w()), s.kernel_h * s.kernel_w);
+  const std::size_t in = s.in_h * s.in_w;
+  const std::size_t budget = saturating_mul(4, in > std::numeric_limits<std::size_t>::max() - work ? in : in + work);
+  return plane <= budget;
 }
 
 // The NHWC input decoded to T (float or bfloat16, exact) into a buffer of
@@ -249,6 +328,7 @@ class packed_conv_weights {
     const char* fn = "fp8::packed_conv_weights";
     kernel::conv::check_shape(fn, s);
     FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
+    ::fp8::detail::require_enumerator(fn, "layout", layout);
     const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, taps = s.kernel_h * s.kernel_w;
     const std::size_t kdim = taps * cg;
     const auto* w = reinterpret_cast<const std::uint8_t*>(weights);
@@ -380,11 +460,11 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
         const batch alpha(e.alpha), lo(e.lo), hi(e.hi);
         for (std::size_t v = 0; v < V; ++v) {
           const std::size_t cv = c + v * L;
-          const batch cs = e.col_scale != nullptr ? batch::load_unaligned(e.col_scale + cv) : batch(1.0f);
+          // s = r * c with r = alpha (no row scales): epilogue_factor.
+          const batch sv = e.col_scale != nullptr ? alpha * batch::load_unaligned(e.col_scale + cv) : alpha;
           const batch bias = e.bias != nullptr ? batch::load_unaligned(e.bias + cv) : batch(0.0f);
           for (std::size_t q = 0; q < P; ++q) {
-            batch r = a[q][v] * alpha;
-            if (e.col_scale != nullptr) r = r * cs;
+            batch r = a[q][v] * sv;
             if (e.bias != nullptr) r = r + bias;
             if (e.clamp) {
               r = xsimd::select(r > lo, r, lo);  // fmax(r, lo): NaN gives lo
@@ -416,6 +496,38 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
       for (std::size_t c = c0; c < oc_n; ++c) {
         float a = 0.0f;
         for (std::size_t t = 0; t < taps; ++t) a = std::fma(tp[t][xo * xs + c / mult], w[t * oc_n + c], a);
+        epilogue_store(e, 0, c, a, out + xo * oc_n + c);
+      }
+    done(yi, static_cast<const float*>(out));
+  }
+}
+
+// Depthwise when the ring's zero-bordered rows would not pay
+// (padded_copy_pays): x is the whole NHWC input decoded to float, and each
+// tap's input pixel is computed and tested, a tap in the padding adding +0
+// as the ring's zeros do; taps in order, one fused multiply-add each, one
+// channel at a time, then the epilogue; rows and done() as depthwise_rows.
+template <class RowBuf, class RowDone>
+void depthwise_gather(const conv2d_shape& s, const float* x, const float* w, const tile_epilogue& e, std::size_t y0,
+                      std::size_t y1, RowBuf&& row, RowDone&& done) {
+  const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
+  for (std::size_t yi = y0; yi < y1; ++yi) {
+    const std::size_t n = yi / oh, y = yi % oh;
+    float* out = row(yi);
+    for (std::size_t xo = 0; xo < ow; ++xo)
+      for (std::size_t c = 0; c < oc_n; ++c) {
+        float a = 0.0f;
+        for (std::size_t th = 0; th < s.kernel_h; ++th) {
+          const std::size_t ih = y * s.stride_h + th * s.dilation_h;  // in the padded input: fits size_t
+          const bool row_in = ih >= s.pad_top && ih - s.pad_top < s.in_h;
+          for (std::size_t tw = 0; tw < s.kernel_w; ++tw) {
+            const std::size_t iw = xo * s.stride_w + tw * s.dilation_w;
+            const float v = row_in && iw >= s.pad_left && iw - s.pad_left < s.in_w
+                                ? x[((n * s.in_h + ih - s.pad_top) * s.in_w + iw - s.pad_left) * s.in_c + c / mult]
+                                : 0.0f;
+            a = std::fma(v, w[(th * s.kernel_w + tw) * oc_n + c], a);
+          }
+        }
         epilogue_store(e, 0, c, a, out + xo * oc_n + c);
       }
     done(yi, static_cast<const float*>(out));
@@ -508,6 +620,8 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     gemm_options conv_out;  // the output conversion only
     conv_out.output_scale = o.output_scale;
     conv_out.output_overflow = o.output_overflow;
+    aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
+    if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, isa::best{});
     parallel_run(threads, [&](std::size_t t) {
       std::size_t y0, y1;
       part_range(rows, 1, threads, t, y0, y1);
@@ -522,12 +636,15 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
         if constexpr (!std::is_same<TO, float>::value) detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out);
         (void)yi, (void)r;
       };
-      depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, row, done);
+      if (xf.size() == 0)
+        depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, row, done);
+      else
+        depthwise_gather(s, xf.data(), w.depthwise_weights(), e, y0, y1, row, done);
     });
     return;
   }
 #if FP8_ISA_AVX512BF16
-  if (direct_ok(s)) {
+  if (direct_ok(s) && padded_copy_pays(s)) {
     if constexpr (std::is_same<TO, float>::value) {
       run_direct<FX>(s, x, input_scale, w, weight_scales, bias, out, o);
     } else {
@@ -582,16 +699,13 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
   static_assert(kernel::is_gemm_value<TO> && !std::is_same<TO, void>::value, "output holds float, bfloat16 or fp8<F>");
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
-  FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(kernel::conv::same_weights_shape(s, w.shape()), fn, "weights",
                   "were packed for another shape (in_c, out_c, kernel or groups differ)");
-  FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
-  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
-  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
   const std::size_t in_size = s.batch * s.in_h * s.in_w * s.in_c;
   const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
-  FP8_REQUIRE_ARG(!kernel::detail::overlap(output, out_size * sizeof(TO), input, in_size), fn, "output",
-                  "overlaps input");
+  kernel::conv::check_tensors(fn, s, input, input_scale, nullptr, 0, weight_scales, bias, output,
+                              out_size * sizeof(TO));
+  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
 
   const auto* x = reinterpret_cast<const std::uint8_t*>(input);
   std::vector<std::uint8_t> nhwc;
@@ -635,10 +749,11 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
             const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
-  FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
-  FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
-  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
+  const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
+  const std::size_t weight_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups);  // fits: check_shape
+  kernel::conv::check_tensors(fn, s, input, input_scale, weights, weight_bytes, weight_scales, bias, output,
+                              out_size * sizeof(TO));
   kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
   const packed_conv_weights<FW> w(s, weights, options.weights);
   conv2d(s, input, input_scale, w, weight_scales, bias, output, options);

@@ -105,7 +105,7 @@ inline void dot_tile(const std::uint16_t* a, std::size_t a_ld, const std::uint8_
       dot_span<FB, MB, NB>(a, a_ld, b, ldb, k0, std::min(k, k0 + bs.block), part);
       for (std::size_t i = 0; i < MB; ++i)
         for (std::size_t j = 0; j < NB; ++j)
-          acc[i][j] = _mm512_fmadd_ps(part[i][j], _mm512_set1_ps(smallm::block_scale(out.base, bs, i, j0 + j, kb)),
+          acc[i][j] = _mm512_fmadd_ps(part[i][j], _mm512_set1_ps(smallm::block_scale(out, i, j0 + j, kb)),
                                       acc[i][j]);
     }
   }
@@ -168,12 +168,7 @@ inline void dot_decode_a(const matrix_source<bfloat16>& av, std::size_t m, std::
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t kk = 0; kk < kpad; ++kk) {
       const std::size_t q = kk % 64, at = kk - q + (q % 16 < 8 ? 0 : 32) + (q / 16) * 8 + q % 8;
-      bfloat16 x{};
-      if (kk < k) {
-        x = av.p[i * av.rs + kk * av.ks];
-        if (av.lift != 1.0f) x = bfloat16(static_cast<float>(x) * av.lift);  // exact (gemm.hpp, bf16_lift)
-      }
-      a[i * kpad + at] = x.bits();
+      a[i * kpad + at] = kk < k ? av.p[i * av.rs + kk * av.ks].bits() : std::uint16_t{0};
     }
 }
 

@@ -40,17 +40,16 @@ struct matrix_source {
   using value_type = T;
   const T* p;
   std::size_t rs, ks;
-  float lift = 1.0f;  // bfloat16 A only: a power of two applied while packing (gemm.hpp, bf16_lift)
   // Packs rows [r0, r0 + rows) x k [k0, k0 + kc) as one R-row panel of K's
   // layout (pack.hpp); codes is scratch of R * round_up(kc, K::kgroup) bytes;
   // next_rows are the valid rows of the following panel, to prefetch.
   template <class K>
   void pack(std::size_t r0, std::size_t rows, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t* codes,
             typename K::packed* dst, std::size_t next_rows) const noexcept {
-    pack_operand<K>(p + r0 * rs + k0 * ks, rs, ks, rows, R, kc, codes, dst, next_rows, lift);
+    pack_operand<K>(p + r0 * rs + k0 * ks, rs, ks, rows, R, kc, codes, dst, next_rows);
   }
   // The same operand without its first r0 rows.
-  matrix_source rows_from(std::size_t r0) const noexcept { return {p + r0 * rs, rs, ks, lift}; }
+  matrix_source rows_from(std::size_t r0) const noexcept { return {p + r0 * rs, rs, ks}; }
 };
 
 // Block scales (DeepSeek-V3): op(A)'s rows carry one scale per `block` of k
@@ -65,6 +64,8 @@ struct block_scales {
 
 // What the loops need besides the operands: C, the epilogue's parameters
 // (tile_epilogue with first/last and pointer offsets filled in per tile), k.
+// Without block scales base.row_scale holds r (alpha folded in); with them,
+// the caller's row scales (block_row_scale folds them per block).
 struct gemm_output {
   float* c;
   std::size_t ldc;
@@ -85,6 +86,13 @@ struct prepacked_view {
     constexpr blocking bl = K::block;
     const std::size_t groups = (std::min(bl.kc, k - pc) + K::kgroup - 1) / K::kgroup;
     return data + (pc / bl.kc) * n_panels * bl.nr * bl.kc + (jc / bl.nr) * bl.nr * groups * K::kgroup;
+  }
+  // Element (kk, j) of op(B): in its block's panel, [group][NR][kgroup].
+  const typename K::packed& at(std::size_t kk, std::size_t j, std::size_t k) const noexcept {
+    constexpr blocking bl = K::block;
+    constexpr std::size_t G = K::kgroup;
+    const std::size_t pc = kk / bl.kc * bl.kc, t = kk - pc;
+    return block(pc, j, k)[(t / G * bl.nr + j % bl.nr) * G + t % G];
   }
 };
 
@@ -112,12 +120,27 @@ std::size_t packed_b_size(std::size_t k, std::size_t n) noexcept {
   return panels * bl.nr * (k / bl.kc * bl.kc + round_up(k % bl.kc, K::kgroup));
 }
 
+// With block scales, r and c of block kb (kernels/epilogue.hpp): r =
+// alpha * row_scale[i] * a_block[i][kb] and c = col_scale[j] *
+// b_block[j / block][kb], each formed in double and rounded once
+// (fold_scale); out.base holds alpha and the caller's row and column scales.
+inline float block_row_scale(const gemm_output& out, std::size_t i, std::size_t kb) noexcept {
+  const block_scales& bs = out.blocks;
+  return fold_scale(out.base.alpha, out.base.row_scale != nullptr ? out.base.row_scale[i] : 1.0f,
+                    bs.a != nullptr ? bs.a[i * bs.kblocks + kb] : 1.0f);
+}
+inline float block_col_scale(const gemm_output& out, std::size_t j, std::size_t kb) noexcept {
+  const block_scales& bs = out.blocks;
+  return fold_scale(out.base.col_scale != nullptr ? out.base.col_scale[j] : 1.0f,
+                    bs.b != nullptr ? bs.b[(j / bs.block) * bs.kblocks + kb] : 1.0f);
+}
+
 namespace detail {
 // One tile over k [pc, pc + kc) of packed panels a and b (group-major, MR and
 // NR wide). Without block scales: one micro-kernel call. With them: one call
 // per piece of k cut at the multiples of the block, each with that block's
-// scales folded into the row and column scales (scale * block scale, in
-// float), so C accumulates sum_kb s_kb * acc_kb.
+// r and c (block_row_scale, block_col_scale), so C accumulates
+// sum_kb acc_kb * (r_kb * c_kb).
 template <class K>
 inline void run_tile(const gemm_output& out, tile_epilogue e, std::size_t pc, std::size_t kc,
                      const typename K::packed* a, const typename K::packed* b, std::size_t i, std::size_t j,
@@ -130,25 +153,10 @@ inline void run_tile(const gemm_output& out, tile_epilogue e, std::size_t pc, st
     return;
   }
   float rs[MR], cs[NR];
-  const tile_epilogue& base = out.base;
   for (std::size_t k0 = pc; k0 < pc + kc;) {
     const std::size_t kb = k0 / bs.block, k1 = std::min(pc + kc, (kb + 1) * bs.block);
-    for (std::size_t t = 0; t < MR; ++t) {
-      float s = 1.0f;
-      if (t < mv) {
-        if (base.row_scale != nullptr) s = base.row_scale[i + t];
-        if (bs.a != nullptr) s *= bs.a[(i + t) * bs.kblocks + kb];
-      }
-      rs[t] = s;
-    }
-    for (std::size_t t = 0; t < NR; ++t) {
-      float s = 1.0f;
-      if (t < nv) {
-        if (base.col_scale != nullptr) s = base.col_scale[j + t];
-        if (bs.b != nullptr) s *= bs.b[((j + t) / bs.block) * bs.kblocks + kb];
-      }
-      cs[t] = s;
-    }
+    for (std::size_t t = 0; t < MR; ++t) rs[t] = t < mv ? block_row_scale(out, i + t, kb) : 1.0f;
+    for (std::size_t t = 0; t < NR; ++t) cs[t] = t < nv ? block_col_scale(out, j + t, kb) : 1.0f;
     e.row_scale = rs;
     e.col_scale = cs;
     e.first = k0 == 0;

@@ -35,6 +35,7 @@
 #include <type_traits>
 
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
@@ -61,6 +62,19 @@ enum class activation {
   relu,   // max(x, 0)
   clamp,  // min(max(x, clamp_lo), clamp_hi)
 };
+
+namespace detail {
+template <>
+struct enum_info<transpose> {
+  static constexpr transpose last = transpose::yes;
+  static constexpr const char* name = "fp8::transpose";
+};
+template <>
+struct enum_info<activation> {
+  static constexpr activation last = activation::clamp;
+  static constexpr const char* name = "fp8::activation";
+};
+}  // namespace detail
 
 struct gemm_options {
   // Threads that share C (each computes whole tiles; k is never split, so the
@@ -144,21 +158,72 @@ inline bool extent(std::size_t rows, std::size_t cols, std::size_t ld, std::size
   return true;
 }
 
-inline bool overlap(const void* p, std::size_t pbytes, const void* q, std::size_t qbytes) noexcept {
-  if (pbytes == 0 || qbytes == 0) return false;
-  const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(q);
-  return a < b + qbytes && b < a + pbytes;
+// What gemm_options may hold, for a call of m x n x k with C of c_bytes
+// bytes at c (README, "Arguments"): enumerators; clamp_lo <= clamp_hi for a
+// clamp; output_scale positive, finite, and 1 unless C is FP8; scale arrays
+// of positive finite floats that C does not overlap (nor bias); and, when the
+// product is formed (alpha != 0, k != 0), every r = |alpha| * row_scale *
+// a_block_scale, c = col_scale * b_block_scale and r * c in the normal float
+// range (kernels/epilogue.hpp forms them in float).
+inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, std::size_t m, std::size_t n,
+                          std::size_t k, float alpha, const void* c, std::size_t c_bytes) {
+  using ::fp8::detail::check_scales;
+  using ::fp8::detail::overlap;
+  ::fp8::detail::require_enumerator(fn, "options.act", o.act);
+  if (o.act == activation::clamp)
+    FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
+  ::fp8::detail::require_enumerator(fn, "options.output_overflow", o.output_overflow);
+  FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
+                  "must be a positive finite float");
+  if (!c_is_fp8)
+    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
+                    "applies to FP8 C only (it must be 1 for float and bfloat16 C)");
+  const bool blocks = o.a_block_scale != nullptr || o.b_block_scale != nullptr;
+  if (blocks)
+    FP8_REQUIRE_ARG(o.scale_block != 0 && o.scale_block % 2 == 0, fn, "options.scale_block",
+                    "must be positive and even when a block scale is given");
+  // m * kblocks <= m * k and nblocks * kblocks <= n * k: the extents of A and
+  // B, which fit size_t (check_gemm).
+  const std::size_t kblocks = blocks ? (k + o.scale_block - 1) / o.scale_block : 0;
+  const std::size_t a_count = m * kblocks, b_count = blocks ? (n + o.scale_block - 1) / o.scale_block * kblocks : 0;
+  const auto row = check_scales(fn, "options.row_scale", o.row_scale, m);
+  const auto col = check_scales(fn, "options.col_scale", o.col_scale, n);
+  const auto ab = check_scales(fn, "options.a_block_scale", o.a_block_scale, a_count);
+  const auto bb = check_scales(fn, "options.b_block_scale", o.b_block_scale, b_count);
+  const struct {
+    const void* p;
+    std::size_t count;
+    const char* what;
+  } arrays[] = {{o.row_scale, m, "overlaps options.row_scale"},
+                {o.col_scale, n, "overlaps options.col_scale"},
+                {o.bias, n, "overlaps options.bias"},
+                {o.a_block_scale, a_count, "overlaps options.a_block_scale"},
+                {o.b_block_scale, b_count, "overlaps options.b_block_scale"}};
+  for (const auto& x : arrays) FP8_REQUIRE_ARG(!overlap(c, c_bytes, x.p, x.count * sizeof(float)), fn, "c", x.what);
+  if (alpha == 0.0f || k == 0 || m == 0 || n == 0) return;  // no product: the scales are not used
+  const double a = std::fabs(static_cast<double>(alpha));
+  const ::fp8::detail::scale_range r = ::fp8::detail::scale_range{a, a} * row * ab, cs = col * bb;
+  const char* r_name = o.row_scale != nullptr ? "options.row_scale" : o.a_block_scale != nullptr ? "options.a_block_scale" : "alpha";
+  const char* c_name = o.col_scale != nullptr ? "options.col_scale" : "options.b_block_scale";
+  ::fp8::detail::check_scale_product(fn, r_name, "|alpha| x row_scale x a_block_scale", r);
+  ::fp8::detail::check_scale_product(fn, c_name, "col_scale x b_block_scale", cs);
+  ::fp8::detail::check_scale_product(fn, "alpha", "|alpha| times every row, column and block scale", r * cs);
 }
 
 // Every check of a GEMM call, in argument order; a_size and c_size are the
-// bytes of one element of A and C.
+// bytes of one element of A and C; b_packed: B is a packed_b (b is unused).
 inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
-                       const void* a, std::size_t lda, std::size_t a_size, const void* b, std::size_t ldb,
-                       const void* c, std::size_t ldc, std::size_t c_size, bool b_packed) {
+                       float alpha, const void* a, std::size_t lda, std::size_t a_size, const void* b, std::size_t ldb,
+                       float beta, const void* c, std::size_t ldc, std::size_t c_size, bool b_packed,
+                       const gemm_options& o, bool c_is_fp8) {
+  using ::fp8::detail::overlap;
+  ::fp8::detail::require_enumerator(fn, "ta", ta);
+  ::fp8::detail::require_enumerator(fn, "tb", tb);
   const bool at = ta == transpose::yes, bt = tb == transpose::yes;
   // Stored shapes: A is m x k (or k x m), B is k x n (or n x k).
   const std::size_t a_rows = at ? k : m, a_cols = at ? m : k;
   const std::size_t b_rows = bt ? n : k, b_cols = bt ? k : n;
+  FP8_REQUIRE_ARG(std::isfinite(alpha), fn, "alpha", "must be finite");
   if (m != 0 && k != 0) FP8_REQUIRE_ARG(a != nullptr, fn, "a", "is null while m and k are nonzero");
   FP8_REQUIRE_ARG(lda >= a_cols, fn, "lda", at ? "is smaller than m (A is k x m)" : "is smaller than k (A is m x k)");
   std::size_t a_extent = 0, b_extent = 0, c_extent = 0;
@@ -168,24 +233,13 @@ inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m
     FP8_REQUIRE_ARG(ldb >= b_cols, fn, "ldb", bt ? "is smaller than k (B is n x k)" : "is smaller than n (B is k x n)");
     FP8_REQUIRE_ARG(extent(b_rows, b_cols, ldb, 1, b_extent), fn, "ldb", "makes the extent of B overflow size_t");
   }
+  FP8_REQUIRE_ARG(std::isfinite(beta), fn, "beta", "must be finite");
   if (m != 0 && n != 0) FP8_REQUIRE_ARG(c != nullptr, fn, "c", "is null while m and n are nonzero");
   FP8_REQUIRE_ARG(ldc >= n, fn, "ldc", "is smaller than n (C is m x n)");
   FP8_REQUIRE_ARG(extent(m, n, ldc, c_size, c_extent), fn, "ldc", "makes the extent of C overflow size_t");
   FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, a, a_extent * a_size), fn, "c", "overlaps a");
   FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, b, b_extent), fn, "c", "overlaps b");
-}
-
-inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8) {
-  if (o.act == activation::clamp)
-    FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
-  FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
-                  "must be a positive finite float");
-  if (!c_is_fp8)
-    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
-                    "applies to FP8 C only (it must be 1 for float and bfloat16 C)");
-  if (o.a_block_scale != nullptr || o.b_block_scale != nullptr)
-    FP8_REQUIRE_ARG(o.scale_block != 0 && o.scale_block % 2 == 0, fn, "options.scale_block",
-                    "must be positive and even when a block scale is given");
+  check_options(fn, o, c_is_fp8, m, n, k, alpha, c, c_extent * c_size);
 }
 
 inline tile_epilogue make_epilogue(float alpha, float beta, const gemm_options& o) noexcept {
@@ -216,12 +270,10 @@ inline std::size_t useful_threads(std::size_t asked, std::size_t m, std::size_t 
 // clamp.
 inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, tile_epilogue e) noexcept {
   e.first = e.last = true;
-  const float zero = 0.0f;
-  for (std::size_t i = 0; i < m; ++i) {
-    tile_epilogue ei = e;
-    if (e.row_scale != nullptr) ei.row_scale = e.row_scale + i;
-    for (std::size_t j = 0; j < n; ++j) epilogue_store(ei, 0, j, zero, c + i * ldc + j);
-  }
+  e.alpha = 0.0f;  // the product is +0 (the scales are not used: alpha == 0 skips their range check)
+  e.row_scale = e.col_scale = nullptr;
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) epilogue_store(e, 0, j, 0.0f, c + i * ldc + j);
 }
 
 }  // namespace detail
@@ -230,26 +282,41 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 // and float subnormal results to zero. With every nonzero |a| >= 2^-102,
 // every partial sum is a multiple of 2^-102 * 2^-7 (a's last bit) * 2^-17
 // (the smallest step of any FP8 format) = 2^-126, so no product and no sum is
-// ever subnormal and nothing is flushed: the products stay exact. When A has
-// smaller values (down to 2^-133), the call multiplies A by 2^s while
-// packing it (exact: bfloat16 has 8 significant bits and the result is
-// normal) and alpha by 2^-s; this returns s (0 for almost every A).
-inline int bf16_lift(const matrix_source<bfloat16>& a, std::size_t m, std::size_t k) noexcept {
-  std::uint16_t least = 0xFFFF;  // the smallest nonzero magnitude, as bits
+// ever subnormal and nothing is flushed: the products stay exact. True when
+// A holds a smaller nonzero value, which the call then computes with the
+// float micro-kernel (float FMA: exact products, gradual underflow) instead.
+// Scaling A by a power of two would not do: a row may span bfloat16's whole
+// range ({2^-130, 2^127}), which no single power of two brings into the
+// window vdpbf16ps keeps exact.
+inline bool bf16_flushes(const matrix_source<bfloat16>& a, std::size_t m, std::size_t k) noexcept {
+  constexpr std::uint16_t least = (127 - 102) << 7;  // the bits of 2^-102
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t t = 0; t < k; ++t) {
       const auto v = static_cast<std::uint16_t>(a.p[i * a.rs + t * a.ks].bits() & 0x7FFFu);
-      least = std::min(least, v == 0 ? std::uint16_t{0xFFFF} : v);
+      if (v != 0 && v < least) return true;
     }
-  const int exponent_field = least >> 7;
-  if (least == 0xFFFF || exponent_field >= 127 - 102) return 0;
-  int e = exponent_field - 127;  // normal: |a| in [2^e, 2^(e+1))
-  if (exponent_field == 0) {     // subnormal: mantissa * 2^-133
-    e = -134;
-    for (unsigned mnt = least & 0x7Fu; mnt != 0; mnt >>= 1) ++e;
-  }
-  return -102 - e;
+  return false;
 }
+
+// op(B) read back from panels packed for kernel K (a packed_b), as a B
+// operand for another kernel's packing: how a packed_b serves the float
+// kernel in the case above. Every packed value is an exact FP8 value.
+template <class K>
+struct prepacked_source {
+  prepacked_view<K> v;
+  std::size_t k;
+  template <class K2>
+  void pack(std::size_t c0, std::size_t cols, std::size_t R, std::size_t k0, std::size_t kc, std::uint8_t*,
+            typename K2::packed* dst, std::size_t) const noexcept {
+    constexpr std::size_t G = K2::kgroup;
+    const std::size_t kp = (kc + G - 1) / G * G;
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t t = 0; t < kp; ++t) {
+        const float x = r < cols && t < kc ? static_cast<float>(v.at(k0 + t, c0 + r, k)) : 0.0f;
+        dst[(t / G * R + r) * G + t % G] = static_cast<typename K2::packed>(x);
+      }
+  }
+};
 
 // The float result of a call for micro-kernel K into the float matrix c,
 // after the checks: SA and SB are matrix_source (driver.hpp) or anything
@@ -260,25 +327,31 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
                 float alpha, float beta, float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb,
                 bool small_m) {
   if (m == 0 || n == 0) return;
-  const tile_epilogue e = detail::make_epilogue(alpha, beta, o);
+  tile_epilogue e = detail::make_epilogue(alpha, beta, o);
   if (k == 0 || alpha == 0.0f) {
     detail::scale_only(m, n, c, ldc, e);
     return;
   }
   if constexpr (std::is_same<SA, matrix_source<bfloat16>>::value && std::is_same<typename K::packed, bfloat16>::value) {
-    if (a.lift == 1.0f) {
-      const int s = bf16_lift(a, m, k);
-      if (s != 0) {
-        SA lifted = a;
-        lifted.lift = std::ldexp(1.0f, s);
-        gemm_float<K>(lifted, b, m, n, k, std::ldexp(alpha, -s), beta, c, ldc, o, pb, small_m);
-        return;
-      }
+    if (bf16_flushes(a, m, k)) {
+      using KF = gemm_f32_default;
+      const prepacked_view<KF>* none = nullptr;
+      if (pb == nullptr)
+        gemm_float<KF>(a, b, m, n, k, alpha, beta, c, ldc, o, none, small_m);
+      else
+        gemm_float<KF>(a, prepacked_source<K>{*pb, k}, m, n, k, alpha, beta, c, ldc, o, none, false);
+      return;
     }
   }
   block_scales bs;
   if (o.a_block_scale != nullptr || o.b_block_scale != nullptr)
     bs = {o.a_block_scale, o.b_block_scale, o.scale_block, (k + o.scale_block - 1) / o.scale_block};
+  aligned_buffer<float> folded;  // r = alpha * row_scale (kernels/epilogue.hpp); blocks fold per block
+  if (bs.block == 0 && o.row_scale != nullptr) {
+    folded = aligned_buffer<float>(m);
+    for (std::size_t i = 0; i < m; ++i) folded.data()[i] = fold_scale(alpha, o.row_scale[i]);
+    e.row_scale = folded.data();
+  }
   const gemm_output out{c, ldc, k, e, bs};
   const std::size_t threads = detail::useful_threads(o.threads, m, n, k);
   if constexpr (is_matrix_source<SA>::value && is_matrix_source<SB>::value) {
@@ -388,8 +461,8 @@ void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::si
                const gemm_options& o) {
   static_assert(is_gemm_value<TA>, "A holds fp8<F>, bfloat16 or float");
   static_assert(is_gemm_value<TC>, "C holds float, bfloat16 or fp8<F>");
-  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, a, lda, sizeof(TA), b, ldb, c, ldc, sizeof(TC), false);
-  detail::check_options("fp8::gemm", o, is_fp8_type<TC>::value);
+  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, alpha, a, lda, sizeof(TA), b, ldb, beta, c, ldc, sizeof(TC), false, o,
+                     is_fp8_type<TC>::value);
   const matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
   const matrix_source<fp8<FB>> bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
   gemm_any<K>(av, bv, m, n, k, alpha, beta, c, ldc, o, nullptr);
@@ -433,6 +506,7 @@ class packed_b {
 
   packed_b(transpose tb, std::size_t k, std::size_t n, const fp8<FB>* b, std::size_t ldb) : k_(k), n_(n) {
     const char* fn = "fp8::packed_b";
+    ::fp8::detail::require_enumerator(fn, "tb", tb);
     const bool bt = tb == transpose::yes;
     std::size_t extent = 0;
     if (k != 0 && n != 0) FP8_REQUIRE_ARG(b != nullptr, fn, "b", "is null while k and n are nonzero");
@@ -463,9 +537,8 @@ void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda
   static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16 or float");
   static_assert(std::is_same<K, typename kernel::kernel_for<TA>::type>::value,
                 "float A needs packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
-  kernel::detail::check_gemm("fp8::gemm", ta, transpose::no, m, b.n(), b.k(), a, lda, sizeof(TA), nullptr, b.n(), c,
-                             ldc, sizeof(TC), true);
-  kernel::detail::check_options("fp8::gemm", options, kernel::is_fp8_type<TC>::value);
+  kernel::detail::check_gemm("fp8::gemm", ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr,
+                             b.n(), beta, c, ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
   const auto view = b.view();
   const kernel::matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
   const kernel::matrix_source<fp8<FB>> none{nullptr, 0, 0};

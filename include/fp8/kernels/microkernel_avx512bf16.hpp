@@ -68,9 +68,9 @@ inline void bf16dot_store(const __m512 (&acc)[ROWS][2], float* c, std::size_t ld
     for (std::size_t i = 0; i < ROWS; ++i) {
       if (i >= mv) break;
       float* cp = c + i * ldc + 16 * h;
-      __m512 v = _mm512_mul_ps(acc[i][h], alpha);
-      if (e.row_scale != nullptr) v = _mm512_mul_ps(v, _mm512_set1_ps(e.row_scale[i]));
-      if (e.col_scale != nullptr) v = _mm512_mul_ps(v, cs);
+      __m512 s = e.row_scale != nullptr ? _mm512_set1_ps(e.row_scale[i]) : alpha;
+      if (e.col_scale != nullptr) s = _mm512_mul_ps(s, cs);
+      __m512 v = _mm512_mul_ps(acc[i][h], s);
       if (e.first) {
         if (e.beta != 0.0f) v = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask, cp), v);
       } else {

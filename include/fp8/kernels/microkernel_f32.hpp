@@ -113,9 +113,9 @@ struct gemm_f32fma_xsimd {
     for (std::size_t i = 0; i < mv; ++i)
       for (std::size_t v = 0; v < NV; ++v) {
         float* cp = c + i * ldc + v * batch::size;
-        batch r = acc[i][v] * alpha;
-        if (e.row_scale != nullptr) r = r * batch(e.row_scale[i]);
-        if (e.col_scale != nullptr) r = r * cs[v];
+        batch s = e.row_scale != nullptr ? batch(e.row_scale[i]) : alpha;
+        if (e.col_scale != nullptr) s = s * cs[v];
+        batch r = acc[i][v] * s;
         if (e.first) {
           if (e.beta != 0.0f) r = xsimd::fma(beta, batch::load_unaligned(cp), r);
         } else {

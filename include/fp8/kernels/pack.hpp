@@ -255,17 +255,15 @@ inline P to_packed(T x) noexcept {
 template <>
 inline bfloat16 to_packed<bfloat16, bfloat16>(bfloat16 x) noexcept { return x; }
 
-// lift: a power of two every value is multiplied by (exactly: see
-// gemm.hpp's bf16_lift), 1 almost always.
 template <class K, class T>
 inline void pack_values(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
-                        typename K::packed* dst, float lift = 1.0f) noexcept {
+                        typename K::packed* dst) noexcept {
   using P = typename K::packed;
   constexpr std::size_t G = K::kgroup;
   const std::size_t kp = (kc + G - 1) / G * G;
 #if FP8_ISA_AVX512VBMI
   if constexpr (std::is_same<T, P>::value && G == 2) {
-    if (lift == 1.0f && ks == 1) {  // bfloat16 pairs of 16 rows at once, in registers
+    if (ks == 1) {  // bfloat16 pairs of 16 rows at once, in registers
       pack_pairs_bf16_rows_avx512(src, rs, rows, R, kc, dst);
       return;
     }
@@ -279,19 +277,14 @@ inline void pack_values(const T* src, std::size_t rs, std::size_t ks, std::size_
     }
     const T* x = src + r * rs;
     if constexpr (std::is_same<T, P>::value && G == 2) {
-      if (lift == 1.0f && ks == 1) {  // a pair is one dword: copy it whole
+      if (ks == 1) {  // a pair is one dword: copy it whole
         for (std::size_t k = 0; k + 1 < kc; k += 2) std::memcpy(d + (k / 2) * R * 2, x + k, 2 * sizeof(P));
         if (kc % 2 != 0) d[(kc / 2) * R * 2] = x[kc - 1];
         for (std::size_t k = kc; k < kp; ++k) d[(k / G) * R * G + k % G] = P{};
         continue;
       }
     }
-    if (lift == 1.0f) {
-      for (std::size_t k = 0; k < kc; ++k) d[(k / G) * R * G + k % G] = to_packed<P>(x[k * ks]);
-    } else {
-      for (std::size_t k = 0; k < kc; ++k)
-        d[(k / G) * R * G + k % G] = to_packed<P>(T(static_cast<float>(x[k * ks]) * lift));
-    }
+    for (std::size_t k = 0; k < kc; ++k) d[(k / G) * R * G + k % G] = to_packed<P>(x[k * ks]);
     for (std::size_t k = kc; k < kp; ++k) d[(k / G) * R * G + k % G] = P{};
   }
 }
@@ -300,14 +293,13 @@ inline void pack_values(const T* src, std::size_t rs, std::size_t ks, std::size_
 // matrix_source): FP8 codes go through pack_panel, values through pack_values.
 template <class K, class F>
 inline void pack_operand(const fp8<F>* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R,
-                         std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows,
-                         float) noexcept {
+                         std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows) noexcept {
   pack_panel<F, K>(reinterpret_cast<const std::uint8_t*>(src), rs, ks, rows, R, kc, codes, dst, next_rows);
 }
 template <class K, class T, std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bfloat16>::value, int> = 0>
 inline void pack_operand(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
-                         std::uint8_t*, typename K::packed* dst, std::size_t, float lift) noexcept {
-  pack_values<K>(src, rs, ks, rows, R, kc, dst, lift);
+                         std::uint8_t*, typename K::packed* dst, std::size_t) noexcept {
+  pack_values<K>(src, rs, ks, rows, R, kc, dst);
 }
 
 }  // namespace kernel

@@ -16,9 +16,10 @@
 //   gemm_f32axpy_rows.
 //
 // With block scales (DeepSeek-V3), the sum of each block of k is kept apart
-// and added to the total as total = fma(block_sum, s_kb, total), s_kb =
-// (row_scale[i] * a_block[i][kb]) * (col_scale[j] * b_block[j / B][kb]);
-// the epilogue then applies alpha only.
+// and added to the total as total = fma(block_sum, s_kb, total), with s_kb =
+// r_kb * c_kb as the blocked path forms it (kernels/driver.hpp,
+// block_row_scale and block_col_scale; alpha is in r); the epilogue then
+// scales by 1.
 //
 // Every element goes through the same operations whatever its position or
 // thread, so the bits do not depend on the thread count; they may differ in
@@ -82,7 +83,7 @@ void row_to_float(const matrix_source<fp8<F>>& a, std::size_t r, std::size_t k, 
 }
 template <class T>
 void row_to_float(const matrix_source<T>& a, std::size_t r, std::size_t k, float* dst) {
-  for (std::size_t t = 0; t < k; ++t) dst[t] = static_cast<float>(a.p[r * a.rs + t * a.ks]) * a.lift;
+  for (std::size_t t = 0; t < k; ++t) dst[t] = static_cast<float>(a.p[r * a.rs + t * a.ks]);
 }
 
 // op(A) as m rows of count segments of `padded` floats (zeros past each
@@ -102,19 +103,19 @@ aligned_buffer<float> a_segments(const matrix_source<TA>& a, std::size_t m, std:
   return out;
 }
 
-// The scale of block kb for C[i][j] (block scales only), and the epilogue
-// that follows it (alpha only: the row and column scales are in s_kb).
-inline float block_scale(const tile_epilogue& e, const block_scales& bs, std::size_t i, std::size_t j,
-                         std::size_t kb) noexcept {
-  float r = e.row_scale != nullptr ? e.row_scale[i] : 1.0f, c = e.col_scale != nullptr ? e.col_scale[j] : 1.0f;
-  if (bs.a != nullptr) r *= bs.a[i * bs.kblocks + kb];
-  if (bs.b != nullptr) c *= bs.b[(j / bs.block) * bs.kblocks + kb];
-  return r * c;
+// The scale s = r * c of block kb for C[i][j] (block scales only), and the
+// epilogue that follows the sum over blocks (s is then 1: alpha and the row
+// and column scales are in each block's s).
+inline float block_scale(const gemm_output& out, std::size_t i, std::size_t j, std::size_t kb) noexcept {
+  return block_row_scale(out, i, kb) * block_col_scale(out, j, kb);
 }
 inline tile_epilogue final_epilogue(const gemm_output& out) noexcept {
   tile_epilogue e = out.base;
   e.first = e.last = true;
-  if (out.blocks.block != 0) e.row_scale = e.col_scale = nullptr;
+  if (out.blocks.block != 0) {
+    e.row_scale = e.col_scale = nullptr;
+    e.alpha = 1.0f;
+  }
   return e;
 }
 
@@ -160,7 +161,7 @@ void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std:
         const float* ap = a + (i * sg.count + s) * sg.padded;
         vec acc = bs.block != 0 ? vec(0.0f) : total[i];
         for (std::size_t t = 0; t < used; t += lanes) acc = vfma(vload(ap + t), vload(buf.data() + t), acc);
-        total[i] = bs.block != 0 ? vfma(acc, vec(block_scale(out.base, bs, i, j, s)), total[i]) : acc;
+        total[i] = bs.block != 0 ? vfma(acc, vec(block_scale(out, i, j, s)), total[i]) : acc;
       }
     }
     for (std::size_t i = 0; i < m; ++i) epilogue_store(e, i, j, vsum(total[i]), out.c + i * out.ldc + j);
@@ -197,7 +198,7 @@ void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std
       for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < w; ++j)
           total.data()[i * wp + j] =
-              std::fma(part.data()[i * wp + j], block_scale(out.base, bs, i, n0 + j, s), total.data()[i * wp + j]);
+              std::fma(part.data()[i * wp + j], block_scale(out, i, n0 + j, s), total.data()[i * wp + j]);
   }
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < w; ++j) epilogue_store(e, i, n0 + j, total.data()[i * wp + j], out.c + i * out.ldc + n0 + j);

@@ -16,6 +16,7 @@
 
 #include "../codec/simd_core.hpp"
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 
@@ -33,10 +34,9 @@ FP8_BEGIN_NAMESPACE
 namespace detail {
 
 // True when the byte ranges [a, a + a_bytes) and [b, b + b_bytes) do not
-// intersect (an empty range intersects nothing).
+// intersect (detail/arguments.hpp's overlap, the library's one rule).
 inline bool disjoint(const void* a, std::size_t a_bytes, const void* b, std::size_t b_bytes) noexcept {
-  const auto x = reinterpret_cast<std::uintptr_t>(a), y = reinterpret_cast<std::uintptr_t>(b);
-  return a_bytes == 0 || b_bytes == 0 || x + a_bytes <= y || y + b_bytes <= x;
+  return !overlap(a, a_bytes, b, b_bytes);
 }
 
 // Elements spanned by a row-major rows x cols matrix with leading dimension

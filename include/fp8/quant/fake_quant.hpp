@@ -98,6 +98,7 @@ void fake_quantize(const float* src, float* dst, std::size_t n, float scale = 1.
                     "overlaps src without being equal to it");
   }
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale", "must be a positive finite float");
+  detail::require_enumerator(function, "o", o);
   detail::fake_quantize<F>(src, dst, n, scale, o, isa::best{});
 }
 

@@ -37,6 +37,7 @@
 #include "../codec/scalar.hpp"
 #include "../codec/simd_core.hpp"
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/fp8.hpp"
@@ -49,13 +50,20 @@ enum class axis {
   rows,     // one scale per row: scale has `rows` entries
   columns,  // one scale per column: scale has `cols` entries
 };
+namespace detail {
+template <>
+struct enum_info<axis> {
+  static constexpr axis last = axis::columns;
+  static constexpr const char* name = "fp8::axis";
+};
+}  // namespace detail
 
 namespace detail {
 
 inline void check_per_channel(const char* function, const void* src, std::size_t src_ld, std::size_t src_bytes,
                               const void* dst, std::size_t dst_ld, std::size_t dst_bytes, std::size_t rows,
                               std::size_t cols, const float* scale, axis channel) {
-  FP8_REQUIRE_ARG(channel == axis::rows || channel == axis::columns, function, "channel", "is not an fp8::axis");
+  require_enumerator(function, "channel", channel);
   if (rows == 0 || cols == 0) return;
   FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while rows * cols > 0");
   FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while rows * cols > 0");
@@ -173,6 +181,7 @@ void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::
                         std::size_t cols, const float* scale, axis channel, overflow o = overflow::saturate) {
   detail::check_per_channel("fp8::encode_per_channel", src, src_ld, sizeof(float), dst, dst_ld, 1, rows, cols, scale,
                             channel);
+  detail::require_enumerator("fp8::encode_per_channel", "o", o);
   if (rows == 0 || cols == 0) return;
   auto* d = reinterpret_cast<std::uint8_t*>(dst);
   if (channel == axis::rows) {

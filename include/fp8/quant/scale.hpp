@@ -29,6 +29,7 @@
 
 #include "../codec/scalar.hpp"
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../error.hpp"
 #include "../types/format.hpp"
 
@@ -38,6 +39,13 @@ enum class scale_rounding {
   exact,         // amax / max_finite, correctly rounded
   power_of_two,  // rounded up to 2^k
 };
+namespace detail {
+template <>
+struct enum_info<scale_rounding> {
+  static constexpr scale_rounding last = scale_rounding::power_of_two;
+  static constexpr const char* name = "fp8::scale_rounding";
+};
+}  // namespace detail
 
 namespace detail {
 
@@ -74,6 +82,7 @@ int scale_exponent_from_amax(float amax) {
 template <class F>
 float scale_from_amax(float amax, scale_rounding r = scale_rounding::exact) {
   detail::check_amax("fp8::scale_from_amax", amax);
+  detail::require_enumerator("fp8::scale_from_amax", "r", r);
   if (amax == 0.0f) return 1.0f;
   if (r == scale_rounding::power_of_two) return std::ldexp(1.0f, scale_exponent_from_amax<F>(amax));
   const float s = amax / detail::max_finite_value<F>();

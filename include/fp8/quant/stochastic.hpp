@@ -186,7 +186,7 @@ void encode_stochastic(const float* src, std::uint8_t* dst, std::size_t n, std::
 template <class F>
 void encode_stochastic(const float* src, fp8<F>* dst, std::size_t n, std::uint64_t seed, float scale = 1.0f,
                        overflow o = overflow::saturate, std::uint64_t index_offset = 0) {
-  detail::check_bulk("fp8::encode_stochastic", src, sizeof(float), dst, 1, n, scale);
+  detail::check_bulk("fp8::encode_stochastic", src, sizeof(float), dst, 1, n, scale, o);
   detail::encode_stochastic<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, seed, scale, o, index_offset,
                                isa::best{});
 }
@@ -195,7 +195,7 @@ namespace detail {
 template <class F, class Src>
 void encode_stochastic16(const Src* src, fp8<F>* dst, std::size_t n, std::uint64_t seed, float scale, overflow o,
                          std::uint64_t index_offset) {
-  check_bulk("fp8::encode_stochastic", src, sizeof(Src), dst, 1, n, scale);
+  check_bulk("fp8::encode_stochastic", src, sizeof(Src), dst, 1, n, scale, o);
   auto* d = reinterpret_cast<std::uint8_t*>(dst);
   for_each_widened_chunk(src, n, [&](const float* x, std::size_t first, std::size_t m) {
     encode_stochastic<F>(x, d + first, m, seed, scale, o, index_offset + first, isa::best{});

@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "../config.hpp"
+#include "../detail/enum.hpp"
 
 FP8_BEGIN_NAMESPACE
 
@@ -31,6 +32,13 @@ enum class overflow {
   saturate,        // clamp to +-max (ONNX saturate=1, CUDA __NV_SATFINITE)
   non_saturating,  // give Inf where the format has it, otherwise NaN (ONNX saturate=0)
 };
+namespace detail {
+template <>
+struct enum_info<overflow> {
+  static constexpr overflow last = overflow::non_saturating;
+  static constexpr const char* name = "fp8::overflow";
+};
+}  // namespace detail
 
 // OCP E4M3 (ONNX float8e4m3fn, ml_dtypes float8_e4m3fn): bias 7, max 448.
 struct E4M3 {

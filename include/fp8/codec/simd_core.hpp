@@ -84,6 +84,23 @@ using vi = xsimd::batch<std::int32_t, typename xsimd_arch<Tag>::type>;
 template <class Tag>
 using vf = xsimd::batch<float, typename xsimd_arch<Tag>::type>;
 
+// xsimd::select, except on 32-bit integer lanes of AVX-512BW: xsimd 8.1
+// compiles the 8- and 16-bit blends for every integer type there, and GCC's
+// headers spell those as macros with C casts when not optimizing, so a
+// -O0 build (a consumer's Debug build) would not compile. The 32-bit blend
+// is what xsimd's own avx512dq fallback runs.
+template <class T, class A>
+inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, const xsimd::batch<T, A>& a,
+                                 const xsimd::batch<T, A>& b) noexcept {
+  return xsimd::select(m, a, b);
+}
+#if FP8_ISA_AVX512
+inline vi<isa::avx512> select(const xsimd::batch_bool<std::int32_t, xsimd::avx512bw>& m, const vi<isa::avx512>& a,
+                              const vi<isa::avx512>& b) noexcept {
+  return _mm512_mask_blend_epi32(static_cast<__mmask16>(m), b, a);
+}
+#endif
+
 // ------------------------------------------------------------ encode core
 // float lanes -> FP8 codes in int32 lanes. With x = (-1)^s * 1.f * 2^(e-127)
 // in float bits u and magnitude bits a = u & 0x7FFFFFFF:
@@ -122,20 +139,20 @@ inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
   // where this goes negative are subnormal and take the other path.
   constexpr std::int32_t round_rebias = ((1 << (S - 1)) - 1) - ((127 - T::exponent_bias) << 23);
   const I biased = a + I(round_rebias);
-  const I normal = xsimd::select((a & I(1 << S)) != I(0), biased + I(1), biased) >> S;
+  const I normal = detail::select((a & I(1 << S)) != I(0), biased + I(1), biased) >> S;
   const I subnormal = xsimd::bitwise_cast<I>(xsimd::bitwise_cast<Fl>(a) + xsimd::bitwise_cast<Fl>(I(magic_bits))) -
                       I(magic_bits);
-  const I mag = xsimd::select(a < I(min_normal_bits), subnormal, normal);
+  const I mag = detail::select(a < I(min_normal_bits), subnormal, normal);
 
   // Sign: fnuz has no negative zero.
-  I code = T::has_negative_zero ? (mag | sign) : (mag | xsimd::select(mag == I(0), I(0), sign));
+  I code = T::has_negative_zero ? (mag | sign) : (mag | detail::select(mag == I(0), I(0), sign));
   if (O == overflow::non_saturating) {
     const std::int32_t ovf = T::has_infinity ? T::infinity_code : T::nan_code;
     const I ovf_code = T::special_values == specials::fnuz ? I(ovf) : (I(ovf) | sign);
-    code = xsimd::select(mag > I(T::max_finite_code), ovf_code, code);
+    code = detail::select(mag > I(T::max_finite_code), ovf_code, code);
   }
   const I nan_code = T::special_values == specials::fnuz ? I(T::nan_code) : (I(T::nan_code) | sign);
-  return xsimd::select(nan, nan_code, code);
+  return detail::select(nan, nan_code, code);
 }
 
 // ------------------------------------------------------------ decode core
@@ -155,17 +172,17 @@ inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
   const I normal = (mag << S) + I((127 - T::exponent_bias) << 23);
   const Fl step = Fl(static_cast<float>(scalar::detail::pow2(T::subnormal_exponent)));
   const I subnormal = xsimd::bitwise_cast<I>(xsimd::to_float(mag) * step);
-  I bits = xsimd::select(mag < I(1 << M), subnormal, normal) | sign;
+  I bits = detail::select(mag < I(1 << M), subnormal, normal) | sign;
   switch (T::special_values) {
     case specials::ieee:  // exponent all ones: Inf (mantissa 0) or NaN
-      bits = xsimd::select(mag >= I(T::infinity_code),
-                           xsimd::select(mag == I(T::infinity_code), I(0x7F800000), I(0x7FC00000)) | sign, bits);
+      bits = detail::select(mag >= I(T::infinity_code),
+                           detail::select(mag == I(T::infinity_code), I(0x7F800000), I(0x7FC00000)) | sign, bits);
       break;
     case specials::fn:
-      bits = xsimd::select(mag == I(0x7F), I(0x7FC00000) | sign, bits);
+      bits = detail::select(mag == I(0x7F), I(0x7FC00000) | sign, bits);
       break;
     case specials::fnuz:
-      bits = xsimd::select(c == I(0x80), I(0x7FC00000), bits);
+      bits = detail::select(c == I(0x80), I(0x7FC00000), bits);
       break;
   }
   return xsimd::bitwise_cast<Fl>(bits);
@@ -308,7 +325,7 @@ void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
         const I u = xsimd::bitwise_cast<I>(vf<isa::sse2>::load_unaligned(src + i + 4 * k));
         const I rounded = (u + I(0x7FFF) + ((u >> 16) & I(1))) >> 16;
         const I nan = ((u >> 16) & I(0x8000)) | I(0x7FC0);
-        r[k] = xsimd::select((u & I(0x7FFFFFFF)) > I(0x7F800000), nan, rounded) & I(0xFFFF);
+        r[k] = detail::select((u & I(0x7FFFFFFF)) > I(0x7F800000), nan, rounded) & I(0xFFFF);
       }
       // Sign-extend each 16-bit result so the signed saturating pack keeps it.
       const __m128i lo = _mm_srai_epi32(_mm_slli_epi32(r[0], 16), 16), hi = _mm_srai_epi32(_mm_slli_epi32(r[1], 16), 16);

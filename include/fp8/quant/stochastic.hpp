@@ -71,7 +71,7 @@ inline vi<Tag> stochastic_bits_lanes(scalar::detail::stochastic_key key, std::ui
   I k(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi)));
   if (lo > 0xFFFFFFFFu - (I::size - 1)) {
     const I next(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi + 1)));
-    k = xsimd::select(less_unsigned<Tag>(lanes, I(static_cast<std::int32_t>(lo))), next, k);
+    k = detail::select(less_unsigned<Tag>(lanes, I(static_cast<std::int32_t>(lo))), next, k);
   }
   return lowbias32_lanes<Tag>(lanes ^ k, tag);
 }
@@ -111,12 +111,12 @@ inline vi<Tag> encode_stochastic_lanes(vf<Tag> x, vi<Tag> r, Tag) noexcept {
   const I t_sub = xsimd::bitwise_cast<I>(xsimd::batch_cast<std::uint32_t>(fraction * Fl(4294967296.0f)));
 
   const auto subnormal = a < I(min_normal_bits);
-  const auto up = less_unsigned<Tag>(r, xsimd::select(subnormal, t_sub, t_normal));
-  const I chosen_normal = lo_normal + xsimd::select(up, I(1 << S), I(0));
+  const auto up = less_unsigned<Tag>(r, detail::select(subnormal, t_sub, t_normal));
+  const I chosen_normal = lo_normal + detail::select(up, I(1 << S), I(0));
   const I chosen_sub =
-      xsimd::bitwise_cast<I>(xsimd::batch_cast<float>(lo_sub + xsimd::select(up, I(1), I(0))) * down_scale);
-  I chosen = xsimd::select(subnormal, chosen_sub, chosen_normal) | sign;
-  chosen = xsimd::select(a >= I(0x7F800000), u, chosen);
+      xsimd::bitwise_cast<I>(xsimd::batch_cast<float>(lo_sub + detail::select(up, I(1), I(0))) * down_scale);
+  I chosen = detail::select(subnormal, chosen_sub, chosen_normal) | sign;
+  chosen = detail::select(a >= I(0x7F800000), u, chosen);
   return encode_lanes<F, O, Tag>(xsimd::bitwise_cast<Fl>(chosen));
 }
 

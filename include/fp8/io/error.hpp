@@ -62,7 +62,7 @@ namespace detail {
 // A name from a file, made safe to print: quoted, bytes outside printable
 // ASCII shown as \xNN, and cut after 80 bytes, so that an error message
 // cannot carry terminal escapes or megabytes of a hostile key.
-inline std::string quoted(const std::string& s) {
+inline std::string quote_name(const std::string& s) {
   static const char hex[] = "0123456789abcdef";
   std::string out = "'";
   const std::size_t shown = s.size() < 80 ? s.size() : 80;

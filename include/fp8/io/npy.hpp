@@ -72,7 +72,7 @@ struct npy_type {
 // The dtype of a descr string and whether its data are big-endian; fails
 // with a message naming what the descr is when it is not supported.
 inline npy_type npy_parse_descr(const std::string& d, const std::string& source, std::uint64_t at) {
-  auto fail = [&](const std::string& why) { fail_format(source, at, "descr " + quoted(d) + ": " + why); };
+  auto fail = [&](const std::string& why) { fail_format(source, at, "descr " + quote_name(d) + ": " + why); };
   if (d.size() < 2) fail("not a NumPy type string");
   const char order = d[0];
   if (order != '<' && order != '>' && order != '|' && order != '=')
@@ -135,7 +135,7 @@ class npy_header_parser {
       expect(':', "expected ':' after a dict key");
       skip_ws();
       auto once = [&](bool& seen) {
-        if (seen) fail_at(key_at, "duplicate key " + quoted(key));
+        if (seen) fail_at(key_at, "duplicate key " + quote_name(key));
         seen = true;
       };
       if (key == "descr") {
@@ -150,7 +150,7 @@ class npy_header_parser {
         once(have_shape);
         r.shape = read_tuple();
       } else {
-        fail_at(key_at, "unexpected key " + quoted(key) + " (a .npy header has 'descr', 'fortran_order' and 'shape')");
+        fail_at(key_at, "unexpected key " + quote_name(key) + " (a .npy header has 'descr', 'fortran_order' and 'shape')");
       }
       skip_ws();
       if (peek() == ',') {
@@ -195,6 +195,8 @@ class npy_header_parser {
       const std::uint8_t c = text_[pos_++];
       if (c == q) return s;
       if (c == '\\') fail_at(pos_ - 1, "escape sequences are not supported in header strings");
+      // A Python string literal cannot span lines.
+      if (c == '\n') fail_at(start, "unterminated string");
       if (c < 0x20 || c > 0x7E) fail_at(pos_ - 1, "a string holds " + describe_byte(c));
       s += static_cast<char>(c);
     }
@@ -290,12 +292,6 @@ inline void fortran_to_c(const std::uint8_t* src, std::uint8_t* dst, const shape
       index[k] = 0;
     }
   }
-}
-
-inline std::uint64_t load_le(const std::uint8_t* p, std::size_t n) noexcept {
-  std::uint64_t v = 0;
-  for (std::size_t i = n; i-- > 0;) v = (v << 8) | p[i];
-  return v;
 }
 
 // The header text NumPy 1.24's _write_array_header builds for a C-order

@@ -212,6 +212,13 @@ constexpr bool host_little_endian = false;
 constexpr bool host_little_endian = true;
 #endif
 
+// The n-byte little-endian unsigned integer at p (n <= 8).
+inline std::uint64_t load_le(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+  return v;
+}
+
 // The unit whose bytes a change of byte order reverses: the element, except
 // for C64, two floats.
 constexpr std::size_t swap_unit(dtype t) noexcept { return t == dtype::c64 ? 4 : dtype_size(t); }
@@ -225,21 +232,18 @@ inline void reverse_units(std::uint8_t* p, std::size_t bytes, std::size_t unit) 
 
 // Throws fp8::invalid_argument unless `v` describes a tensor consistently:
 // an enumerator dtype, at most max_rank dimensions, `size` equal to the
-// byte count of the shape, and data non-null when size is not 0.
-inline void check_view(const char* function, const char* argument, const tensor_view& v) {
-  if (!is_dtype(v.type))
-    ::fp8::detail::fail_argument(function, argument,
-                  "has type " + std::to_string(static_cast<unsigned>(v.type)) + ", not an fp8::io::dtype");
+// byte count of the shape, and data non-null when size is not 0. `which`
+// (e.g. "[2] 'w' ") goes before the reason when the argument is a list.
+inline void check_view(const char* function, const char* argument, const tensor_view& v, const std::string& which = "") {
+  auto fail = [&](const std::string& why) { ::fp8::detail::fail_argument(function, argument, which + why); };
+  if (!is_dtype(v.type)) fail("has type " + std::to_string(static_cast<unsigned>(v.type)) + ", not an fp8::io::dtype");
   if (v.shape.size() > max_rank)
-    ::fp8::detail::fail_argument(function, argument,
-                  "has " + std::to_string(v.shape.size()) + " dimensions, more than " + std::to_string(max_rank));
+    fail("has " + std::to_string(v.shape.size()) + " dimensions, more than " + std::to_string(max_rank));
   const auto bytes = byte_count(v.type, v.shape);
-  if (!bytes) ::fp8::detail::fail_argument(function, argument, "has a shape whose byte count overflows size_t");
+  if (!bytes) fail("has a shape whose byte count overflows size_t");
   if (*bytes != v.size)
-    ::fp8::detail::fail_argument(function, argument,
-                  "has size " + std::to_string(v.size) + " but its shape and dtype need " + std::to_string(*bytes) +
-                      " bytes");
-  if (v.size != 0 && v.data == nullptr) ::fp8::detail::fail_argument(function, argument, "has null data with a non-zero size");
+    fail("has size " + std::to_string(v.size) + " but its shape and dtype need " + std::to_string(*bytes) + " bytes");
+  if (v.size != 0 && v.data == nullptr) fail("has null data with a non-zero size");
 }
 
 template <class T>
@@ -277,9 +281,16 @@ template <class T>
 std::vector<T> to_vector(const tensor_view& v) {
   detail::check_view("fp8::io::to_vector", "view", v);
   detail::check_element_type<T>("fp8::io::to_vector", v);
-  std::vector<T> out(v.size / sizeof(T));
-  copy_values(v, out.data(), out.size());
-  return out;
+  if constexpr (std::is_same<T, bool>::value) {
+    // vector<bool> has no data(): map the bytes one by one.
+    std::vector<bool> out(v.size);
+    for (std::size_t i = 0; i < v.size; ++i) out[i] = v.data[i] != 0;
+    return out;
+  } else {
+    std::vector<T> out(v.size / sizeof(T));
+    copy_values(v, out.data(), out.size());
+    return out;
+  }
 }
 
 // Same dtype, shape and bytes.

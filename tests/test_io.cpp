@@ -122,14 +122,22 @@ std::string invalid_argument_of(F&& f) {
   return {};
 }
 
-std::string temp_path(const std::string& name) {
-  static const std::string dir = [] {
+// A fresh directory for the file tests, removed when the program ends.
+struct temp_dir {
+  std::string path;
+  temp_dir() {
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto p = std::filesystem::temp_directory_path() / ("fp8_io_test_" + std::to_string(stamp));
-    std::filesystem::create_directories(p);
-    return p.string();
-  }();
-  return dir + "/" + name;
+    path = (std::filesystem::temp_directory_path() / ("fp8_io_test_" + std::to_string(stamp))).string();
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+std::string temp_path(const std::string& name) {
+  static const temp_dir dir;
+  return dir.path + "/" + name;
 }
 
 }  // namespace

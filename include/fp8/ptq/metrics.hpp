@@ -58,10 +58,12 @@
 // s = fl64(bins / fl64(hi - lo)) when lo <= v <= hi (so hi itself is in the
 // last bin, as numpy.histogram counts it); v < lo (including -inf) is
 // counted by below(), v > hi (including +inf) by above(), NaN by nan(); none
-// of these is in a bin. The index is monotone in v; edges are those of the
-// exact uniform partition to within a couple of double rounding errors, and
-// exactly those when (hi - lo) / bins is a power of two and the edges are
-// floats.
+// of these is in a bin. The index is monotone in v, so the bins are
+// intervals; their edges are those of the exact uniform partition to within
+// a few double roundings relative to max(|lo|, |hi|), and exactly those when
+// (hi - lo) / bins is a power of two and v - lo is exact in double (v and lo
+// less than 2^29 apart in scale; -2^-149 with lo = -4 is not: -2^-149 + 4
+// rounds to 4, the bin of 0).
 //
 // KL divergence of count vectors p, q (natural log): P = p / sum p,
 // Q = q / sum q; a bin with P_i = 0 contributes 0; a bin with P_i > 0 and
@@ -477,7 +479,8 @@ void bin_values(std::uint64_t* counts, const float* x, std::size_t n, const bin_
     D t = xsimd::min((v - lo) * scale, last);
     t = xsimd::select(v < lo, below, t);
     t = xsimd::select(v > hi, above, t);
-    return xsimd::select(v != v, not_a_number, t);
+    return xsimd::select(xsimd::isnan(v), not_a_number, t);  // not v != v: xsimd 8.1's
+                                                                 // != is ordered (false for NaN) on AVX
   };
   alignas(64) std::int32_t idx[block];
   std::size_t i = 0;

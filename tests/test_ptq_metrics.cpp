@@ -2,7 +2,7 @@
 // The loss metrics and histograms of ptq/metrics.hpp against references
 // written here as plain loops: sums in long double with the NaN/Inf rule
 // restated pair by pair, bins found by searching exact edges, KL divergence
-// with logl. Random data of every length up to three AVX-512 vectors and
+// with logl. Random data of every length up to six AVX-512 vectors and
 // beyond, at several pointer offsets and stream positions (so the vector
 // head, body and tail and every partial sum are reached), hand-computed
 // cases, every edge case, add() split into batches (bit for bit) and merge()
@@ -195,11 +195,10 @@ void make_pairs(std::vector<float>& r, std::vector<float>& x, std::size_t n, kin
 
 const kind all_kinds[] = {kind::noisy, kind::rounded, kind::independent, kind::scaled, kind::mixed_magnitudes};
 
-// Every length up to three AVX-512 vectors and a few beyond, and more
-// random lengths.
+// Every length up to six AVX-512 vectors and a few beyond.
 std::vector<std::size_t> lengths() {
   std::vector<std::size_t> v;
-  for (std::size_t n = 0; n <= 3 * 16 + 3; ++n) v.push_back(n);
+  for (std::size_t n = 0; n <= 3 * 32 + 3; ++n) v.push_back(n);
   for (std::size_t n : {63u, 64u, 65u, 100u, 255u, 256u, 257u, 511u, 513u, 1000u, 4099u}) v.push_back(n);
   return v;
 }
@@ -215,20 +214,21 @@ TEST_CASE("error_stats equals the long double reference on random data of every 
       for (std::size_t offset = 0; offset < 3; ++offset) {
         // `offset` extra pairs ahead in the array shift the pointer; a
         // prefix added first shifts the stream position (the partial sum
-        // each pair goes to).
-        std::vector<float> r, x;
-        make_pairs(r, x, n + offset + 5, k, seed++);
-        const std::size_t prefix = (offset * 7) % 5;
+        // each pair goes to): none, and two positions inside a vector.
+        const std::size_t prefix = offset == 0 ? 0 : (offset == 1 ? 7 : 13);
+        std::vector<float> r, x, pr, px;
+        make_pairs(r, x, n + offset, k, seed++);
+        make_pairs(pr, px, prefix, k, seed++);
         INFO("kind " << static_cast<int>(k) << " n " << n << " offset " << offset << " prefix " << prefix);
         fp8::error_stats s, p;
-        s.add(r.data(), x.data(), prefix);
-        s.add(r.data() + offset + 5, x.data() + offset + 5, n);
-        ref_stats f = reference(r.data(), x.data(), prefix);
-        ref_add(f, r.data() + offset + 5, x.data() + offset + 5, n);
+        s.add(pr.data(), px.data(), prefix);
+        s.add(r.data() + offset, x.data() + offset, n);
+        ref_stats f = reference(pr.data(), px.data(), prefix);
+        ref_add(f, r.data() + offset, x.data() + offset, n);
         check_against(s, f);
         // The portable path (the only one on non-x86 targets).
-        fp8::detail::add_pairs(p, r.data(), x.data(), prefix, fp8::isa::portable{});
-        fp8::detail::add_pairs(p, r.data() + offset + 5, x.data() + offset + 5, n, fp8::isa::portable{});
+        fp8::detail::add_pairs(p, pr.data(), px.data(), prefix, fp8::isa::portable{});
+        fp8::detail::add_pairs(p, r.data() + offset, x.data() + offset, n, fp8::isa::portable{});
         check_against(p, f);
       }
     }
@@ -373,7 +373,7 @@ TEST_CASE("error_stats NaN and infinity rule at every position", "[ptq][metrics]
       {2.0f, finf, 2},  {2.0f, -finf, 2},  {finf, 2.0f, 2},  {-finf, FLT_MAX, 2}, {finf, fnan, 2},
   };
   for (const special& sp : specials) {
-    for (const std::size_t n : {1u, 5u, 17u, 40u}) {
+    for (const std::size_t n : {1u, 5u, 17u, 40u, 50u}) {
       for (std::size_t at = 0; at < n; at += (n > 17 ? 3u : 1u)) {
         std::vector<float> r, x;
         make_pairs(r, x, n, kind::noisy, n * 100 + at);

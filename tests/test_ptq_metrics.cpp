@@ -964,6 +964,58 @@ TEST_CASE("kld: NaN/Inf rule, constant reference, outliers", "[ptq][kld]") {
   }
 }
 
+TEST_CASE("kld: the range scan and the NaN/Inf rule at every position, both paths", "[ptq][kld]") {
+  struct special {
+    float r, x;
+  };
+  const special specials[] = {{fnan, 1.0f}, {fnan, fnan}, {finf, finf}, {-finf, -finf}, {1.0f, fnan},
+                              {finf, -finf}, {2.0f, finf}, {finf, 2.0f}, {1e30f, 1e30f}, {-1e30f, 0.0f}};
+  for (const special& sp : specials) {
+    for (const std::size_t n : {1u, 2u, 15u, 16u, 17u, 33u, 50u}) {
+      for (std::size_t at = 0; at < n; ++at) {
+        std::vector<float> r, x;
+        make_pairs(r, x, n, kind::rounded, 1000 + n * 64 + at);
+        r[at] = sp.r;
+        x[at] = sp.x;
+        // The test's own scan: range of the finite reference values of the
+        // compared pairs, and whether a non-finite error exists.
+        bool nonfinite = false, skipped = false;
+        std::vector<float> finite_r;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (std::isnan(r[i])) {
+            skipped = true;
+          } else if (std::isfinite(r[i]) && std::isfinite(x[i])) {
+            finite_r.push_back(r[i]);
+          } else if (!(x[i] == r[i])) {
+            nonfinite = true;
+          }
+        }
+        float lo, hi;
+        min_max(finite_r, lo, hi);
+        INFO("special (" << sp.r << ", " << sp.x << ") at " << at << " of " << n);
+        const auto best = fp8::detail::kld_scan(r.data(), x.data(), n, fp8::isa::best{});
+        const auto portable = fp8::detail::kld_scan(r.data(), x.data(), n, fp8::isa::portable{});
+        for (const auto& got : {best, portable}) {
+          REQUIRE(got.nonfinite == nonfinite);
+          if (nonfinite) continue;
+          REQUIRE(got.skipped == skipped);
+          REQUIRE(got.lo == lo);
+          REQUIRE(got.hi == hi);
+        }
+        const double k = fp8::kld(r.data(), x.data(), n, 64);
+        if (nonfinite) {
+          REQUIRE(k == inf);
+        } else if (!(lo < hi)) {
+          REQUIRE(k == 0.0);
+        } else {
+          const long double want = ref_kld(r, x, lo, hi, 64);
+          REQUIRE(std::fabs(static_cast<long double>(k) - want) <= 1e-12L * (1 + want));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("kl_loss on histograms", "[ptq][kld]") {
   fp8::histogram a(4, 0.0f, 4.0f), b(4, 0.0f, 4.0f);
   const float ra[] = {0.5f, 1.5f, 2.5f, 3.5f, -9.0f}, xb[] = {0.5f, 1.5f, 2.5f, 3.5f, 0.2f};

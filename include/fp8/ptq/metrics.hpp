@@ -685,35 +685,73 @@ inline double kl_loss(const histogram& ref, const histogram& x, double epsilon =
 namespace detail {
 
 struct kld_scan_result {
-  bool nonfinite = false, skipped = false, finite = false;
-  float lo = 0.0f, hi = 0.0f;  // range of the finite reference values (when finite)
+  bool nonfinite = false, skipped = false;
+  // The range of the finite reference values of the compared pairs; empty
+  // (lo > hi) when there is none.
+  float lo = std::numeric_limits<float>::infinity(), hi = -std::numeric_limits<float>::infinity();
 };
+// One pair under the NaN/Inf rule; false for a non-finite error.
+inline bool kld_scan_pair(kld_scan_result& s, float a, float b) noexcept {
+  if (a != a) {
+    s.skipped = true;
+    return true;
+  }
+  if (!both_finite(a, b)) return b == a;  // equal infinities: compared, outside every finite range
+  s.lo = a < s.lo ? a : s.lo;
+  s.hi = a > s.hi ? a : s.hi;
+  return true;
+}
 // The NaN/Inf rule over the pairs and the range of the finite reference
-// values of the compared pairs.
-inline kld_scan_result kld_scan(const float* r, const float* x, std::size_t n) noexcept {
+// values of the compared pairs (stopping at the first non-finite error).
+inline kld_scan_result kld_scan(const float* r, const float* x, std::size_t n, isa::portable) noexcept {
   kld_scan_result s;
-  for (std::size_t i = 0; i < n; ++i) {
-    const float a = r[i], b = x[i];
-    if (a != a) {
-      s.skipped = true;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!kld_scan_pair(s, r[i], x[i])) {
+      s.nonfinite = true;
+      return s;
+    }
+  return s;
+}
+#if FP8_ISA_SSE2
+// The same a vector at a time: a minimum and maximum of r (exact, so the
+// order does not matter), with vectors holding a non-finite value passed to
+// kld_scan_pair one pair at a time.
+template <class Tag>
+kld_scan_result kld_scan(const float* r, const float* x, std::size_t n, Tag) noexcept {
+  using Fl = vf<Tag>;
+  constexpr std::size_t W = Fl::size;
+  kld_scan_result s;
+  const Fl limit(FLT_MAX);
+  Fl lo(s.lo), hi(s.hi);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const Fl vr = Fl::load_unaligned(r + i), vx = Fl::load_unaligned(x + i);
+    if (xsimd::all((xsimd::abs(vr) <= limit) & (xsimd::abs(vx) <= limit))) {
+      lo = xsimd::min(lo, vr);
+      hi = xsimd::max(hi, vr);
       continue;
     }
-    if (!both_finite(a, b)) {
-      if (b != a) {
+    for (std::size_t k = 0; k < W; ++k)
+      if (!kld_scan_pair(s, r[i + k], x[i + k])) {
         s.nonfinite = true;
         return s;
       }
-      continue;  // equal infinities: compared, outside every finite range
-    }
-    if (!s.finite) {
-      s.lo = s.hi = a;
-      s.finite = true;
-    }
-    s.lo = a < s.lo ? a : s.lo;
-    s.hi = a > s.hi ? a : s.hi;
   }
+  alignas(64) float l[W], h[W];
+  lo.store_aligned(l);
+  hi.store_aligned(h);
+  for (std::size_t k = 0; k < W; ++k) {
+    s.lo = l[k] < s.lo ? l[k] : s.lo;
+    s.hi = h[k] > s.hi ? h[k] : s.hi;
+  }
+  for (; i < n; ++i)
+    if (!kld_scan_pair(s, r[i], x[i])) {
+      s.nonfinite = true;
+      return s;
+    }
   return s;
 }
+#endif
 
 // Both histograms of the compared pairs: every pair, or when some reference
 // is NaN, the pairs without it, gathered in blocks of 512.
@@ -761,7 +799,7 @@ inline double kld(const float* r, const float* x, std::size_t n, float lo, float
   detail::kld_check(function, r, x, n, bins, epsilon);
   FP8_REQUIRE_ARG(std::fabs(lo) <= FLT_MAX, function, "lo", "must be finite");
   FP8_REQUIRE_ARG(std::fabs(hi) <= FLT_MAX && hi > lo, function, "hi", "must be finite and greater than lo");
-  const detail::kld_scan_result s = detail::kld_scan(r, x, n);
+  const detail::kld_scan_result s = detail::kld_scan(r, x, n, isa::best{});
   if (s.nonfinite) return std::numeric_limits<double>::infinity();
   histogram hr(bins, lo, hi), hx(bins, lo, hi);
   detail::kld_fill(hr, hx, r, x, n, s.skipped);
@@ -776,9 +814,9 @@ inline double kld(const float* r, const float* x, std::size_t n, std::size_t bin
                   double epsilon = kld_default_epsilon) {
   constexpr const char* function = "fp8::kld";
   detail::kld_check(function, r, x, n, bins, epsilon);
-  const detail::kld_scan_result s = detail::kld_scan(r, x, n);
+  const detail::kld_scan_result s = detail::kld_scan(r, x, n, isa::best{});
   if (s.nonfinite) return std::numeric_limits<double>::infinity();
-  if (!s.finite || !(s.lo < s.hi)) return 0.0;
+  if (!(s.lo < s.hi)) return 0.0;  // no finite reference value, or all equal
   histogram hr(bins, s.lo, s.hi), hx(bins, s.lo, s.hi);
   detail::kld_fill(hr, hx, r, x, n, s.skipped);
   return kl_loss(hr, hx, epsilon);

@@ -18,7 +18,8 @@
 //   * r_i NaN: skipped (counted by skipped(), in no sum, no count);
 //   * r_i and x_i both finite: compared, into every sum below;
 //   * otherwise, x_i == r_i (equal infinities): compared as an exact match,
-//     error 0, in no sum (their energy is not finite);
+//     error 0, counted by count() and matched_infinities(), in no sum
+//     (their energy is not finite);
 //   * otherwise (x_i NaN, an infinity against a finite value, or opposite
 //     infinities): a non-finite error, counted by nonfinite(); while any
 //     exists every loss is +inf (snr_db -inf).
@@ -78,7 +79,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <string>
 #include <vector>
 
 #include "../codec/simd_core.hpp"

@@ -47,16 +47,92 @@ struct rng {
 };
 
 // ------------------------------------------------------------ the reference
+// An exact sum of doubles: a two's-complement integer in units of 2^-1074
+// (the least subnormal), 34 limbs of 64 bits, enough for any sum of a few
+// doubles below 2^1010. Written apart from the solver's expansions.
+struct exact_sum {
+  static constexpr int limbs = 34;
+  std::uint64_t v[limbs] = {};
+
+  void add(double x) {
+    if (x == 0.0) return;
+    int e = 0;
+    const double f = std::frexp(std::fabs(x), &e);  // |x| = f 2^e, f in [0.5, 1)
+    std::uint64_t m = static_cast<std::uint64_t>(std::ldexp(f, 53));
+    int shift = e - 53 + 1074;  // |x| = m 2^(shift - 1074)
+    while (shift < 0) {         // a subnormal: the bits shifted out are zero
+      m >>= 1;
+      ++shift;
+    }
+    std::uint64_t t[limbs] = {};
+    const int limb = shift / 64, bit = shift % 64;
+    t[limb] |= m << bit;
+    if (bit != 0 && limb + 1 < limbs) t[limb + 1] |= m >> (64 - bit);
+    if (x < 0.0) negate(t);
+    add_limbs(t);
+  }
+  void add_limbs(const std::uint64_t* t) {
+    std::uint64_t carry = 0;
+    for (int i = 0; i < limbs; ++i) {
+      const std::uint64_t a = v[i] + carry;
+      const std::uint64_t c1 = a < carry ? 1u : 0u;
+      v[i] = a + t[i];
+      carry = c1 + (v[i] < a ? 1u : 0u);
+    }
+  }
+  static void negate(std::uint64_t* t) {
+    std::uint64_t carry = 1;
+    for (int i = 0; i < limbs; ++i) {
+      t[i] = ~t[i] + carry;
+      carry = (carry != 0 && t[i] == 0) ? 1u : 0u;
+    }
+  }
+  bool negative() const { return (v[limbs - 1] >> 63) != 0; }
+  bool zero() const {
+    for (std::uint64_t x : v)
+      if (x != 0) return false;
+    return true;
+  }
+  // The sign of a - b.
+  friend int compare(const exact_sum& a, const exact_sum& b) {
+    exact_sum d = a, nb = b;
+    negate(nb.v);
+    d.add_limbs(nb.v);
+    return d.negative() ? -1 : d.zero() ? 0 : 1;
+  }
+  // Rounded to the nearest double, ties to even.
+  double rounded() const {
+    exact_sum a = *this;
+    const bool neg = negative();
+    if (neg) negate(a.v);
+    const auto bit = [&](int i) { return static_cast<int>((a.v[i / 64] >> (i % 64)) & 1u); };
+    int top = limbs * 64 - 1;
+    while (top >= 0 && bit(top) == 0) --top;
+    if (top < 0) return 0.0;
+    std::uint64_t mant = 0;
+    const int low = top >= 52 ? top - 52 : 0;
+    for (int i = top; i >= low; --i) mant = mant * 2 + static_cast<std::uint64_t>(bit(i));
+    if (low > 0) {
+      const int half = bit(low - 1);
+      int sticky = 0;
+      for (int i = low - 2; i >= 0 && !sticky; --i) sticky = bit(i);
+      if (half && (sticky || (mant & 1u))) ++mant;  // 2^53 is still exact in a double
+    }
+    const double r = std::ldexp(static_cast<double>(mant), low - 1074);
+    return neg ? -r : r;
+  }
+};
+
 struct reference {
   bool feasible = false;
   std::vector<std::size_t> choice;
-  double sensitivity = 0.0, latency = 0.0;
-  std::int64_t size = 0, bops = 0;
+  exact_sum sensitivity;
+  std::int64_t size = 0, bops = 0, latency = 0;
 };
 
-// Every assignment, in lexicographic order (layer 0 most significant), each
-// total summed in layer order; the first assignment of least total wins, so
-// ties go to the lexicographically smallest, as the rule says.
+// Every assignment, in lexicographic order (layer 0 most significant); the
+// first of least exact total wins, so ties go to the lexicographically
+// smallest, as the rule says.
 reference brute_force(const layers_t& layers, const fp8::mixed_precision_budget& b) {
   reference best;
   const std::size_t n = layers.size();
@@ -64,18 +140,18 @@ reference brute_force(const layers_t& layers, const fp8::mixed_precision_budget&
   for (std::size_t i = 0; i < n; ++i)
     if (layers[i].pinned) x[i] = *layers[i].pinned;
   for (;;) {
-    double s = 0.0, lat = 0.0;
-    std::int64_t size = 0, bops = 0;
+    exact_sum s;
+    std::int64_t size = 0, bops = 0, lat = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& c = layers[i].choices[x[i]];
-      s += c.sensitivity;
+      s.add(c.sensitivity);
       lat += c.latency;
       size += c.size_bytes;
       bops += c.bops;
     }
     const bool ok = (!b.size_bytes || size <= *b.size_bytes) && (!b.bops || bops <= *b.bops) &&
                     (!b.latency || lat <= *b.latency);
-    if (ok && (!best.feasible || s < best.sensitivity)) {
+    if (ok && (!best.feasible || compare(s, best.sensitivity) < 0)) {
       best.feasible = true;
       best.choice = x;
       best.sensitivity = s;
@@ -111,8 +187,8 @@ std::string infeasible_argument(const layers_t& layers, const fp8::mixed_precisi
 }
 
 // The solver's answer checked against the reference: the same feasibility
-// verdict, the same optimal total, the same (tie-rule) assignment, and
-// totals that are the assignment's.
+// verdict, the same (tie-rule) assignment, the optimal total correctly
+// rounded, and totals that are the assignment's.
 void check_against_reference(const layers_t& layers, const fp8::mixed_precision_budget& b) {
   const reference want = brute_force(layers, b);
   if (!want.feasible) {
@@ -127,20 +203,20 @@ void check_against_reference(const layers_t& layers, const fp8::mixed_precision_
   }
   const fp8::mixed_precision_result got = fp8::solve_mixed_precision(layers, b);
   REQUIRE(got.choice.size() == layers.size());
-  CHECK(got.sensitivity == want.sensitivity);
   CHECK(got.choice == want.choice);
-  double s = 0.0, lat = 0.0;
-  std::int64_t size = 0, bops = 0;
+  CHECK(got.sensitivity == want.sensitivity.rounded());
+  exact_sum s;
+  std::int64_t size = 0, bops = 0, lat = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     REQUIRE(got.choice[i] < layers[i].choices.size());
     if (layers[i].pinned) CHECK(got.choice[i] == *layers[i].pinned);
     const auto& c = layers[i].choices[got.choice[i]];
-    s += c.sensitivity;
+    s.add(c.sensitivity);
     lat += c.latency;
     size += c.size_bytes;
     bops += c.bops;
   }
-  CHECK(got.sensitivity == s);
+  CHECK(compare(s, want.sensitivity) == 0);  // optimal, even if the vector differed
   CHECK(got.latency == lat);
   CHECK(got.size_bytes == size);
   CHECK(got.bops == bops);
@@ -171,7 +247,7 @@ layers_t random_layers(rng& r, std::size_t n, std::size_t max_choices) {
         }
         x.size_bytes = r.chance(0.1) ? 0 : r.integer(0, 1000);
         x.bops = r.chance(0.1) ? 0 : r.integer(0, 100000);
-        x.latency = r.chance(0.1) ? 0.0 : (style == 1 ? static_cast<double>(r.integer(0, 20)) : r.uniform(0.0, 3.0));
+        x.latency = r.chance(0.1) ? 0 : r.integer(0, style == 1 ? 20 : 3000);
       }
       layer.choices.push_back(x);
     }
@@ -191,9 +267,9 @@ fp8::mixed_precision_budget random_budget(rng& r, const layers_t& layers, unsign
     const auto& pick = layer.choices[static_cast<std::size_t>(r.integer(0, static_cast<std::int64_t>(layer.choices.size()) - 1))];
     any[0] += static_cast<double>(pick.size_bytes);
     any[1] += static_cast<double>(pick.bops);
-    any[2] += pick.latency;
+    any[2] += static_cast<double>(pick.latency);
     for (const auto& c : layer.choices) {
-      const double v[3] = {static_cast<double>(c.size_bytes), static_cast<double>(c.bops), c.latency};
+      const double v[3] = {static_cast<double>(c.size_bytes), static_cast<double>(c.bops), static_cast<double>(c.latency)};
       for (int d = 0; d < 3; ++d) {
         l[d] = std::min(l[d], v[d]);
         h[d] = std::max(h[d], v[d]);
@@ -212,7 +288,7 @@ fp8::mixed_precision_budget random_budget(rng& r, const layers_t& layers, unsign
   fp8::mixed_precision_budget b;
   if (mask & 1u) b.size_bytes = static_cast<std::int64_t>(v[0]);
   if (mask & 2u) b.bops = static_cast<std::int64_t>(v[1]);
-  if (mask & 4u) b.latency = v[2];
+  if (mask & 4u) b.latency = static_cast<std::int64_t>(v[2]);
   return b;
 }
 
@@ -272,12 +348,14 @@ layers_t realistic(const std::vector<conv_shape>& shapes, std::uint64_t seed, bo
     for (int t = 0; t < 12; ++t) z += r.uniform();
     const double scale = std::exp(z);
     const double int8_speed = r.uniform(0.9, 1.1), int4_speed = r.uniform(1.0, 2.0);
-    const double us = static_cast<double>(macs) * 1e-6;
+    // Nanoseconds: a 3 us launch plus 1 ns per thousand MACs at INT8.
+    const double ns = static_cast<double>(macs) * 1e-3;
+    const auto latency = [](double t) { return static_cast<std::int64_t>(std::llround(3000.0 + t)); };
     fp8::mixed_precision_layer layer;
-    layer.choices.push_back({scale * r.uniform(0.0, 0.002), 2 * params, macs * 256, 3.0 + us / 0.5});
-    layer.choices.push_back({scale * r.uniform(0.01, 0.05), params, macs * 64, 3.0 + us});
-    layer.choices.push_back({scale * r.uniform(0.01, 0.05), params, macs * 64, 3.0 + us / int8_speed});
-    layer.choices.push_back({scale * r.uniform(0.3, 1.5), params / 2, macs * 16, 3.0 + us / int4_speed});
+    layer.choices.push_back({scale * r.uniform(0.0, 0.002), 2 * params, macs * 256, latency(ns * 2.0)});
+    layer.choices.push_back({scale * r.uniform(0.01, 0.05), params, macs * 64, latency(ns)});
+    layer.choices.push_back({scale * r.uniform(0.01, 0.05), params, macs * 64, latency(ns / int8_speed)});
+    layer.choices.push_back({scale * r.uniform(0.3, 1.5), params / 2, macs * 16, latency(ns / int4_speed)});
     layers.push_back(layer);
   }
   return layers;
@@ -292,7 +370,7 @@ extent extent_of(const layers_t& layers) {
   for (const auto& layer : layers) {
     double l[3] = {1e300, 1e300, 1e300}, h[3] = {0, 0, 0};
     for (const auto& c : layer.choices) {
-      const double v[3] = {static_cast<double>(c.size_bytes), static_cast<double>(c.bops), c.latency};
+      const double v[3] = {static_cast<double>(c.size_bytes), static_cast<double>(c.bops), static_cast<double>(c.latency)};
       for (int d = 0; d < 3; ++d) {
         l[d] = std::min(l[d], v[d]);
         h[d] = std::max(h[d], v[d]);
@@ -311,7 +389,7 @@ fp8::mixed_precision_budget budget_at(const extent& e, unsigned mask, double f) 
   fp8::mixed_precision_budget b;
   if (mask & 1u) b.size_bytes = static_cast<std::int64_t>(e.lo[0] + f * (e.hi[0] - e.lo[0]));
   if (mask & 2u) b.bops = static_cast<std::int64_t>(e.lo[1] + f * (e.hi[1] - e.lo[1]));
-  if (mask & 4u) b.latency = e.lo[2] + f * (e.hi[2] - e.lo[2]);
+  if (mask & 4u) b.latency = static_cast<std::int64_t>(e.lo[2] + f * (e.hi[2] - e.lo[2]));
   return b;
 }
 
@@ -332,9 +410,9 @@ TEST_CASE("mixed precision: timing on ResNet-50 and BERT-base instances", "[.][t
         for (double f : {0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9}) {
           const fp8::mixed_precision_budget b = budget_at(e, mask, f);
           const auto t0 = std::chrono::steady_clock::now();
-          std::uint64_t nodes = 0;
+          std::uint64_t nodes = 0;  // states
           try {
-            nodes = fp8::solve_mixed_precision(layers, b).nodes;
+            nodes = fp8::solve_mixed_precision(layers, b).states;
           } catch (const fp8::invalid_argument&) {
             ++infeasible;
           }
@@ -343,10 +421,10 @@ TEST_CASE("mixed precision: timing on ResNet-50 and BERT-base instances", "[.][t
           if (ms >= worst) worst_nodes = nodes;
           sum += ms;
           ++count;
-          if (std::getenv("MP_VERBOSE")) { std::printf("  %s mask %u seed %llu f %.2f: %.3f ms %llu nodes\n", names[model], mask, static_cast<unsigned long long>(seed), f, ms, static_cast<unsigned long long>(nodes)); std::fflush(stdout); }
+          if (std::getenv("MP_VERBOSE")) { std::printf("  %s mask %u seed %llu f %.2f: %.3f ms %llu states\n", names[model], mask, static_cast<unsigned long long>(seed), f, ms, static_cast<unsigned long long>(nodes)); std::fflush(stdout); }
         }
       }
-      std::printf("%-10s %-18s %3d solves (%d infeasible): mean %8.3f ms, worst %8.3f ms (%llu nodes)\n",
+      std::printf("%-10s %-18s %3d solves (%d infeasible): mean %8.3f ms, worst %8.3f ms (%llu states)\n",
                   names[model], mask_names[mask], count, infeasible, sum / count, worst,
                   static_cast<unsigned long long>(worst_nodes));
     }

@@ -121,13 +121,17 @@ inline double mp_expansion_round(const std::vector<double>& partials) noexcept {
 
 // ------------------------------------------------------------ the model
 constexpr std::size_t mp_dims = 3;                // size_bytes, bops, latency
-constexpr std::size_t mp_objective = mp_dims;      // "dimension" of the sensitivity in mp_lp
+constexpr std::size_t mp_objective = mp_dims;      // the sensitivity, as a dimension of mp_lp
+constexpr std::size_t mp_surrogate = mp_dims + 1;  // the budgets combined, as a dimension of mp_lp
 
 struct mp_option {
   std::size_t index;  // in the layer's choices
   double s;
   std::int64_t w[mp_dims];
-  double value(std::size_t d) const noexcept { return d == mp_objective ? s : static_cast<double>(w[d]); }
+  double sur;  // sum_d lambda_d w[d] / norm_d, the surrogate constraint's weight
+  double value(std::size_t d) const noexcept {
+    return d == mp_objective ? s : d == mp_surrogate ? sur : static_cast<double>(w[d]);
+  }
 };
 
 // The LP relaxation of a multiple-choice knapsack over the positions j..L-1:
@@ -266,6 +270,7 @@ class mp_solver {
   mixed_precision_result solve() {
     std::vector<std::size_t> at(n_, 0);
     complete(at, 0);
+    build_surrogate();
     search();
     if (!have_best_)
       fail_argument(function, "budget",
@@ -324,6 +329,10 @@ class mp_solver {
   double margin_sum_ = 0.0;  // |rounded - exact| for a partial sum of sensitivities
   double margin_s_ = 0.0;    // the same for a bound, the incumbent's rounding included
   double margin_w_[mp_dims] = {0.0, 0.0, 0.0};
+  double lambda_[mp_dims] = {0.0, 0.0, 0.0};  // the surrogate's multipliers, over norm_
+  double norm_[mp_dims] = {1.0, 1.0, 1.0};
+  double margin_sur_ = 0.0;
+  double allowance_ = 0.0;  // 8 * terms * DBL_EPSILON: see build_bounds()
   double grid_ = 0.0;  // > 0: every sensitivity is a multiple of it and every sum is exact
 
   std::vector<std::vector<node>> stages_;  // stage k: the states over positions 0..k-1
@@ -434,7 +443,7 @@ class mp_solver {
       std::vector<mp_option> all;
       for (std::size_t c = 0; c < layer.choices.size(); ++c) {
         const mixed_precision_choice& x = layer.choices[c];
-        all.push_back({c, x.sensitivity, {x.size_bytes, x.bops, x.latency}});
+        all.push_back({c, x.sensitivity, {x.size_bytes, x.bops, x.latency}, 0.0});
       }
       std::vector<mp_option>& kept = by_layer[i];
       if (layer.pinned) {
@@ -527,6 +536,7 @@ class mp_solver {
       for (std::size_t d = 0; d < mp_dims; ++d) scale[d] += w[d];
     }
     const double k = 8.0 * static_cast<double>(options + n_ + 16) * DBL_EPSILON;
+    allowance_ = k;
     margin_sum_ = grid_ > 0.0 ? 0.0 : k * scale_s;
     margin_s_ = 3.0 * k * scale_s;
     for (std::size_t d = 0; d < mp_dims; ++d)
@@ -541,6 +551,85 @@ class mp_solver {
         lp_cross_con_.push_back(d);
       }
     }
+  }
+
+  // With two or three budgets, each LP above sees one budget only, and
+  // misses what they impose together. The surrogate constraint
+  // sum_d lambda_d w_d / norm_d <= sum_d lambda_d B_d / norm_d holds for
+  // every feasible assignment whatever lambda >= 0; its LP bound is
+  // strongest near the multipliers that maximize the Lagrangian dual
+  // max_lambda sum_i min_c (s_ic + sum_d lambda_d w_icd / norm_d) - sum_d lambda_d,
+  // found here by projected subgradient ascent with Polyak steps toward the
+  // incumbent's value. Any lambda keeps the search exact; a good one only
+  // makes it faster.
+  void build_surrogate() {
+    if (dims_.size() < 2) return;
+    double lambda[mp_dims] = {0.0, 0.0, 0.0}, best[mp_dims] = {0.0, 0.0, 0.0};
+    double upper = 0.0;  // an upper bound on the dual: the incumbent, or the largest total
+    if (have_best_) {
+      upper = best_s_;
+    } else {
+      for (const std::vector<mp_option>& kept : opts_) upper += kept.back().s;
+    }
+    for (std::size_t d : dims_) norm_[d] = std::max(1.0, static_cast<double>(budget_[d]));
+    double best_value = -std::numeric_limits<double>::infinity(), theta = 2.0;
+    std::size_t stale = 0;
+    for (std::size_t it = 0; it < 300; ++it) {
+      double value = 0.0, g[mp_dims] = {0.0, 0.0, 0.0};
+      for (std::size_t d : dims_) {
+        value -= lambda[d];
+        g[d] = -1.0;
+      }
+      for (const std::vector<mp_option>& kept : opts_) {
+        const mp_option* arg = nullptr;
+        double least = 0.0;
+        for (const mp_option& o : kept) {
+          double v = o.s;
+          for (std::size_t d : dims_) v += lambda[d] * static_cast<double>(o.w[d]) / norm_[d];
+          if (arg == nullptr || v < least) {
+            least = v;
+            arg = &o;
+          }
+        }
+        value += least;
+        for (std::size_t d : dims_) g[d] += static_cast<double>(arg->w[d]) / norm_[d];
+      }
+      if (value > best_value) {
+        best_value = value;
+        for (std::size_t d : dims_) best[d] = lambda[d];
+        stale = 0;
+      } else if (++stale >= 20) {
+        theta /= 2.0;
+        stale = 0;
+      }
+      double g2 = 0.0;
+      for (std::size_t d : dims_) g2 += g[d] * g[d];
+      if (g2 == 0.0 || !(upper > value)) break;
+      const double step = theta * (upper - value) / g2;
+      for (std::size_t d : dims_) lambda[d] = std::max(0.0, lambda[d] + step * g[d]);
+    }
+    bool any = false;
+    double scale = 0.0;
+    for (std::size_t d : dims_) {
+      lambda_[d] = best[d];
+      any = any || best[d] > 0.0;
+      double wmax = 0.0;
+      for (const std::vector<mp_option>& kept : opts_) {
+        double m = 0.0;
+        for (const mp_option& o : kept) m = std::max(m, static_cast<double>(o.w[d]));
+        wmax += m;
+      }
+      scale += best[d] * (wmax + static_cast<double>(budget_[d])) / norm_[d];
+    }
+    if (!any) return;
+    for (std::vector<mp_option>& kept : opts_)
+      for (mp_option& o : kept) {
+        o.sur = 0.0;
+        for (std::size_t d : dims_) o.sur += lambda_[d] * static_cast<double>(o.w[d]) / norm_[d];
+      }
+    margin_sur_ = 4.0 * allowance_ * scale;
+    lp_obj_.emplace_back(opts_, mp_objective, mp_surrogate);
+    lp_obj_con_.push_back(mp_surrogate);
   }
 
   // ------------------------------------------------------------ comparisons
@@ -612,11 +701,13 @@ class mp_solver {
   // no feasible completion that beats the incumbent by the tie rule.
   bool prune(std::size_t k, candidate& c) const {
     const std::size_t j = k + 1;
-    double room[mp_dims] = {0.0, 0.0, 0.0};  // capacities left, rounded up
+    double room[mp_surrogate + 1] = {0.0, 0.0, 0.0, 0.0, 0.0};  // capacities left, rounded up
     for (std::size_t d : dims_) {
       if (c.w[d] > budget_[d] - suf_w_[d][j]) return true;
       room[d] = static_cast<double>(budget_[d] - c.w[d]) + margin_w_[d];
+      room[mp_surrogate] += lambda_[d] * static_cast<double>(budget_[d] - c.w[d]) / norm_[d];
     }
+    room[mp_surrogate] += margin_sur_;
     for (std::size_t t = 0; t < lp_cross_.size(); ++t) {
       const std::size_t e = lp_cross_obj_[t];
       if (static_cast<double>(c.w[e]) + lp_cross_[t].value(room[lp_cross_con_[t]]) - margin_w_[e] >
@@ -759,6 +850,7 @@ class mp_solver {
     std::vector<candidate> current(1, candidate{0, 0, {0, 0, 0}, 0.0, 0.0}), cands, next;
     std::vector<std::size_t> order;
     std::vector<std::int64_t> xs;
+    const std::size_t dive_every = std::max<std::size_t>(1, n_ / 16);
     for (std::size_t k = 0; k < n_; ++k) {
       for (mp_lp& lp : lp_obj_) lp.prepare(k + 1);
       for (mp_lp& lp : lp_cross_) lp.prepare(k + 1);
@@ -783,8 +875,10 @@ class mp_solver {
       current.swap(next);
       if (current.empty()) return;  // everything pruned: the incumbent is optimal
       // Dives for a better incumbent, which sharpens every later bound:
-      // complete the kept states of least bound.
-      if (k + 1 < n_) dive(k + 1, current);
+      // complete the kept states of least bound, at about 16 stages spread
+      // over the search (a completion costs O(L^2) for L layers, so one per
+      // stage would cost O(L^3)).
+      if (k + 1 < n_ && (k + 1) % dive_every == 0) dive(k + 1, current);
     }
     // The last stage holds complete assignments, best first.
     std::vector<const mp_option*> chosen;

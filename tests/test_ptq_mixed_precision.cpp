@@ -238,7 +238,12 @@ const double awkward[] = {0.1, 0.2, 0.3, 0.7, 0.75, 1.0, 3.0, 0x1p53, -0x1p53, -
 layers_t random_layers(rng& r, std::size_t n, std::size_t max_choices) {
   layers_t layers(n);
   const int style = static_cast<int>(r.integer(0, 5));
-  const std::int64_t range = r.chance(0.3) ? 5 : 1000;
+  // Quantities in a small range (many equal totals), a moderate one, or
+  // near 2^59, where eight layers' totals approach int64's limit and a
+  // double no longer holds them exactly.
+  const std::int64_t ranges[3] = {5, 1000, std::int64_t{1} << 59};
+  const std::int64_t range = ranges[r.integer(0, 9) < 3 ? 0 : r.integer(0, 9) < 8 ? 1 : 2];
+  const std::int64_t wide = range < 1000000 ? 100 : 1;
   for (auto& layer : layers) {
     const auto count = static_cast<std::size_t>(r.integer(1, static_cast<std::int64_t>(max_choices)));
     for (std::size_t c = 0; c < count; ++c) {
@@ -255,8 +260,8 @@ layers_t random_layers(rng& r, std::size_t n, std::size_t max_choices) {
           default: x.sensitivity = r.uniform(-1.0, 1.0) * std::ldexp(1.0, static_cast<int>(r.integer(-1070, 990)));
         }
         x.size_bytes = r.chance(0.1) ? 0 : r.integer(0, range);
-        x.bops = r.chance(0.1) ? 0 : r.integer(0, 100 * range);
-        x.latency = r.chance(0.1) ? 0 : r.integer(0, 3 * range);
+        x.bops = r.chance(0.1) ? 0 : r.integer(0, wide * range);
+        x.latency = r.chance(0.1) ? 0 : r.integer(0, range);
       }
       layer.choices.push_back(x);
     }
@@ -270,13 +275,14 @@ layers_t random_layers(rng& r, std::size_t n, std::size_t max_choices) {
 // latency). Sometimes exactly a total reached by some assignment, so that
 // "<=" is tested at equality.
 fp8::mixed_precision_budget random_budget(rng& r, const layers_t& layers, unsigned mask) {
-  double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0}, any[3] = {0, 0, 0};
+  double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};
+  std::int64_t any[3] = {0, 0, 0};
   for (const auto& layer : layers) {
     double l[3] = {1e300, 1e300, 1e300}, h[3] = {0, 0, 0};
     const auto& pick = layer.choices[static_cast<std::size_t>(r.integer(0, static_cast<std::int64_t>(layer.choices.size()) - 1))];
-    any[0] += static_cast<double>(pick.size_bytes);
-    any[1] += static_cast<double>(pick.bops);
-    any[2] += static_cast<double>(pick.latency);
+    any[0] += pick.size_bytes;
+    any[1] += pick.bops;
+    any[2] += pick.latency;
     for (const auto& c : layer.choices) {
       const double v[3] = {static_cast<double>(c.size_bytes), static_cast<double>(c.bops), static_cast<double>(c.latency)};
       for (int d = 0; d < 3; ++d) {
@@ -289,15 +295,15 @@ fp8::mixed_precision_budget random_budget(rng& r, const layers_t& layers, unsign
       hi[d] += h[d];
     }
   }
-  double v[3];
+  std::int64_t v[3];
   for (int d = 0; d < 3; ++d) {
     const double u = r.uniform(-0.15, 1.1);
-    v[d] = r.chance(0.15) ? any[d] : std::max(0.0, lo[d] + u * (hi[d] - lo[d]));
+    v[d] = r.chance(0.15) ? any[d] : static_cast<std::int64_t>(std::max(0.0, lo[d] + u * (hi[d] - lo[d])));
   }
   fp8::mixed_precision_budget b;
-  if (mask & 1u) b.size_bytes = static_cast<std::int64_t>(v[0]);
-  if (mask & 2u) b.bops = static_cast<std::int64_t>(v[1]);
-  if (mask & 4u) b.latency = static_cast<std::int64_t>(v[2]);
+  if (mask & 1u) b.size_bytes = v[0];
+  if (mask & 2u) b.bops = v[1];
+  if (mask & 4u) b.latency = v[2];
   return b;
 }
 
@@ -404,39 +410,70 @@ fp8::mixed_precision_budget budget_at(const extent& e, unsigned mask, double f) 
 
 }  // namespace
 
-TEST_CASE("mixed precision: timing on ResNet-50 and BERT-base instances", "[.][timing]") {
-  const char* names[2] = {"resnet50", "bert-base"};
-  const unsigned masks[3] = {1u, 3u, 7u};
-  const char* mask_names[8] = {"", "size", "", "size+bops", "", "", "", "size+bops+latency"};
-  for (int model = 0; model < 2; ++model) {
-    for (unsigned mask : masks) {
-      double worst = 0.0, sum = 0.0;
-      std::uint64_t worst_nodes = 0;
-      int count = 0, infeasible = 0;
-      for (std::uint64_t seed = 1; seed <= 10; ++seed) {
-        const layers_t layers = realistic(model == 0 ? resnet50_shapes() : bert_base_shapes(), seed, model == 1);
-        const extent e = extent_of(layers);
-        for (double f : {0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9}) {
-          const fp8::mixed_precision_budget b = budget_at(e, mask, f);
-          const auto t0 = std::chrono::steady_clock::now();
-          std::uint64_t nodes = 0;  // states
-          try {
-            nodes = fp8::solve_mixed_precision(layers, b).states;
-          } catch (const fp8::invalid_argument&) {
-            ++infeasible;
-          }
-          const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-          worst = std::max(worst, ms);
-          if (ms >= worst) worst_nodes = nodes;
-          sum += ms;
-          ++count;
-        }
+namespace {
+
+// Times solve_mixed_precision over budgets from `fractions` (one per
+// budgeted dimension, the way from the least to the greatest total) and
+// seeds 1..10, and prints one line.
+void time_solves(const char* name, const std::vector<conv_shape>& shapes, bool sequence, unsigned mask,
+                 const std::vector<std::vector<double>>& fractions) {
+  std::vector<double> ms;
+  std::uint64_t worst_states = 0;
+  int infeasible = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    const layers_t layers = realistic(shapes, seed, sequence);
+    const extent e = extent_of(layers);
+    for (const std::vector<double>& f : fractions) {
+      fp8::mixed_precision_budget b;
+      if (mask & 1u) b.size_bytes = static_cast<std::int64_t>(e.lo[0] + f[0] * (e.hi[0] - e.lo[0]));
+      if (mask & 2u) b.bops = static_cast<std::int64_t>(e.lo[1] + f[1] * (e.hi[1] - e.lo[1]));
+      if (mask & 4u) b.latency = static_cast<std::int64_t>(e.lo[2] + f[2] * (e.hi[2] - e.lo[2]));
+      const auto t0 = std::chrono::steady_clock::now();
+      std::uint64_t states = 0;
+      try {
+        states = fp8::solve_mixed_precision(layers, b).states;
+      } catch (const fp8::invalid_argument&) {
+        ++infeasible;
       }
-      std::printf("%-10s %-18s %3d solves (%d infeasible): mean %8.3f ms, worst %8.3f ms (%llu states)\n",
-                  names[model], mask_names[mask], count, infeasible, sum / count, worst,
-                  static_cast<unsigned long long>(worst_nodes));
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      if (ms.back() >= *std::max_element(ms.begin(), ms.end())) worst_states = states;
     }
   }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  double sum = 0.0;
+  for (double x : ms) sum += x;
+  const char* names[8] = {"none", "size", "bops", "size+bops", "latency", "size+latency", "bops+latency", "all three"};
+  std::printf("| %s | %zu | %s | %zu (%d infeasible) | %.2f | %.2f | %.2f | %llu |\n", name, realistic(shapes, 1, sequence).size(),
+              names[mask], ms.size(), infeasible, sum / static_cast<double>(ms.size()), sorted[sorted.size() / 2],
+              sorted.back(), static_cast<unsigned long long>(worst_states));
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+TEST_CASE("mixed precision: timing on ResNet-50 and BERT-base instances", "[.][timing]") {
+  std::printf("| model | layers | budgets | solves | mean ms | median ms | worst ms | states at worst |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::vector<std::vector<double>> same;  // every budget at the same fraction
+  for (double f : {0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9}) same.push_back({f, f, f});
+  std::vector<std::vector<double>> mixed;  // each budget at its own fraction
+  for (double a : {0.02, 0.1, 0.3, 0.6})
+    for (double b : {0.02, 0.1, 0.3, 0.6})
+      for (double c : {0.02, 0.1, 0.3, 0.6}) mixed.push_back({a, b, c});
+  for (int model = 0; model < 2; ++model) {
+    const char* name = model == 0 ? "ResNet-50" : "BERT-base";
+    const std::vector<conv_shape> shapes = model == 0 ? resnet50_shapes() : bert_base_shapes();
+    for (unsigned mask : {1u, 3u, 7u}) time_solves(name, shapes, model == 1, mask, same);
+    time_solves(name, shapes, model == 1, 7u, mixed);
+  }
+  std::vector<conv_shape> four;  // a 296-layer model: BERT-base four times over
+  for (int r = 0; r < 4; ++r) {
+    const std::vector<conv_shape> b = bert_base_shapes();
+    four.insert(four.end(), b.begin(), b.end());
+  }
+  const std::vector<std::vector<double>> few = {{0.1, 0.1, 0.1}, {0.3, 0.3, 0.3}, {0.6, 0.6, 0.6}};
+  for (unsigned mask : {1u, 3u, 7u}) time_solves("BERT-base x4", four, true, mask, few);
 }
 
 TEST_CASE("mixed precision: equals brute force on random small instances", "[ptq][mixed_precision]") {

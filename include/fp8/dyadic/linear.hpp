@@ -1,30 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // Integer linear quantization with the semantics of ONNX QuantizeLinear and
-// DequantizeLinear (ONNX operators, opset 13 and later, integer outputs; the
-// 4-bit types as in opset 21) and the parameter choice of ONNX
-// DynamicQuantizeLinear, so that int8, uint8, int4 and uint4 can be compared
-// with FP8 on the same footing and an integer GEMM can quantize its
-// activations. Every element equals the scalar definitions here, bit for bit:
-//
-//   quantize_linear_value<Out>(x, s, z)  = saturate(round_half_even(x / s) + z)
-//   dequantize_linear_value(q, s, z)     = float(q - z) * s
-//   fake_quantize_linear_value<Out>(x, s, z) = dequantize_linear_value(quantize_linear_value<Out>(x, s, z), s, z)
-//
-// where x / s is the float32 quotient (as the ONNX reference computes it),
-// the rounding is to the nearest integer with ties to even, saturate clamps to
-// Out's range, q - z is an exact integer and the product one float multiply.
-// ONNX leaves NaN unspecified; here NaN quantizes to the zero point (the real
-// 0, so fake quantization gives +0). +-Inf saturate like any large value.
-// Output types are std::int8_t, std::uint8_t, fp8::int4 and fp8::uint4; the
-// 4-bit types are packed two per byte, low nibble first (dyadic/int4.hpp, the
-// ONNX order), an odd count leaving the last high nibble 0.
-//
-// Bulk calls per tensor and per channel (one scale and zero point per row or
-// per column of a row-major matrix with leading dimensions, as
+// DequantizeLinear (opset 13 and later, integer outputs; int4/uint4 as in
+// opset 21) and the parameter choice of ONNX DynamicQuantizeLinear, so that
+// int8, uint8, int4 and uint4 compare with FP8 on the same footing and an
+// integer GEMM can quantize its activations. Every element equals the scalar
+// definitions below bit for bit,
+//   quantize_linear_value<Out>(x, s, z) = saturate(round_half_even(x / s) + z)
+//   dequantize_linear_value(q, s, z)    = float(q - z) * s
+// with x / s the float32 quotient (as the ONNX reference computes it), ties
+// to even, saturation to Out's range, q - z exact and one float multiply;
+// NaN, which ONNX leaves unspecified, quantizes to the zero point (the real
+// 0) and +-Inf saturate. Out is std::int8_t, std::uint8_t, fp8::int4 or
+// fp8::uint4, the 4-bit types packed two per byte, low nibble first
+// (dyadic/int4.hpp, the ONNX order; an odd count leaves the last high nibble
+// 0). Bulk calls per tensor and per channel (one scale and zero point per row
+// or column of a row-major matrix with leading dimensions, as
 // quant/per_channel.hpp) run one pass on xsimd batches of the build's ISA
-// (AVX-512, AVX2, SSE2; plain C++ elsewhere), chosen once per call. Bad
-// arguments throw fp8::invalid_argument naming the argument before anything
-// is written (README, "Arguments").
+// (AVX-512, AVX2, SSE2; plain C++ elsewhere), chosen once per call, and throw
+// fp8::invalid_argument naming a bad argument before anything is written.
 #pragma once
 
 #include <cfloat>
@@ -297,14 +290,14 @@ inline vi<isa::avx512> load_signed_bytes(const std::uint8_t* src, isa::avx512) n
 #endif
 
 template <bool Signed, class Tag>
-inline void store_codes(const vi<Tag> (&b)[4], std::uint8_t* dst, Tag tag) noexcept {
+inline void store_code_bytes(const vi<Tag> (&b)[4], std::uint8_t* dst, Tag tag) noexcept {
   if (Signed)
     store_signed_bytes(b, dst, tag);
   else
     store_bytes(b, dst, tag);
 }
 template <bool Signed, class Tag>
-inline vi<Tag> load_codes(const std::uint8_t* src, Tag tag) noexcept {
+inline vi<Tag> load_code_bytes(const std::uint8_t* src, Tag tag) noexcept {
   return Signed ? load_signed_bytes(src, tag) : load_bytes(src, tag);
 }
 
@@ -362,7 +355,7 @@ std::size_t linear_quantize_main(const float* src, std::uint8_t* dst, std::size_
     FP8_UNROLL_VECTORS
     for (std::size_t k = 0; k < 4; ++k)
       codes[k] = linear_code_lanes<Out, Tag>(apply_scaling<K, Tag>(Fl::load_unaligned(src + i + k * W), f), z);
-    store_codes<linear_signed<Out>>(codes, dst + i, tag);
+    store_code_bytes<linear_signed<Out>>(codes, dst + i, tag);
   }
   return i;
 }
@@ -384,7 +377,7 @@ std::size_t linear_quantize_main(const float* src, std::uint8_t* dst, std::size_
       const I z = HasZeroPoint ? I::load_unaligned(zero_point + j) : I(0);
       codes[k] = linear_code_lanes<Out, Tag>(Fl::load_unaligned(src + j) / Fl::load_unaligned(scale + j), z);
     }
-    store_codes<linear_signed<Out>>(codes, dst + i, tag);
+    store_code_bytes<linear_signed<Out>>(codes, dst + i, tag);
   }
   return i;
 }
@@ -400,7 +393,7 @@ std::size_t linear_dequantize_main(const std::uint8_t* src, float* dst, std::siz
   for (; i + 4 * W <= n; i += 4 * W) {
     FP8_UNROLL_VECTORS
     for (std::size_t k = 0; k < 4; ++k)
-      (xsimd::to_float(load_codes<linear_signed<Out>>(src + i + k * W, tag) - z) * s)
+      (xsimd::to_float(load_code_bytes<linear_signed<Out>>(src + i + k * W, tag) - z) * s)
           .store_unaligned(dst + i + k * W);
   }
   return i;
@@ -418,7 +411,7 @@ std::size_t linear_dequantize_main(const std::uint8_t* src, float* dst, std::siz
     for (std::size_t k = 0; k < 4; ++k) {
       const std::size_t j = i + k * W;
       const I z = HasZeroPoint ? I::load_unaligned(zero_point + j) : I(0);
-      (xsimd::to_float(load_codes<linear_signed<Out>>(src + j, tag) - z) * Fl::load_unaligned(scale + j))
+      (xsimd::to_float(load_code_bytes<linear_signed<Out>>(src + j, tag) - z) * Fl::load_unaligned(scale + j))
           .store_unaligned(dst + j);
     }
   }
@@ -606,7 +599,7 @@ std::string linear_range_text() {
   return "[" + std::to_string(quantized_type<Out>::lowest) + ", " + std::to_string(quantized_type<Out>::max) + "]";
 }
 template <class Out>
-constexpr bool inside(std::int32_t z) noexcept {
+constexpr bool linear_inside(std::int32_t z) noexcept {
   return z >= quantized_type<Out>::lowest && z <= quantized_type<Out>::max;
 }
 
@@ -637,7 +630,7 @@ void check_linear(const char* function, const void* src, std::size_t src_size, c
   }
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale",
                   "= " + float_text(scale) + " is not a positive finite float");
-  FP8_REQUIRE_ARG(inside<Out>(zero_point), function, "zero_point",
+  FP8_REQUIRE_ARG(linear_inside<Out>(zero_point), function, "zero_point",
                   "= " + std::to_string(zero_point) + " is outside the output range " + linear_range_text<Out>());
 }
 
@@ -665,7 +658,7 @@ void check_linear_matrix(const char* function, const void* src, std::size_t src_
   check_scales(function, "scale", scale, channels);
   if (zero_point != nullptr)
     for (std::size_t i = 0; i < channels; ++i)
-      if (!inside<Out>(zero_point[i]))
+      if (!linear_inside<Out>(zero_point[i]))
         fail_argument(function, "zero_point",
                       "[" + std::to_string(i) + "] = " + std::to_string(zero_point[i]) +
                           " is outside the output range " + linear_range_text<Out>());

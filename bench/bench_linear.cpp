@@ -14,11 +14,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <random>
-#include <vector>
-
 #include <fp8/codec/bulk.hpp>
 #include <fp8/dyadic/linear.hpp>
+#include <random>
+#include <vector>
 
 namespace {
 

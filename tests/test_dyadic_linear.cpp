@@ -14,18 +14,16 @@
 // scalar definition at every tail length and misalignment and every compiled
 // kernel == the portable one; every argument error with the output untouched.
 #include <catch2/catch.hpp>
-
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <fp8/dyadic/linear.hpp>
 #include <limits>
 #include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <fp8/dyadic/linear.hpp>
 
 #include "formats.hpp"
 
@@ -96,7 +94,8 @@ int ref_quantize_search(float x, float scale, int zp) {
 float ref_dequantize(int q, float scale, int zp) {
   const double p = static_cast<double>(q - zp) * static_cast<double>(scale);
   constexpr double overflow = 0x1.ffffffp127;  // halfway between FLT_MAX and 2^128: ties to even go up
-  if (std::fabs(p) >= overflow) return p > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+  if (std::fabs(p) >= overflow)
+    return p > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
   return static_cast<float>(p);
 }
 
@@ -110,7 +109,8 @@ bool same_bits(float a, float b) { return float_bits(a) == float_bits(b); }
 // A double to float for building inputs, infinite beyond FLT_MAX (a plain
 // conversion of such a double is undefined behaviour).
 float narrow(double d) {
-  if (std::fabs(d) > FLT_MAX) return d > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+  if (std::fabs(d) > FLT_MAX)
+    return d > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
   return static_cast<float>(d);
 }
 
@@ -121,8 +121,8 @@ const float inf_f = std::numeric_limits<float>::infinity();
 // Scales for every path: 1 (no scaling), powers of two (multiply by the
 // reciprocal, one of them with a subnormal reciprocal), arbitrary values
 // (divide), a subnormal scale (its reciprocal overflows: divide), extremes.
-const float test_scales[] = {1.0f,     0.5f,      0x1p-7f,  4.0f,   0x1p127f, 0.1f,   0.3f,
-                             0.0234f,  3.0e5f,    0x1p-130f, FLT_MIN, FLT_MAX, 1e-30f, 0.007843138f};
+const float test_scales[] = {1.0f,    0.5f,   0x1p-7f,   4.0f,    0x1p127f, 0.1f,   0.3f,
+                             0.0234f, 3.0e5f, 0x1p-130f, FLT_MIN, FLT_MAX,  1e-30f, 0.007843138f};
 
 template <class Out>
 std::vector<int> zero_points() {
@@ -143,19 +143,33 @@ std::vector<float> mixed_floats(std::size_t n, float scale, std::mt19937_64& rng
     switch (kind) {
       case 0:
       case 1:
-      case 2: x = narrow((k + 0.5) * scale); break;  // at a tie (exactly, for 2^k scales)
-      case 3: x = std::nextafter(narrow((k + 0.5) * scale), inf_f); break;
-      case 4: x = std::nextafter(narrow((k + 0.5) * scale), -inf_f); break;
+      case 2:
+        x = narrow((k + 0.5) * scale);
+        break;  // at a tie (exactly, for 2^k scales)
+      case 3:
+        x = std::nextafter(narrow((k + 0.5) * scale), inf_f);
+        break;
+      case 4:
+        x = std::nextafter(narrow((k + 0.5) * scale), -inf_f);
+        break;
       case 5:
-      case 6: x = narrow((k + std::uniform_real_distribution<double>(0, 1)(rng)) * scale); break;
-      case 7: x = static_cast<float>(k); break;
-      case 8: x = std::numeric_limits<float>::denorm_min() * static_cast<float>(rng() % 100000); break;
+      case 6:
+        x = narrow((k + std::uniform_real_distribution<double>(0, 1)(rng)) * scale);
+        break;
+      case 7:
+        x = static_cast<float>(k);
+        break;
+      case 8:
+        x = std::numeric_limits<float>::denorm_min() * static_cast<float>(rng() % 100000);
+        break;
       case 9: {
         const float s[] = {nan_f, -nan_f, inf_f, -inf_f, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, FLT_MIN, 1e30f, -1e30f};
         x = s[rng() % (sizeof s / sizeof s[0])];
         break;
       }
-      default: x = float_from_bits(static_cast<std::uint32_t>(rng())); break;
+      default:
+        x = float_from_bits(static_cast<std::uint32_t>(rng()));
+        break;
     }
     if (rng() % 2 != 0) x = -x;
   }
@@ -334,9 +348,24 @@ TEMPLATE_TEST_CASE("linear: quantize on and next to every tie", "[dyadic][linear
 
 TEMPLATE_TEST_CASE("linear: saturation, NaN and infinities at every zero point", "[dyadic][linear]", LINEAR_TYPES) {
   constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
-  const float x[] = {nan_f, -nan_f, float_from_bits(0x7F800001u), float_from_bits(0xFFC12345u), inf_f, -inf_f, FLT_MAX,
-                     -FLT_MAX, 1e30f, -1e30f, 3e9f, -3e9f, 0x1p31f, -0x1p31f, 0.0f, -0.0f,
-                     std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min()};
+  const float x[] = {nan_f,
+                     -nan_f,
+                     float_from_bits(0x7F800001u),
+                     float_from_bits(0xFFC12345u),
+                     inf_f,
+                     -inf_f,
+                     FLT_MAX,
+                     -FLT_MAX,
+                     1e30f,
+                     -1e30f,
+                     3e9f,
+                     -3e9f,
+                     0x1p31f,
+                     -0x1p31f,
+                     0.0f,
+                     -0.0f,
+                     std::numeric_limits<float>::denorm_min(),
+                     -std::numeric_limits<float>::denorm_min()};
   constexpr std::size_t n = sizeof x / sizeof x[0];
   for (const float scale : test_scales) {
     for (const int zp : zero_points<TestType>()) {
@@ -419,8 +448,8 @@ TEMPLATE_TEST_CASE("linear: bulk equals the scalar definition at every tail and 
       // dequantize, from a misaligned copy of random codes
       std::vector<int> r(n);
       for (auto& c : r)
-        c = range<TestType>::lo + static_cast<int>(rng() % static_cast<std::uint64_t>(range<TestType>::hi -
-                                                                                     range<TestType>::lo + 1));
+        c = range<TestType>::lo +
+            static_cast<int>(rng() % static_cast<std::uint64_t>(range<TestType>::hi - range<TestType>::lo + 1));
       const auto packed = pack_codes<TestType>(r);
       std::vector<std::uint8_t> src(packed.size() + misalign);
       std::copy(packed.begin(), packed.end(), src.begin() + static_cast<std::ptrdiff_t>(misalign));
@@ -540,8 +569,8 @@ TEMPLATE_TEST_CASE("linear: every compiled kernel equals the portable one", "[dy
 TEMPLATE_TEST_CASE("linear: bfloat16 and half sources quantize their exact float values", "[dyadic][linear]",
                    fp8::bfloat16, fp8::half) {
   std::mt19937_64 rng(15);
-  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{513},
-                              std::size_t{1500}}) {
+  for (const std::size_t n :
+       {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{513}, std::size_t{1500}}) {
     std::vector<TestType> src(n);
     std::vector<float> widened(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -571,8 +600,7 @@ TEMPLATE_TEST_CASE("linear: bfloat16 and half sources quantize their exact float
                                                     fp8::axis::columns);
       for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < ld; ++c)
-          REQUIRE(q[r * ld + c] ==
-                  (c < cols ? ref_quantize<std::int8_t>(widened[r * ld + c], scale[c], zp[c]) : 99));
+          REQUIRE(q[r * ld + c] == (c < cols ? ref_quantize<std::int8_t>(widened[r * ld + c], scale[c], zp[c]) : 99));
     }
   }
 }
@@ -584,9 +612,8 @@ namespace {
 struct shape {
   std::size_t rows, cols, src_pad, dst_pad;
 };
-const shape shapes[] = {{1, 1, 0, 0},   {3, 7, 0, 0},   {5, 16, 3, 1},   {2, 64, 0, 5},  {7, 65, 1, 0},
-                        {4, 129, 2, 3}, {3, 200, 0, 0}, {2, 513, 7, 3},  {2, 1100, 0, 1}, {33, 31, 1, 1},
-                        {9, 3, 0, 2},   {6, 5, 1, 1}};
+const shape shapes[] = {{1, 1, 0, 0},   {3, 7, 0, 0},   {5, 16, 3, 1},   {2, 64, 0, 5},  {7, 65, 1, 0}, {4, 129, 2, 3},
+                        {3, 200, 0, 0}, {2, 513, 7, 3}, {2, 1100, 0, 1}, {33, 31, 1, 1}, {9, 3, 0, 2},  {6, 5, 1, 1}};
 
 // Which element (r, c) of a matrix with leading dimension ld a flat index is,
 // or none (padding).
@@ -619,8 +646,8 @@ TEMPLATE_TEST_CASE("linear: per channel rows and columns with leading dimensions
         const std::size_t bytes = storage_bytes<TestType>(dst_span);
         std::vector<std::uint8_t> q(bytes + 2, kCanary);
         std::uint8_t* qd = q.data() + 1;
-        fp8::quantize_linear_per_channel<TestType>(x.data(), src_ld, as_storage<TestType>(qd), dst_ld, sh.rows,
-                                                   sh.cols, scale.data(), z, ax);
+        fp8::quantize_linear_per_channel<TestType>(x.data(), src_ld, as_storage<TestType>(qd), dst_ld, sh.rows, sh.cols,
+                                                   scale.data(), z, ax);
         CHECK(q.front() == kCanary);
         CHECK(q.back() == kCanary);
         std::vector<int> codes(dst_span);
@@ -843,8 +870,7 @@ TEMPLATE_TEST_CASE("linear: per tensor bad arguments throw before writing", "[dy
     require_invalid([&] { fp8::dequantize_linear<TestType>(qs, y.data(), n, 1.0f, bad); }, "zero_point");
     require_invalid([&] { fp8::fake_quantize_linear<TestType>(x.data(), y.data(), n, 1.0f, bad); }, "zero_point");
   }
-  require_invalid([&] { fp8::quantize_linear<TestType>(static_cast<const float*>(nullptr), qs, n, 1.0f, lo); },
-                  "src");
+  require_invalid([&] { fp8::quantize_linear<TestType>(static_cast<const float*>(nullptr), qs, n, 1.0f, lo); }, "src");
   require_invalid([&] { fp8::quantize_linear<TestType>(x.data(), static_cast<S*>(nullptr), n, 1.0f, lo); }, "dst");
   require_invalid([&] { fp8::dequantize_linear<TestType>(static_cast<const S*>(nullptr), y.data(), n, 1.0f, lo); },
                   "src");
@@ -856,8 +882,12 @@ TEMPLATE_TEST_CASE("linear: per tensor bad arguments throw before writing", "[dy
       [&] { fp8::quantize_linear<TestType>(x.data(), qs, std::numeric_limits<std::size_t>::max() / 2, 1.0f, lo); },
       "n");
   // Overlap: codes written into the floats they are read from, floats into the codes.
-  require_invalid([&] { fp8::quantize_linear<TestType>(y.data(), as_storage<TestType>(reinterpret_cast<std::uint8_t*>(y.data() + 3)), 8, 1.0f, lo); },
-                  "dst");
+  require_invalid(
+      [&] {
+        fp8::quantize_linear<TestType>(y.data(), as_storage<TestType>(reinterpret_cast<std::uint8_t*>(y.data() + 3)), 8,
+                                       1.0f, lo);
+      },
+      "dst");
   {
     std::vector<float> big(n, -3.0f);
     const auto* inside = as_storage<TestType>(reinterpret_cast<const std::uint8_t*>(big.data() + 5));
@@ -868,7 +898,8 @@ TEMPLATE_TEST_CASE("linear: per tensor bad arguments throw before writing", "[dy
   require_invalid([&] { fp8::fake_quantize_linear<TestType>(y.data(), y.data() + 1, 10, 1.0f, lo); }, "dst");
   untouched();
   // Nothing to do: null pointers are fine.
-  CHECK_NOTHROW(fp8::quantize_linear<TestType>(static_cast<const float*>(nullptr), static_cast<S*>(nullptr), 0, 1.0f, lo));
+  CHECK_NOTHROW(
+      fp8::quantize_linear<TestType>(static_cast<const float*>(nullptr), static_cast<S*>(nullptr), 0, 1.0f, lo));
   CHECK_NOTHROW(fp8::dequantize_linear<TestType>(nullptr, nullptr, 0, 1.0f, lo));
   CHECK_NOTHROW(fp8::fake_quantize_linear<TestType>(nullptr, nullptr, 0, 1.0f, lo));
   // The message names the function, the argument and the range.
@@ -894,23 +925,31 @@ TEMPLATE_TEST_CASE("linear: per channel bad arguments throw before writing", "[d
     for (const float bad : {0.0f, -2.0f, nan_f, inf_f}) {
       std::vector<float> s = scale;
       s[last] = bad;
-      require_invalid([&] { fp8::quantize_linear_per_channel<TestType>(x.data(), qs, rows, cols, s.data(), zp.data(), ax); },
-                      "scale");
-      require_invalid([&] { fp8::dequantize_linear_per_channel<TestType>(qs, y.data(), rows, cols, s.data(), zp.data(), ax); },
-                      "scale");
       require_invalid(
-          [&] { fp8::fake_quantize_linear_per_channel<TestType>(x.data(), y.data(), rows, cols, s.data(), zp.data(), ax); },
+          [&] { fp8::quantize_linear_per_channel<TestType>(x.data(), qs, rows, cols, s.data(), zp.data(), ax); },
+          "scale");
+      require_invalid(
+          [&] { fp8::dequantize_linear_per_channel<TestType>(qs, y.data(), rows, cols, s.data(), zp.data(), ax); },
+          "scale");
+      require_invalid(
+          [&] {
+            fp8::fake_quantize_linear_per_channel<TestType>(x.data(), y.data(), rows, cols, s.data(), zp.data(), ax);
+          },
           "scale");
     }
     for (const std::int32_t bad : {lo - 1, hi + 1}) {
       std::vector<std::int32_t> z = zp;
       z[last] = bad;
-      require_invalid([&] { fp8::quantize_linear_per_channel<TestType>(x.data(), qs, rows, cols, scale.data(), z.data(), ax); },
-                      "zero_point");
-      require_invalid([&] { fp8::dequantize_linear_per_channel<TestType>(qs, y.data(), rows, cols, scale.data(), z.data(), ax); },
-                      "zero_point");
       require_invalid(
-          [&] { fp8::fake_quantize_linear_per_channel<TestType>(x.data(), y.data(), rows, cols, scale.data(), z.data(), ax); },
+          [&] { fp8::quantize_linear_per_channel<TestType>(x.data(), qs, rows, cols, scale.data(), z.data(), ax); },
+          "zero_point");
+      require_invalid(
+          [&] { fp8::dequantize_linear_per_channel<TestType>(qs, y.data(), rows, cols, scale.data(), z.data(), ax); },
+          "zero_point");
+      require_invalid(
+          [&] {
+            fp8::fake_quantize_linear_per_channel<TestType>(x.data(), y.data(), rows, cols, scale.data(), z.data(), ax);
+          },
           "zero_point");
     }
     require_invalid([&] { fp8::quantize_linear_per_channel<TestType>(x.data(), qs, rows, cols, nullptr, nullptr, ax); },
@@ -922,15 +961,18 @@ TEMPLATE_TEST_CASE("linear: per channel bad arguments throw before writing", "[d
         },
         "src");
     require_invalid(
-        [&] { fp8::dequantize_linear_per_channel<TestType>(qs, nullptr, rows, cols, scale.data(), nullptr, ax); }, "dst");
+        [&] { fp8::dequantize_linear_per_channel<TestType>(qs, nullptr, rows, cols, scale.data(), nullptr, ax); },
+        "dst");
     require_invalid(
         [&] {
-          fp8::quantize_linear_per_channel<TestType>(x.data(), cols - 1, qs, cols, rows, cols, scale.data(), nullptr, ax);
+          fp8::quantize_linear_per_channel<TestType>(x.data(), cols - 1, qs, cols, rows, cols, scale.data(), nullptr,
+                                                     ax);
         },
         "src_ld");
     require_invalid(
         [&] {
-          fp8::dequantize_linear_per_channel<TestType>(qs, cols, y.data(), cols - 1, rows, cols, scale.data(), nullptr, ax);
+          fp8::dequantize_linear_per_channel<TestType>(qs, cols, y.data(), cols - 1, rows, cols, scale.data(), nullptr,
+                                                       ax);
         },
         "dst_ld");
     require_invalid(
@@ -946,7 +988,8 @@ TEMPLATE_TEST_CASE("linear: per channel bad arguments throw before writing", "[d
       std::copy(scale.begin(), scale.begin() + static_cast<std::ptrdiff_t>(channels), ys.begin() + rows * cols - 1);
       require_invalid(
           [&] {
-            fp8::dequantize_linear_per_channel<TestType>(qs, ys.data(), rows, cols, ys.data() + rows * cols - 1, nullptr, ax);
+            fp8::dequantize_linear_per_channel<TestType>(qs, ys.data(), rows, cols, ys.data() + rows * cols - 1,
+                                                         nullptr, ax);
           },
           "dst");
       for (std::size_t i = 0; i < ys.size(); ++i)
@@ -1001,6 +1044,6 @@ TEST_CASE("linear: parameter helper bad arguments", "[dyadic][linear]") {
   require_invalid([] { fp8::linear_params_from_range<std::int8_t>(0.0f, nan_f); }, "range_max");
   require_invalid([] { fp8::linear_params_from_range<std::uint8_t>(0.0f, inf_f); }, "range_max");
   require_invalid([] { fp8::linear_params_from_range<std::uint8_t>(2.0f, 1.0f); }, "range_max");
-  require_invalid(
-      [] { fp8::linear_params_from_range<fp8::int4>(0.0f, 1.0f, static_cast<fp8::linear_mapping>(2)); }, "mapping");
+  require_invalid([] { fp8::linear_params_from_range<fp8::int4>(0.0f, 1.0f, static_cast<fp8::linear_mapping>(2)); },
+                  "mapping");
 }

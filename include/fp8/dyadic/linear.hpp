@@ -135,8 +135,10 @@ linear_params linear_params_from_range(float range_min, float range_max,
                                        linear_mapping mapping = linear_mapping::asymmetric) {
   constexpr const char* function = "fp8::linear_params_from_range";
   detail::require_enumerator(function, "mapping", mapping);
-  FP8_REQUIRE_ARG(std::isfinite(range_min), function, "range_min", "= " + detail::float_text(range_min) + " is not finite");
-  FP8_REQUIRE_ARG(std::isfinite(range_max), function, "range_max", "= " + detail::float_text(range_max) + " is not finite");
+  FP8_REQUIRE_ARG(std::isfinite(range_min), function, "range_min",
+                  "= " + detail::float_text(range_min) + " is not finite");
+  FP8_REQUIRE_ARG(std::isfinite(range_max), function, "range_max",
+                  "= " + detail::float_text(range_max) + " is not finite");
   FP8_REQUIRE_ARG(range_min <= range_max, function, "range_max", "is less than range_min");
   constexpr int lo = quantized_type<Out>::lowest, hi = quantized_type<Out>::max;
   linear_params p;
@@ -272,8 +274,7 @@ inline vi<isa::sse2> load_signed_bytes(const std::uint8_t* src, isa::sse2) noexc
 inline void store_signed_bytes(const vi<isa::avx2> (&b)[4], std::uint8_t* dst, isa::avx2) noexcept {
   const __m256i lo = _mm256_packs_epi32(b[0], b[1]), hi = _mm256_packs_epi32(b[2], b[3]);
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst),
-                      _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi), order));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi), order));
 }
 inline vi<isa::avx2> load_signed_bytes(const std::uint8_t* src, isa::avx2) noexcept {
   return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
@@ -303,27 +304,41 @@ inline vi<Tag> load_code_bytes(const std::uint8_t* src, Tag tag) noexcept {
 }
 
 // ------------------------------------------------ lanes
-// The quotient q to a code, before the final saturation to Out:
-//   NaN -> 0, then q clamped to [-R, R] with R = hi - lo (255 or 15), then
-//   rounded to even (cvtps2dq in the default rounding mode), plus z.
-// Equal to the definition for z in [lo, hi]: [lo - z, hi - z] lies inside
-// [-R, R] and both are integer bounds, so clamping q to [-R, R] changes no
-// code (round(q) beyond R is beyond hi - z, and saturates to hi either way),
-// and it keeps cvtps2dq away from its out-of-range result. The result lies
-// in [lo - R, hi + R]: the 8-bit stores saturate it to Out for free
-// (packssdw is exact there, packsswb / packuswb saturate to exactly int8 /
-// uint8); the 4-bit types clamp it here.
+// The quotient q to a code: NaN -> 0, q clamped to integer bounds [a, b],
+// rounded to even (cvtps2dq in the default rounding mode), plus z. Clamping
+// to any integers a <= lo - z and b >= hi - z before rounding changes no
+// code after saturation (rounding is monotonic, so a quotient beyond a bound
+// rounds beyond it, and saturates to the same end either way), and keeps
+// cvtps2dq away from its out-of-range result. Two choices of bounds:
+//   - 8-bit types: a, b = -R, R with R = hi - lo = 255, the same for every
+//     z in range. The code lies in [lo - R, hi + R], where packssdw is exact
+//     and packsswb / packuswb then saturate to exactly int8 / uint8: the
+//     saturation costs nothing.
+//   - 4-bit types, whose byte stores saturate too late: a, b = lo - z, hi - z
+//     exactly (integers of at most 5 bits, exact in float), so the code is
+//     already in [lo, hi]. A clamp in float lanes; SSE2 has no 32-bit
+//     integer min / max.
 template <class Out, class Tag>
-inline vi<Tag> linear_code_lanes(vf<Tag> q, vi<Tag> zero_point) noexcept {
+struct linear_bounds {
+  vf<Tag> lo_q, hi_q;
+  explicit linear_bounds(vi<Tag> zero_point) noexcept {
+    constexpr int lo = quantized_type<Out>::lowest, hi = quantized_type<Out>::max;
+    if (linear_nibbles<Out>) {
+      lo_q = xsimd::to_float(vi<Tag>(lo) - zero_point);
+      hi_q = xsimd::to_float(vi<Tag>(hi) - zero_point);
+    } else {
+      lo_q = vf<Tag>(static_cast<float>(lo - hi));
+      hi_q = vf<Tag>(static_cast<float>(hi - lo));
+    }
+  }
+};
+
+template <class Tag>
+inline vi<Tag> linear_code_lanes(vf<Tag> q, vf<Tag> lo_q, vf<Tag> hi_q, vi<Tag> zero_point) noexcept {
   using Fl = vf<Tag>;
-  using I = vi<Tag>;
-  constexpr int lo = quantized_type<Out>::lowest, hi = quantized_type<Out>::max;
-  constexpr float R = static_cast<float>(hi - lo);
   q = xsimd::select(q == q, q, Fl(0.0f));
-  q = xsimd::min(xsimd::max(q, Fl(-R)), Fl(R));
-  I v = xsimd::nearbyint_as_int(q) + zero_point;
-  if (linear_nibbles<Out>) v = xsimd::min(xsimd::max(v, I(lo)), I(hi));
-  return v;
+  q = xsimd::min(xsimd::max(q, lo_q), hi_q);
+  return xsimd::nearbyint_as_int(q) + zero_point;
 }
 
 // The fake-quantized value of quotient q: NaN -> 0, clamp to the exact
@@ -350,12 +365,14 @@ std::size_t linear_quantize_main(const float* src, std::uint8_t* dst, std::size_
   constexpr std::size_t W = Fl::size;
   const Fl f(factor);
   const vi<Tag> z(zero_point);
+  const linear_bounds<Out, Tag> b(z);
   std::size_t i = 0;
   for (; i + 4 * W <= n; i += 4 * W) {
     vi<Tag> codes[4];
     FP8_UNROLL_VECTORS
     for (std::size_t k = 0; k < 4; ++k)
-      codes[k] = linear_code_lanes<Out, Tag>(apply_scaling<K, Tag>(Fl::load_unaligned(src + i + k * W), f), z);
+      codes[k] =
+          linear_code_lanes<Tag>(apply_scaling<K, Tag>(Fl::load_unaligned(src + i + k * W), f), b.lo_q, b.hi_q, z);
     store_code_bytes<linear_signed<Out>>(codes, dst + i, tag);
   }
   return i;
@@ -376,7 +393,8 @@ std::size_t linear_quantize_main(const float* src, std::uint8_t* dst, std::size_
     for (std::size_t k = 0; k < 4; ++k) {
       const std::size_t j = i + k * W;
       const I z = HasZeroPoint ? I::load_unaligned(zero_point + j) : I(0);
-      codes[k] = linear_code_lanes<Out, Tag>(Fl::load_unaligned(src + j) / Fl::load_unaligned(scale + j), z);
+      const linear_bounds<Out, Tag> b(z);  // constants for 8-bit types
+      codes[k] = linear_code_lanes<Tag>(Fl::load_unaligned(src + j) / Fl::load_unaligned(scale + j), b.lo_q, b.hi_q, z);
     }
     store_code_bytes<linear_signed<Out>>(codes, dst + i, tag);
   }
@@ -495,7 +513,9 @@ void linear_quantize(const float* src, std::uint8_t* dst, std::size_t n, float s
   const scaling s = linear_scaling(scale);
   std::size_t done = 0;
   switch (s.kind) {
-    case scaling::none: done = linear_quantize_main<Out, scaling::none>(src, dst, n, s.factor, zero_point, tag); break;
+    case scaling::none:
+      done = linear_quantize_main<Out, scaling::none>(src, dst, n, s.factor, zero_point, tag);
+      break;
     case scaling::multiply:
       done = linear_quantize_main<Out, scaling::multiply>(src, dst, n, s.factor, zero_point, tag);
       break;
@@ -530,8 +550,7 @@ void linear_dequantize(const std::uint8_t* src, float* dst, std::size_t n, const
                          zero_point != nullptr ? zero_point + done : nullptr, isa::portable{});
 }
 template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_fake(const float* src, float* dst, std::size_t n, float scale, std::int32_t zero_point,
-                 Tag tag) noexcept {
+void linear_fake(const float* src, float* dst, std::size_t n, float scale, std::int32_t zero_point, Tag tag) noexcept {
   const scaling s = linear_scaling(scale);
   std::size_t done = 0;
   switch (s.kind) {
@@ -550,9 +569,8 @@ void linear_fake(const float* src, float* dst, std::size_t n, float scale, std::
 template <class Out, class Tag, kernel::if_vector<Tag> = 0>
 void linear_fake(const float* src, float* dst, std::size_t n, const float* scale, const std::int32_t* zero_point,
                  Tag tag) noexcept {
-  const std::size_t done = zero_point != nullptr
-                               ? linear_fake_main<Out, true>(src, dst, n, scale, zero_point, tag)
-                               : linear_fake_main<Out, false>(src, dst, n, scale, zero_point, tag);
+  const std::size_t done = zero_point != nullptr ? linear_fake_main<Out, true>(src, dst, n, scale, zero_point, tag)
+                                                 : linear_fake_main<Out, false>(src, dst, n, scale, zero_point, tag);
   linear_fake<Out>(src + done, dst + done, n - done, scale + done, zero_point != nullptr ? zero_point + done : nullptr,
                    isa::portable{});
 }
@@ -690,8 +708,7 @@ void check_linear_matrix(const char* function, const void* src, std::size_t src_
   linear_bytes<Out>(span_elements(rows, cols, src_ld), src_size, sb);  // fits: span_fits above
   linear_bytes<Out>(span_elements(rows, cols, dst_ld), dst_size, db);
   FP8_REQUIRE_ARG((in_place && src == dst && src_ld == dst_ld) || !overlap(src, sb, dst, db), function, "dst",
-                  in_place ? "overlaps src without being equal to it with the same leading dimension"
-                           : "overlaps src");
+                  in_place ? "overlaps src without being equal to it with the same leading dimension" : "overlaps src");
   FP8_REQUIRE_ARG(!overlap(dst, db, scale, channels * sizeof(float)), function, "dst", "overlaps scale");
   FP8_REQUIRE_ARG(!overlap(dst, db, zero_point, channels * sizeof(std::int32_t)), function, "dst",
                   "overlaps zero_point");
@@ -734,8 +751,8 @@ void dequantize_linear(const quantized_storage_t<Out>* src, float* dst, std::siz
 // In place allowed (src == dst); any other overlap is rejected.
 template <class Out>
 void fake_quantize_linear(const float* src, float* dst, std::size_t n, float scale, std::int32_t zero_point) {
-  detail::check_linear<Out>("fp8::fake_quantize_linear", src, sizeof(float), dst, sizeof(float), n, scale,
-                            zero_point, true);
+  detail::check_linear<Out>("fp8::fake_quantize_linear", src, sizeof(float), dst, sizeof(float), n, scale, zero_point,
+                            true);
   detail::linear_fake<Out>(src, dst, n, scale, zero_point, isa::best{});
 }
 
@@ -749,9 +766,9 @@ void fake_quantize_linear(const float* src, float* dst, std::size_t n, float sca
 // nibble set to 0.
 
 template <class Out, class Src>
-void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_storage_t<Out>* dst,
-                                 std::size_t dst_ld, std::size_t rows, std::size_t cols, const float* scale,
-                                 const std::int32_t* zero_point, axis channel) {
+void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_storage_t<Out>* dst, std::size_t dst_ld,
+                                 std::size_t rows, std::size_t cols, const float* scale, const std::int32_t* zero_point,
+                                 axis channel) {
   static_assert(detail::linear_source<Src>, "sources are float, fp8::bfloat16 or fp8::half");
   detail::check_linear_matrix<Out>("fp8::quantize_linear_per_channel", src, src_ld, sizeof(Src), dst, dst_ld, 0, rows,
                                    cols, scale, zero_point, channel, false);
@@ -766,11 +783,12 @@ void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_s
                                       detail::linear_quantize<Out>(x, bytes, m, s, z, isa::best{});
                                     });
     } else {
-      detail::quantize_segment<Out>(
-          src + r * src_ld, out, r * dst_ld, cols, [&](const float* x, std::uint8_t* bytes, std::size_t c, std::size_t m) {
-            detail::linear_quantize<Out>(x, bytes, m, scale + c, zero_point != nullptr ? zero_point + c : nullptr,
-                                         isa::best{});
-          });
+      detail::quantize_segment<Out>(src + r * src_ld, out, r * dst_ld, cols,
+                                    [&](const float* x, std::uint8_t* bytes, std::size_t c, std::size_t m) {
+                                      detail::linear_quantize<Out>(x, bytes, m, scale + c,
+                                                                   zero_point != nullptr ? zero_point + c : nullptr,
+                                                                   isa::best{});
+                                    });
     }
   }
   detail::clear_pad_nibble<Out>(out, detail::span_elements(rows, cols, dst_ld));
@@ -799,18 +817,18 @@ void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, std::siz
                                         detail::linear_dequantize<Out>(bytes, y, m, s, z, isa::best{});
                                       });
     } else {
-      detail::dequantize_segment<Out>(
-          in, r * src_ld, dst + r * dst_ld, cols, [&](const std::uint8_t* bytes, float* y, std::size_t c, std::size_t m) {
-            detail::linear_dequantize<Out>(bytes, y, m, scale + c, zero_point != nullptr ? zero_point + c : nullptr,
-                                           isa::best{});
-          });
+      detail::dequantize_segment<Out>(in, r * src_ld, dst + r * dst_ld, cols,
+                                      [&](const std::uint8_t* bytes, float* y, std::size_t c, std::size_t m) {
+                                        detail::linear_dequantize<Out>(bytes, y, m, scale + c,
+                                                                       zero_point != nullptr ? zero_point + c : nullptr,
+                                                                       isa::best{});
+                                      });
     }
   }
 }
 template <class Out>
-void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, float* dst, std::size_t rows,
-                                   std::size_t cols, const float* scale, const std::int32_t* zero_point,
-                                   axis channel) {
+void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, float* dst, std::size_t rows, std::size_t cols,
+                                   const float* scale, const std::int32_t* zero_point, axis channel) {
   dequantize_linear_per_channel<Out>(src, cols, dst, cols, rows, cols, scale, zero_point, channel);
 }
 

@@ -15,6 +15,7 @@
 #include "dyadic/dyadic.hpp"
 #include "dyadic/int4.hpp"
 #include "dyadic/requantize.hpp"
+#include "dyadic/linear.hpp"
 #include "dyadic/fold.hpp"
 #include "kernels/conv2d.hpp"
 #include "kernels/gemm.hpp"

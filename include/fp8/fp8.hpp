@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Umbrella header: everything public in the library, in layer order
-// (types <- codec <- quant <- dyadic <- kernels).
+// (types <- codec <- quant <- dyadic <- kernels <- ptq).
 #pragma once
 
 #include "config.hpp"
@@ -19,3 +19,4 @@
 #include "dyadic/fold.hpp"
 #include "kernels/conv2d.hpp"
 #include "kernels/gemm.hpp"
+#include "ptq/ptq.hpp"

@@ -206,7 +206,7 @@ inline float decode_float(u32 raw) {
                            -1e-40f};
   const u32 cls = raw >> 28;
   if (cls < 10) return nice[raw % 32];
-  if (cls == 10) return special[raw % (sizeof special / sizeof special[0])];
+  if (cls == 10) return special[(raw & 0xFFFFu) % (sizeof special / sizeof special[0])];
   if (cls <= 12) return from_bits32(raw << 4 | (raw & 0xF));
   // 2^e * (1 + f), e in [-150, 150): every binade, sign from bit 27.
   const int e = static_cast<int>((raw >> 16) % 300) - 150;
@@ -540,6 +540,11 @@ class pool {
   std::vector<region> regions_;
   std::vector<block> blocks_;
 };
+
+// memcpy that accepts empty (possibly null) ranges.
+inline void put(void* dst, const void* src, std::size_t bytes) {
+  if (bytes != 0) std::memcpy(dst, src, bytes);
+}
 
 // Whether two byte ranges of the given lengths intersect (empty ranges
 // intersect nothing), without wrapping.

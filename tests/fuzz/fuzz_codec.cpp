@@ -105,7 +105,7 @@ void run(const raw& r, filler& f) {
   if (sc == src_in_dst) p.alias(s, d, r.offset % (held * c.dst_size + 8));
   if (sc == src_null || sc == both_null) p.make_null(s);
   if (sc == dst_null || sc == both_null) p.make_null(d);
-  p.allocate(f);
+  p.allocate(r.seed);
   // Source values by the chosen distribution (the codes of a decode are any bytes).
   unsigned char* src_store = p.storage(s);
   for (std::size_t i = 0; i < held && c.encode; ++i) {

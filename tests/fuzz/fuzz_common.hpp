@@ -12,6 +12,7 @@
 #pragma once
 
 #include <sanitizer/allocator_interface.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +31,11 @@
 #include <fp8/error.hpp>
 
 #include "formats.hpp"
+
+// The harness's own loops (filling, snapshots, references) carry no
+// coverage instrumentation: their branches say nothing about the library,
+// and the per-comparison callbacks made them most of each input's time.
+#define FZ_NO_COVERAGE __attribute__((no_sanitize("coverage")))
 
 namespace fz {
 
@@ -109,7 +115,7 @@ struct writer {
 class filler {
  public:
   filler(const u8* data, std::size_t size, u64 seed) : p_(data), n_(size), state_(seed) {}
-  u8 byte() {
+  FZ_NO_COVERAGE u8 byte() {
     if (pos_ < n_) return p_[pos_++];
     if (left_ == 0) {
       word_ = next();
@@ -120,9 +126,12 @@ class filler {
     word_ >>= 8;
     return b;
   }
-  u16 u16v() { return static_cast<u16>(byte() | byte() << 8); }
-  u32 u32v() { return static_cast<u32>(u16v()) | static_cast<u32>(u16v()) << 16; }
-  u64 next() {
+  FZ_NO_COVERAGE u16 u16v() { return static_cast<u16>(byte() | byte() << 8); }
+  FZ_NO_COVERAGE u32 u32v() {
+    if (pos_ >= n_) return static_cast<u32>(next());
+    return static_cast<u32>(u16v()) | static_cast<u32>(u16v()) << 16;
+  }
+  FZ_NO_COVERAGE u64 next() {
     u64 z = (state_ += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -224,7 +233,7 @@ inline int decode_enum(u8 raw, int count) {
 }
 
 // Element values for float-like buffers (mode picks the distribution).
-inline float gen_float(filler& f, u8 mode) {
+FZ_NO_COVERAGE inline float gen_float(filler& f, u8 mode) {
   switch (mode % 6) {
     case 0:
       return from_bits32(f.u32v());  // anything: NaN, Inf, subnormal
@@ -248,8 +257,8 @@ inline float gen_float(filler& f, u8 mode) {
 }
 // bfloat16 and half bit patterns by the same modes (bfloat16: the float's
 // top half; half: its own fields).
-inline u16 gen_bf16(filler& f, u8 mode) { return static_cast<u16>(bits(gen_float(f, mode)) >> 16); }
-inline u16 gen_half(filler& f, u8 mode) {
+FZ_NO_COVERAGE inline u16 gen_bf16(filler& f, u8 mode) { return static_cast<u16>(bits(gen_float(f, mode)) >> 16); }
+FZ_NO_COVERAGE inline u16 gen_half(filler& f, u8 mode) {
   const u16 r = f.u16v();
   switch (mode % 6) {
     case 1:
@@ -268,7 +277,7 @@ inline u16 gen_half(filler& f, u8 mode) {
 // by a distribution the mode picks, then possibly one bad (or edge) value at
 // bad_index: 1: +0, 2: -0, 3: negative, 4: NaN, 5: +Inf, 6: subnormal,
 // 7: FLT_MAX, 8: 2^-126, 9: -Inf, else none.
-inline float gen_scale(filler& f, u8 mode) {
+FZ_NO_COVERAGE inline float gen_scale(filler& f, u8 mode) {
   const u32 r = f.u32v();
   switch (mode % 5) {
     case 0: return 0.25f + static_cast<float>(r % 15000u) / 4000.0f;
@@ -278,7 +287,7 @@ inline float gen_scale(filler& f, u8 mode) {
     default: return std::ldexp(1.0f + static_cast<float>(r & 0xFFu) / 256.0f, static_cast<int>((r >> 8) % 9u) - 4);
   }
 }
-inline void fill_scales(unsigned char* dst, std::size_t count, filler& f, u8 mode, u8 bad_kind, u16 bad_index) {
+FZ_NO_COVERAGE inline void fill_scales(unsigned char* dst, std::size_t count, filler& f, u8 mode, u8 bad_kind, u16 bad_index) {
   const float bad[] = {0.0f,
                        0.0f,
                        -0.0f,
@@ -299,8 +308,8 @@ inline void fill_scales(unsigned char* dst, std::size_t count, filler& f, u8 mod
 
 // ---------------------------------------------------------------- independent values
 // bfloat16 and half bits to their exact values, from the formula.
-inline double bf16_value(u16 b) { return static_cast<double>(from_bits32(static_cast<u32>(b) << 16)); }
-inline double half_value(u16 b) {
+FZ_NO_COVERAGE inline double bf16_value(u16 b) { return static_cast<double>(from_bits32(static_cast<u32>(b) << 16)); }
+FZ_NO_COVERAGE inline double half_value(u16 b) {
   const int e = (b >> 10) & 0x1F, m = b & 0x3FF;
   const double sign = (b & 0x8000) ? -1.0 : 1.0;
   if (e == 31) return sign * (m != 0 ? std::numeric_limits<double>::quiet_NaN() : HUGE_VAL);
@@ -323,7 +332,7 @@ u8 ref_encode(double x, bool saturate) {
 
 // Round to nearest even with m fraction bits, subnormal quantum 2^qmin,
 // overflow to infinity at 2^emax1 (bfloat16: 7, -133, 128; half: 10, -24, 16).
-inline double round_ieee(double x, int m, int qmin, int emax1) {
+FZ_NO_COVERAGE inline double round_ieee(double x, int m, int qmin, int emax1) {
   if (x == 0.0 || !std::isfinite(x)) return x;
   int e;
   (void)std::frexp(x, &e);  // |x| in [2^(e-1), 2^e)
@@ -381,7 +390,7 @@ struct accept_set {
 };
 
 // act: 0 none, 1 relu, 2 clamp (fmin(fmax(x, lo), hi), so NaN becomes lo).
-inline accept_set activate(const accept_set& in, int act, double lo, double hi) {
+FZ_NO_COVERAGE inline accept_set activate(const accept_set& in, int act, double lo, double hi) {
   if (act == 0) return in;
   if (act == 1) {
     lo = 0.0;
@@ -394,14 +403,14 @@ inline accept_set activate(const accept_set& in, int act, double lo, double hi) 
   return out;
 }
 
-inline bool accepts_float(const accept_set& a, float got) {
+FZ_NO_COVERAGE inline bool accepts_float(const accept_set& a, float got) {
   const double g = static_cast<double>(got);
   if (std::isnan(g)) return a.nan;
   for (const auto& s : a.spans)
     if (s.lo <= g && g <= s.hi) return true;
   return false;
 }
-inline bool accepts_bf16(const accept_set& a, u16 got) {
+FZ_NO_COVERAGE inline bool accepts_bf16(const accept_set& a, u16 got) {
   const double g = bf16_value(got);
   if (std::isnan(g)) return a.nan;
   for (const auto& s : a.spans)
@@ -412,7 +421,7 @@ inline bool accepts_bf16(const accept_set& a, u16 got) {
 // (relative 2^-24, or 2^-149 absolutely near zero): the ends are widened by
 // that before the reference encoder rounds them.
 template <class F>
-bool accepts_fp8(const accept_set& a, u8 got, double output_scale, bool saturate) {
+FZ_NO_COVERAGE bool accepts_fp8(const accept_set& a, u8 got, double output_scale, bool saturate) {
   if (ref::is_nan(spec_of<F>(), got) && a.nan) return true;
   const double g = code_value<F>(got);
   for (const auto& s : a.spans) {
@@ -458,8 +467,10 @@ class pool {
   }
   void make_null(std::size_t id) { regions_[id].null = true; }
   // Allocates every block (a region without host), big enough for the
-  // regions placed in it, and fills it with filler bytes.
-  void allocate(filler& f) {
+  // regions placed in it, and fills it with bytes from its own PRNG stream
+  // (so the input's tail bytes go to the values the harness generates).
+  FZ_NO_COVERAGE void allocate(u64 seed) {
+    filler f(nullptr, 0, seed ^ 0x5DEECE66Dull);
     for (region& g : regions_) {  // a guest keeps its element alignment
       if (g.host == npos) continue;
       const std::size_t mis = (regions_[g.host].shift + g.offset) % g.align;
@@ -473,8 +484,11 @@ class pool {
         if (g.host == i) size = std::max(size, r.shift + g.offset + g.bytes);
       blocks_.push_back({i, size, std::unique_ptr<unsigned char[]>(new unsigned char[size]), {}, {}});
       block& b = blocks_.back();
-      for (std::size_t k = 0; k < size; ++k) b.mem[k] = f.byte();
-      b.may_change.assign(size, false);
+      for (std::size_t k = 0; k < size; k += 8) {
+        const u64 w = f.next();
+        std::memcpy(b.mem.get() + k, &w, std::min<std::size_t>(8, size - k));
+      }
+      b.may_change.assign(size, 0);
       r.ptr = b.mem.get() + r.shift;
     }
     for (region& r : regions_)
@@ -484,7 +498,7 @@ class pool {
   }
   unsigned char* ptr(std::size_t id) const { return regions_[id].ptr; }
   // The region's own storage, even when the call gets null (for filling).
-  unsigned char* storage(std::size_t id) const {
+  FZ_NO_COVERAGE unsigned char* storage(std::size_t id) const {
     const region& r = regions_[id];
     if (r.host != npos) return storage(r.host) + r.offset;
     for (const block& b : blocks_)
@@ -492,12 +506,12 @@ class pool {
     return nullptr;
   }
   const region& at(std::size_t id) const { return regions_[id]; }
-  void snapshot() {
+  FZ_NO_COVERAGE void snapshot() {
     for (block& b : blocks_) b.before.assign(b.mem.get(), b.mem.get() + b.size);
   }
   // Bytes a valid call may write (its outputs), relative to the region's
   // pointer; clipped to the region (a call too large to run marks nothing).
-  void may_change(std::size_t id, std::size_t byte, std::size_t len) {
+  FZ_NO_COVERAGE void may_change(std::size_t id, std::size_t byte, std::size_t len) {
     const region& r = regions_[id];
     if (byte >= r.bytes) return;
     len = std::min(len, r.bytes - byte);
@@ -505,17 +519,19 @@ class pool {
     for (block& b : blocks_)
       if (p >= b.mem.get() && p < b.mem.get() + b.size) {
         const std::size_t at = static_cast<std::size_t>(p - b.mem.get()) + byte;
-        for (std::size_t k = 0; k < len && at + k < b.size; ++k) b.may_change[at + k] = true;
+        std::memset(b.may_change.data() + at, 1, std::min(len, b.size - at));
       }
   }
   // "" when nothing but the may_change bytes differs from the snapshot
   // (all bytes when outputs_too), else where.
-  std::string changed(bool outputs_too) const {
-    for (const block& b : blocks_)
+  FZ_NO_COVERAGE std::string changed(bool outputs_too) const {
+    for (const block& b : blocks_) {
+      if (b.size == 0 || std::memcmp(b.mem.get(), b.before.data(), b.size) == 0) continue;
       for (std::size_t k = 0; k < b.size; ++k)
-        if (b.mem[k] != b.before[k] && (outputs_too || !b.may_change[k]))
+        if (b.mem[k] != b.before[k] && (outputs_too || b.may_change[k] == 0))
           return "buffer '" + regions_[b.id].name + "' (allocation of " + std::to_string(b.size) + " bytes) byte " +
                  std::to_string(k) + " changed from " + hex(b.before[k]) + " to " + hex(b.mem[k]);
+    }
     return "";
   }
   std::string layout() const {
@@ -535,7 +551,7 @@ class pool {
     std::size_t id, size;
     std::unique_ptr<unsigned char[]> mem;
     std::vector<unsigned char> before;
-    std::vector<bool> may_change;
+    std::vector<unsigned char> may_change;
   };
   std::vector<region> regions_;
   std::vector<block> blocks_;
@@ -628,6 +644,14 @@ inline bool skipped_tag(const std::vector<std::string>& tags) {
   return false;
 }
 
+// Whether to print every decoded call before making it: on when the harness
+// runs individual files (reproducing a crash, whose sanitizer report would
+// otherwise come without the arguments), or with FP8_FUZZ_VERBOSE=1.
+inline bool& verbose() {
+  static bool v = std::getenv("FP8_FUZZ_VERBOSE") != nullptr && std::getenv("FP8_FUZZ_VERBOSE")[0] == '1';
+  return v;
+}
+
 // Seed mode records the verdict instead of running the call.
 struct dry_run_state {
   bool active = false;
@@ -654,6 +678,10 @@ void execute(const expectation& e, pool& p, Call&& call, Check&& check) {
   if (!tags.empty()) context() += "tags:" + tags + "\n";
   context() += "expected: " + std::string(e.v == expectation::valid ? "valid" : e.v == expectation::invalid ? "invalid" : "either") +
                (e.why.empty() ? "" : " (" + e.why + ")") + "\n";
+  if (verbose()) {
+    std::fprintf(stderr, "---- decoded call ----\n%s", context().c_str());
+    std::fflush(stderr);
+  }
   p.snapshot();
   try {
     call();
@@ -676,7 +704,8 @@ void execute(const expectation& e, pool& p, Call&& call, Check&& check) {
   if (e.v == expectation::invalid) {
     std::string list;
     for (const auto& n : e.names) list += " '" + n + "'";
-    fail("an invalid call returned without throwing (expected an error naming one of" + list + ")");
+    fail("an invalid call returned without throwing (expected an error naming " +
+         (list.empty() ? std::string("any argument") : "one of" + list) + ")");
   }
   if (e.unchecked) return;
   const std::string c = p.changed(false);
@@ -715,11 +744,14 @@ struct seed {
   std::vector<u8> tail = {};
 };
 
+// Also turns verbose() on when an argument is a file (not a corpus directory).
 template <class Raw, class Visit, class Run>
 void write_seeds_if_asked(int* argc, char*** argv, const std::vector<seed<Raw>>& seeds, Visit&& visit, Run&& run) {
   const std::string flag = "--write-seeds=";
   for (int i = 1; i < *argc; ++i) {
     const std::string arg = (*argv)[i];
+    struct stat st;
+    if (arg[0] != '-' && ::stat(arg.c_str(), &st) == 0 && S_ISREG(st.st_mode)) verbose() = true;
     if (arg.compare(0, flag.size(), flag) != 0) continue;
     const std::string dir = arg.substr(flag.size());
     int bad = 0;

@@ -479,7 +479,7 @@ void run_bulk(const raw& r, filler& f, int op) {
   if (which_null == 2) p.make_null(d);
   if (which_null == 3 || op != bulk_channel) p.make_null(dy);
   if (which_null == 4 || op == bulk_tensor || (r.relu & 2) != 0) p.make_null(b);
-  p.allocate(f);
+  p.allocate(r.seed);
   std::vector<std::int32_t> acc(n_held), bias(ch_held, 0);
   std::vector<fp8::dyadic> ds(ch_held);
   for (auto& x : acc) x = gen_acc(f, r.values);
@@ -576,7 +576,7 @@ void run_residual(const raw& r, filler& f) {
   if (which_null == 1) p.make_null(ia);
   if (which_null == 2) p.make_null(ib);
   if (which_null == 3) p.make_null(id);
-  p.allocate(f);
+  p.allocate(r.seed);
   std::vector<A> av(held);
   std::vector<B> bv(held);
   for (auto& x : av) x = gen_input<A>(f, r.values);
@@ -655,7 +655,7 @@ void run_concat(const raw& r, filler& f) {
   if (which_null == 1) p.make_null(idst);
   if (which_null == 2) p.make_null(iarr);
   if (which_null >= 3 && which_null - 3 < ids.size()) p.make_null(ids[which_null - 3]);
-  p.allocate(f);
+  p.allocate(r.seed);
   std::vector<std::vector<In>> data(count_held);
   for (std::size_t i = 0; i < count_held; ++i) {
     data[i].resize(held_ch[i]);
@@ -714,8 +714,7 @@ void run_scalar(const raw& r) {
   const double x = decode_double(r.real);
   const int bits_arg = r.bits < 0xF0 ? 1 + r.bits % 31 : static_cast<int>(static_cast<signed char>(r.bits)) + (r.bits & 1 ? 48 : 0);
   pool p;
-  filler none(nullptr, 0, 0);
-  p.allocate(none);
+  p.allocate(0);
   const int op = r.op % op_count;
   expectation e;
   fp8::dyadic got{}, want{};
@@ -775,7 +774,7 @@ void run_fold(const raw& r, filler& f) {
   std::size_t id[6];
   for (int i = 0; i < 6; ++i) id[i] = p.add(names[i], (i == 0 ? ch * wpc : ch) * 4, 0, 4);
   if ((r.layout & 15u) >= 1 && (r.layout & 15u) <= 6) p.make_null(id[(r.layout & 15u) - 1]);
-  p.allocate(f);
+  p.allocate(r.seed);
   std::vector<std::vector<float>> v(6);
   for (int i = 0; i < 6; ++i) {
     v[static_cast<std::size_t>(i)].resize(i == 0 ? ch * wpc : ch);
@@ -831,7 +830,7 @@ void run_quantize_bias(const raw& r, filler& f) {
   if ((r.layout & 15u) == 1) p.make_null(ib);
   if ((r.layout & 15u) == 2) p.make_null(id);
   if ((r.layout & 15u) == 3) p.make_null(iw);
-  p.allocate(f);
+  p.allocate(r.seed);
   std::vector<float> bias(ch);
   for (auto& x : bias) x = gen_float(f, r.values);
   std::vector<double> ws(c.per_channel ? ch : std::min<std::size_t>(ch, 1));

@@ -328,7 +328,7 @@ void run(const raw& r, filler& f) {
     if (sc == third_null) p.make_null(t);
   }
   if (!(per_channel || is_mx)) p.make_null(t);
-  p.allocate(f);
+  p.allocate(r.seed);
   unsigned char* src_store = p.storage(s);
   // Source values by the chosen distribution; codes (decodes) and E8M0
   // scales (mx_decode) stay the filler's bytes.

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -665,9 +666,10 @@ inline dry_run_state& dry_run() {
 inline void skip() { dry_run().verdict = 3; }
 
 // Runs call() and judges the outcome; check() compares a returned result
-// with the reference (outputs marked may_change in the pool).
-template <class Call, class Check>
-void execute(const expectation& e, pool& p, Call&& call, Check&& check) {
+// with the reference (outputs marked may_change in the pool). Not a
+// template: one copy per harness keeps the build short.
+inline void execute(const expectation& e, pool& p, const std::function<void()>& call,
+                    const std::function<void()>& check) {
   if (dry_run().active) {
     dry_run().verdict = e.v;
     return;

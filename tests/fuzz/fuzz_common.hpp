@@ -132,6 +132,7 @@ class filler {
     if (pos_ >= n_) return static_cast<u32>(next());
     return static_cast<u32>(u16v()) | static_cast<u32>(u16v()) << 16;
   }
+  FZ_NO_COVERAGE u64 u64v() { return static_cast<u64>(u32v()) | static_cast<u64>(u32v()) << 32; }
   FZ_NO_COVERAGE u64 next() {
     u64 z = (state_ += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -644,6 +644,8 @@ std::vector<seed<raw>> seeds() {
   with("valid_pad_bottom_huge_nchw", V, 3, [](raw& r) {
     r.pad_bottom = huge(11); r.pad_top = 0; r.stride_h = tied(1); r.in_layout = 1; r.out_layout = 1; r.w_layout = 1;
   });
+  // A huge stride alone (no padding), on the AVX512-BF16 direct path (even channels).
+  with("valid_stride_w_huge", V, 0, [](raw& r) { r.pad_left = r.pad_right = 0; r.stride_w = huge(6); r.dilation_w = 4; });
   with("invalid_batch_zero", I, 0, [](raw& r) { r.batch = huge(0); });
   with("invalid_kernel_zero", I, 1, [](raw& r) { r.kernel_w = huge(0); });
   with("invalid_stride_zero", I, 0, [](raw& r) { r.stride_h = huge(0); });

@@ -524,7 +524,7 @@ void run_input(const u8* data, std::size_t size) {
     ctx += "  b[" + std::to_string(i) + "] = " + kind_str(ck.b, p.storage(ib), i) + "\n";
 
   if (!oversize)
-    for (std::size_t i = 0; i < c.m && c.n != 0; ++i) p.may_change(ic, i * c.ldc * csz, c.n * csz);
+    for (std::size_t i = 0; i < c.m && i < held[2] && c.n != 0; ++i) p.may_change(ic, i * c.ldc * csz, c.n * csz);
   // Operands as they were (C is overwritten; an option array inside C too).
   const std::vector<unsigned char> a0(p.storage(ia), p.storage(ia) + held[0] * asz);
   const std::vector<unsigned char> b0(p.storage(ib), p.storage(ib) + held[1]);

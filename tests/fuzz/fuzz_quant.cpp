@@ -386,7 +386,8 @@ void run(const raw& r, filler& f) {
   // Outputs a valid call writes (a call larger than its buffers is never valid here).
   if (dst_need > dst_held || third_need > third_held) {
   } else if (per_channel) {
-    for (std::size_t i = 0; i < c.rows && c.cols != 0; ++i)
+    // (Bounded by the buffer: with dst_ld < cols a huge row count fits it too.)
+    for (std::size_t i = 0; i < c.rows && i < dst_held && c.cols != 0; ++i)
       p.may_change(d, i * c.dst_ld * db, c.cols * db);
   } else if (!scalar_only && op > amax_f16) {
     p.may_change(d, 0, c.n * db);

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # One entry point for developers and CI, on a fresh Debian 12 or a ready machine:
 #   tools/run.sh main   build the release preset, run every example and benchmark
-#   tools/run.sh test   run the workflow presets (configure, build, test) one by one
+#   tools/run.sh test   run the workflow presets (configure, build, test) one by one,
+#                       the last one (fuzz) the libFuzzer harnesses, about 20 s each
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PRESETS=(release clang sanitize avx2 sse2)
+PRESETS=(release clang sanitize avx2 sse2 fuzz)
 PACKAGES=(cmake ninja-build g++ clang libxsimd-dev catch2 libbenchmark-dev pkg-config
-          libopenblas-dev libdnnl-dev ocl-icd-opencl-dev)  # oneDNN's CMake config needs OpenCL
+          libopenblas-dev libdnnl-dev ocl-icd-opencl-dev  # oneDNN's CMake config needs OpenCL
+          libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes (only recommended by clang)
 export CMAKE_BUILD_PARALLEL_LEVEL=2 CTEST_PARALLEL_LEVEL=2
 
 # Installs only what is missing, so a ready machine never touches apt.

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// What fuzz_conv.cpp (decoding, contract, reference) and the translation
+// units that instantiate fp8::conv2d (fuzz_conv_calls_a.cpp, _b.cpp) share:
+// the format combinations the harness covers and one call's arguments as
+// plain data. The instantiations are split for the same reason as
+// fuzz_gemm's: each costs seconds to compile.
+#pragma once
+
+#include <cstddef>
+
+#include <fp8/kernels/conv2d.hpp>
+
+namespace fzconv {
+
+// Kinds: 0-3 the FP8 formats (E4M3, E5M2, E4M3FNUZ, E5M2FNUZ), 4 bfloat16, 5 float.
+struct combo {
+  int x, w, out;
+};
+// Input and weights of every format, float, bfloat16 and FP8 output.
+constexpr combo combos[8] = {{0, 0, 5}, {0, 1, 4}, {1, 0, 0}, {1, 1, 5},
+                             {2, 3, 5}, {3, 2, 2}, {0, 0, 1}, {1, 0, 4}};
+
+struct call {
+  int combo;
+  int variant;  // 0: unpacked weights with options, 1: packed_conv_weights, 2: the 7-argument overload
+  fp8::conv2d_shape shape;
+  const void* input;
+  float input_scale;
+  const void* weights;
+  const float* weight_scales;
+  const float* bias;
+  void* output;
+  fp8::conv2d_options options;
+};
+
+// Combos 0-3 and 4-7.
+void call_a(const call& c);
+void call_b(const call& c);
+
+}  // namespace fzconv

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: Apache-2.0
+// libFuzzer harness for the quantization layer (docs/quant.md): fp8::amax
+// (float, bfloat16, half), scale_from_amax (both roundings) and
+// scale_exponent_from_amax, encode_per_channel / decode_per_channel (both
+// axes, dense and with leading dimensions), mx_encode (float, bfloat16,
+// half) / mx_decode, encode_stochastic (float, bfloat16, half, any seed and
+// index offset, both overflow modes) and fake_quantize (in place too), with
+// valid and invalid sizes, scales, enums, null and overlapping buffers.
+// Expected values are computed here from the definitions in docs/quant.md:
+// codes from tests/reference.hpp's search encoder, the MX shared exponent in
+// double, stochastic rounding's neighbours and threshold in double with the
+// documented hash (SplitMix64 and lowbias32) written out again.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fp8/fp8.hpp>
+
+#include "fuzz_common.hpp"
+
+namespace {
+
+using namespace fz;
+
+constexpr std::size_t max_elements = 4096;  // the most an input allocates per buffer
+
+enum op_kind {
+  amax_f32, amax_bf16, amax_f16, scale_from, scale_exponent,
+  enc_pc_ld, enc_pc_dense, dec_pc_ld, dec_pc_dense,
+  mx_enc_f32, mx_enc_bf16, mx_enc_f16, mx_dec,
+  sr_f32, sr_bf16, sr_f16, fake,
+  op_count
+};
+const char* const op_names[] = {
+    "amax(float)", "amax(bfloat16)", "amax(half)", "scale_from_amax", "scale_exponent_from_amax",
+    "encode_per_channel (leading dimensions)", "encode_per_channel (dense)",
+    "decode_per_channel (leading dimensions)", "decode_per_channel (dense)",
+    "mx_encode(float)", "mx_encode(bfloat16)", "mx_encode(half)", "mx_decode",
+    "encode_stochastic(float)", "encode_stochastic(bfloat16)", "encode_stochastic(half)", "fake_quantize"};
+
+struct raw {
+  u8 op = 0, format = 0;
+  u16 rows = 0, cols = 0;        // rows doubles as n for one-dimensional calls
+  u16 src_ld = 0, dst_ld = 0;    // decode_ld
+  u32 scalar = 0;                // amax or scale (decode_float)
+  u8 enum_a = 0, enum_b = 0;     // axis or scale_rounding or overflow; overflow of encode_per_channel
+  u8 layout = 0;                 // bits 0-1 src shift, 2-3 dst shift (elements); 4-7 scenario
+  u16 offset = 0;                // scenarios 13, 14
+  u8 values = 0;                 // gen_float / gen_half mode
+  u8 scales = 0, bad_kind = 0;   // fill_scales
+  u16 bad_index = 0;
+  u64 sr_seed = 0;               // encode_stochastic's seed
+  u16 index_offset = 0;          // decode_size: small or near 2^32 / 2^64
+  u64 seed = 0;
+};
+template <class IO>
+void visit(IO& io, raw& r) {
+  io(r.op);
+  io(r.format);
+  io(r.rows);
+  io(r.cols);
+  io(r.src_ld);
+  io(r.dst_ld);
+  io(r.scalar);
+  io(r.enum_a);
+  io(r.enum_b);
+  io(r.layout);
+  io(r.offset);
+  io(r.values);
+  io(r.scales);
+  io(r.bad_kind);
+  io(r.bad_index);
+  io(r.sr_seed);
+  io(r.index_offset);
+  io(r.seed);
+}
+
+enum scenario { src_null = 10, dst_null = 11, third_null = 12, dst_in_src = 13, third_in_dst = 14, same = 15 };
+
+// Element sizes in bytes of src and dst per operation (third: scale arrays).
+std::size_t src_bytes(int op) {
+  switch (op) {
+    case amax_bf16: case amax_f16: case mx_enc_bf16: case mx_enc_f16: case sr_bf16: case sr_f16: return 2;
+    case dec_pc_ld: case dec_pc_dense: case mx_dec: return 1;
+    default: return 4;
+  }
+}
+std::size_t dst_bytes(int op) {
+  switch (op) {
+    case dec_pc_ld: case dec_pc_dense: case mx_dec: case fake: return 4;
+    default: return 1;
+  }
+}
+
+// ---------------------------------------------------------------- independent references
+// MX v1.0 §6.3 as docs/quant.md states it, for one block of values.
+template <class F>
+void mx_reference(const std::vector<double>& v, std::size_t first, std::size_t m, u8* codes, u8& scale) {
+  const int emax = std::is_same<F, fp8::E4M3>::value ? 8 : 15;
+  double amax = 0;
+  bool special = false;
+  for (std::size_t i = first; i < first + m; ++i) {
+    if (!std::isfinite(v[i])) special = true;
+    amax = std::max(amax, std::fabs(v[i]));
+  }
+  if (special) {
+    scale = 0xFF;
+    for (std::size_t i = 0; i < m; ++i) codes[i] = std::is_same<F, fp8::E4M3>::value ? 0x7F : 0x7E;
+    return;
+  }
+  int e = -127;
+  if (amax != 0) {
+    int ex;
+    (void)std::frexp(amax, &ex);  // amax in [2^(ex-1), 2^ex)
+    e = std::max(ex - 1 - emax, -127);
+  }
+  scale = static_cast<u8>(e + 127);
+  for (std::size_t i = 0; i < m; ++i) codes[i] = ref_encode<F>(std::ldexp(v[first + i], -e), true);
+}
+
+// The documented counter-based bits: SplitMix64 of the seed into two keys,
+// then lowbias32 twice.
+u32 lowbias32(u32 x) {
+  x ^= x >> 16;
+  x *= 0x7FEB352Du;
+  x ^= x >> 15;
+  x *= 0x846CA68Bu;
+  x ^= x >> 16;
+  return x;
+}
+u32 stochastic_bits(u64 seed, u64 index) {
+  u64 z = seed + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  const u32 k_lo = static_cast<u32>(z), k_hi = static_cast<u32>(z >> 32);
+  return lowbias32(static_cast<u32>(index) ^ k_lo ^ lowbias32(static_cast<u32>(index >> 32) ^ k_hi));
+}
+// Stochastic rounding of x (a float) with random bits r: the neighbours
+// lo <= |x| < lo + step of the format with an unbounded exponent range, hi
+// taken iff r < floor(frac * 2^32), then the ordinary codec.
+template <class F>
+u8 stochastic_reference(float x, u32 r, bool saturate) {
+  const double a = std::fabs(static_cast<double>(x));
+  if (a == 0 || !std::isfinite(a)) return ref_encode<F>(static_cast<double>(x), saturate);
+  const ref::format& s = spec_of<F>();
+  int ex;
+  (void)std::frexp(a, &ex);
+  const int e = std::max(ex - 1, 1 - s.bias);  // max(floor(log2 |x|), emin)
+  const double step = std::ldexp(1.0, e - s.mantissa_bits);
+  const double q = a / step, n = std::floor(q);
+  const double t = std::floor((q - n) * 0x1p32);
+  const double chosen = (n + (static_cast<double>(r) < t ? 1 : 0)) * step;
+  return ref_encode<F>(std::signbit(x) ? -chosen : chosen, saturate);
+}
+// float(code) * scale for a float destination; NaN codes give the quiet NaN
+// with the code's sign (+ for FNUZ).
+template <class F>
+u32 decode_reference(u8 code, float scale) {
+  if (ref::is_nan(spec_of<F>(), code))
+    return spec_of<F>().kind != ref::family::fnuz && (code & 0x80) != 0 ? 0xFFC00000u : 0x7FC00000u;
+  return bits(static_cast<float>(code_value<F>(code)) * scale);
+}
+double widen(int op, const unsigned char* p) {
+  if (src_bytes(op) == 4) {
+    float x;
+    std::memcpy(&x, p, 4);
+    return static_cast<double>(x);
+  }
+  u16 h;
+  std::memcpy(&h, p, 2);
+  const bool bf = op == amax_bf16 || op == mx_enc_bf16 || op == sr_bf16;
+  return bf ? bf16_value(h) : half_value(h);
+}
+
+struct call {
+  int op;
+  std::size_t rows, cols, n, src_ld, dst_ld;  // n: one-dimensional count
+  const void *src, *dst, *third;              // third: per-channel scale, MX scales
+  float scalar;
+  int enum_a, enum_b;
+  std::size_t channels, held_channels;  // held: how many the harness allocated
+};
+
+// ============================================================================
+// CONTRACT: which calls are valid (docs/quant.md; quant/*.hpp comments; the
+// new rule on enum arguments).
+// ============================================================================
+// As in fuzz_codec: counts whose byte size overflows size_t or the address
+// space cannot describe a buffer and must be rejected.
+constexpr bool overflowing_counts_must_throw = true;
+
+void count_rule(expectation& e, const void* p, u128 bytes, std::initializer_list<const char*> names) {
+  if (overflowing_counts_must_throw && (bytes > size_max || wraps(p, bytes)))
+    e.reject("count_overflow", names, "the size overflows size_t or the address space");
+}
+
+expectation contract(const call& c) {
+  expectation e;
+  const std::size_t sb = src_bytes(c.op), db = dst_bytes(c.op);
+  const bool finite_positive = std::isfinite(c.scalar) && c.scalar > 0.0f;
+  switch (c.op) {
+    case amax_f32: case amax_bf16: case amax_f16:
+      if (c.n != 0 && c.src == nullptr) e.reject("null", {"src"}, "src is null");
+      if (c.n != 0) count_rule(e, c.src, static_cast<u128>(c.n) * sb, {"n", "src"});
+      break;
+    case scale_from: case scale_exponent:
+      if (!(std::isfinite(c.scalar) && c.scalar >= 0.0f)) e.reject("amax", {"amax"}, "amax is negative, NaN or infinite");
+      if (c.op == scale_from && c.enum_a != 0 && c.enum_a != 1)
+        e.reject("enum", {"r", "rounding"}, "r is not an fp8::scale_rounding");
+      break;
+    case enc_pc_ld: case enc_pc_dense: case dec_pc_ld: case dec_pc_dense: {
+      if (c.enum_a != 0 && c.enum_a != 1) e.reject("axis", {"channel"}, "channel is not an fp8::axis");
+      const bool enc = c.op == enc_pc_ld || c.op == enc_pc_dense;
+      if (enc && c.enum_b != 0 && c.enum_b != 1) e.reject("enum", {"o"}, "o is not an fp8::overflow");
+      if (c.rows == 0 || c.cols == 0) break;
+      if (c.src == nullptr) e.reject("null", {"src"}, "src is null");
+      if (c.dst == nullptr) e.reject("null", {"dst"}, "dst is null");
+      if (c.third == nullptr) e.reject("null", {"scale"}, "scale is null");
+      if (c.src_ld < c.cols) e.reject("ld", {"src_ld"}, "src_ld < cols");
+      if (c.dst_ld < c.cols) e.reject("ld", {"dst_ld"}, "dst_ld < cols");
+      if (c.src_ld < c.cols || c.dst_ld < c.cols) break;
+      const u128 s_span = span_bytes(c.rows, c.cols, c.src_ld, sb);
+      const u128 d_span = span_bytes(c.rows, c.cols, c.dst_ld, db);
+      if (s_span > size_max) e.reject("ld", {"src_ld"}, "the span of src overflows size_t");
+      if (d_span > size_max) e.reject("ld", {"dst_ld"}, "the span of dst overflows size_t");
+      if (s_span > size_max || d_span > size_max) break;
+      count_rule(e, c.src, s_span, {"src_ld", "rows"});
+      count_rule(e, c.dst, d_span, {"dst_ld", "rows"});
+      if (c.third != nullptr)
+        for (std::size_t i = 0; i < std::min(c.channels, c.held_channels); ++i) {
+          float v;
+          std::memcpy(&v, static_cast<const unsigned char*>(c.third) + 4 * i, 4);
+          if (!(std::isfinite(v) && v > 0.0f)) {
+            e.reject("scale_value", {"scale"}, "scale[" + std::to_string(i) + "] is not positive finite");
+            break;
+          }
+        }
+      if (overlaps(c.src, s_span, c.dst, d_span)) e.reject("overlap", {"dst"}, "dst overlaps src");
+      if (overlaps(c.third, static_cast<u128>(c.channels) * 4, c.dst, d_span))
+        e.reject("overlap", {"dst"}, "dst overlaps scale");
+      break;
+    }
+    case mx_enc_f32: case mx_enc_bf16: case mx_enc_f16: case mx_dec: {
+      if (c.n == 0) break;
+      const u128 count = c.n / 32 + (c.n % 32 != 0);
+      if (c.src == nullptr) e.reject("null", {"src"}, "src is null");
+      if (c.dst == nullptr) e.reject("null", {"dst"}, "dst is null");
+      if (c.third == nullptr) e.reject("null", {"scales"}, "scales is null");
+      count_rule(e, c.src, static_cast<u128>(c.n) * sb, {"n", "src", "dst", "scales"});
+      count_rule(e, c.dst, static_cast<u128>(c.n) * db, {"n", "src", "dst", "scales"});
+      const u128 s = static_cast<u128>(c.n) * sb, d = static_cast<u128>(c.n) * db;
+      if (c.op == mx_dec) {
+        if (overlaps(c.src, s, c.dst, d)) e.reject("overlap", {"dst"}, "dst overlaps src");
+        if (overlaps(c.third, count, c.dst, d)) e.reject("overlap", {"dst"}, "dst overlaps scales");
+      } else {
+        if (overlaps(c.src, s, c.dst, d)) e.reject("overlap", {"dst"}, "dst overlaps src");
+        if (overlaps(c.src, s, c.third, count)) e.reject("overlap", {"scales"}, "scales overlaps src");
+        if (overlaps(c.dst, d, c.third, count)) e.reject("overlap", {"scales"}, "scales overlaps dst");
+      }
+      break;
+    }
+    case sr_f32: case sr_bf16: case sr_f16: case fake: {
+      if (c.enum_a != 0 && c.enum_a != 1) e.reject("enum", {"o"}, "o is not an fp8::overflow");
+      if (c.n != 0) {
+        if (c.src == nullptr) e.reject("null", {"src"}, "src is null");
+        if (c.dst == nullptr) e.reject("null", {"dst"}, "dst is null");
+        const u128 s = static_cast<u128>(c.n) * sb, d = static_cast<u128>(c.n) * db;
+        count_rule(e, c.src, s, {"n", "src", "dst"});
+        count_rule(e, c.dst, d, {"n", "src", "dst"});
+        const bool in_place = c.op == fake && c.src == c.dst;
+        if (!in_place && overlaps(c.src, s, c.dst, d)) e.reject("overlap", {"dst"}, "dst overlaps src");
+      }
+      if (!finite_positive) e.reject("scale", {"scale"}, "scale is not positive finite");
+      break;
+    }
+    default: break;
+  }
+  return e;
+}
+// ============================================================================
+
+template <class F>
+void run(const raw& r, filler& f) {
+  constexpr bool mx_ok = std::is_same<F, fp8::E4M3>::value || std::is_same<F, fp8::E5M2>::value;
+  call c{};
+  c.op = r.op % op_count;
+  if (!mx_ok && c.op >= mx_enc_f32 && c.op <= mx_dec) c.op = (c.op + 4) % op_count;  // MX elements are E4M3 / E5M2
+  const int op = c.op;
+  const bool per_channel = op >= enc_pc_ld && op <= dec_pc_dense;
+  const bool dense = op == enc_pc_dense || op == dec_pc_dense;
+  c.rows = decode_size(r.rows, per_channel ? 40 : 300);
+  c.cols = decode_size(r.cols, 40);
+  c.n = c.rows;
+  c.src_ld = dense ? c.cols : decode_ld(r.src_ld, c.cols);
+  c.dst_ld = dense ? c.cols : decode_ld(r.dst_ld, c.cols);
+  c.scalar = decode_float(r.scalar);
+  c.enum_a = decode_enum(r.enum_a, 2);
+  c.enum_b = decode_enum(r.enum_b, 2);
+  const std::size_t sb = src_bytes(op), db = dst_bytes(op);
+  const bool is_mx = op >= mx_enc_f32 && op <= mx_dec;
+  c.channels = per_channel ? (c.enum_a == 1 ? c.cols : c.rows) : is_mx ? c.n / 32 + (c.n % 32 != 0) : 0;
+
+  // Elements each buffer must hold, capped at what an input allocates.
+  const auto span = [](std::size_t rows, std::size_t cols, std::size_t ld) -> u128 {
+    return rows == 0 || cols == 0 ? 0 : static_cast<u128>(rows - 1) * ld + cols;
+  };
+  const u128 src_need = per_channel ? span(c.rows, c.cols, c.src_ld) : c.n;
+  const u128 dst_need = per_channel ? span(c.rows, c.cols, c.dst_ld) : c.n;
+  const u128 third_need = per_channel || is_mx ? c.channels : 0;
+  const auto held = [](u128 need) { return static_cast<std::size_t>(std::min<u128>(need, max_elements)); };
+  const std::size_t src_held = held(src_need), dst_held = held(dst_need), third_held = held(third_need);
+  const bool scalar_only = op == scale_from || op == scale_exponent;
+
+  pool p;
+  const std::size_t third_size = is_mx ? 1 : 4;
+  const std::size_t s = p.add("src", src_held * sb, (r.layout & 3u) * sb, sb);
+  const std::size_t d = p.add("dst", dst_held * db, ((r.layout >> 2) & 3u) * db, db);
+  const std::size_t t = p.add(is_mx ? "scales" : "scale", third_held * third_size, 0, third_size);
+  const unsigned sc = r.layout >> 4;
+  if (!scalar_only) {
+    if (sc == dst_in_src) p.alias(d, s, r.offset % (src_held * sb + 8));
+    if (sc == third_in_dst) p.alias(t, d, r.offset % (dst_held * db + 8));
+    if (sc == same) p.alias(d, s, 0);
+    if (sc == src_null) p.make_null(s);
+    if (sc == dst_null) p.make_null(d);
+    if (sc == third_null) p.make_null(t);
+  }
+  if (!(per_channel || is_mx)) p.make_null(t);
+  p.allocate(r.seed);
+  unsigned char* src_store = p.storage(s);
+  // Source values by the chosen distribution; codes (decodes) and E8M0
+  // scales (mx_decode) stay the filler's bytes.
+  if (sb != 1)
+    for (std::size_t i = 0; i < src_held; ++i) {
+      if (sb == 4) {
+        const float v = gen_float(f, r.values);
+        std::memcpy(src_store + 4 * i, &v, 4);
+      } else {
+        const bool bf = op == amax_bf16 || op == mx_enc_bf16 || op == sr_bf16;
+        const u16 v = bf ? gen_bf16(f, r.values) : gen_half(f, r.values);
+        std::memcpy(src_store + 2 * i, &v, 2);
+      }
+    }
+  if (per_channel) fill_scales(p.storage(t), third_held, f, r.scales, r.bad_kind, r.bad_index);
+  c.src = p.ptr(s);
+  c.dst = p.ptr(d);
+  c.third = p.ptr(t);
+  const u64 index_offset = decode_size(r.index_offset, 1000);
+
+  c.held_channels = third_held;
+  expectation e = contract(c);
+  // A call larger than the buffers an input has runs only when it must be
+  // rejected before any element is read (by a check on sizes, pointers or
+  // scalars), since a short buffer is the harness's doing, not the library's.
+  if ((src_need > src_held || dst_need > dst_held || third_need > third_held) &&
+      !e.has({"null", "ld", "count_overflow", "enum", "axis", "scale", "amax"}))
+    return skip();
+
+  std::string& ctx = context();
+  ctx = std::string("fp8::") + op_names[op] + ", format " + F::name + "\n  rows/n = " + std::to_string(c.rows) +
+        ", cols = " + std::to_string(c.cols) + ", src_ld = " + std::to_string(c.src_ld) +
+        ", dst_ld = " + std::to_string(c.dst_ld) + ", scalar (amax / scale) = " + fnum(c.scalar) +
+        ", enum a (axis / rounding / o) = " + std::to_string(c.enum_a) + ", enum b (o) = " +
+        std::to_string(c.enum_b) + ", seed = " + hex(r.sr_seed) + ", index_offset = " + hex(index_offset) + "\n" +
+        p.layout();
+  for (std::size_t i = 0; i < std::min<std::size_t>(src_held, 6); ++i) {
+    u32 v = 0;
+    std::memcpy(&v, src_store + i * sb, sb);
+    ctx += "  src[" + std::to_string(i) + "] = " + hex(v) + "\n";
+  }
+  for (std::size_t i = 0; i < std::min<std::size_t>(third_held, 6); ++i) {
+    u32 v = 0;
+    std::memcpy(&v, p.storage(t) + i * third_size, third_size);
+    ctx += "  " + std::string(is_mx ? "scales[" : "scale[") + std::to_string(i) + "] = " + hex(v) + "\n";
+  }
+
+  const auto* src = static_cast<const unsigned char*>(c.src);
+  auto* dst = static_cast<unsigned char*>(const_cast<void*>(c.dst));
+  auto* third = static_cast<unsigned char*>(const_cast<void*>(c.third));
+  const auto o = static_cast<fp8::overflow>(c.enum_a);
+  using code = fp8::fp8<F>;
+  float scalar_result = 0;
+  int exponent_result = 0;
+  // Outputs a valid call writes (a call larger than its buffers is never valid here).
+  if (dst_need > dst_held || third_need > third_held) {
+  } else if (per_channel) {
+    // (Bounded by the buffer: with dst_ld < cols a huge row count fits it too.)
+    for (std::size_t i = 0; i < c.rows && i < dst_held && c.cols != 0; ++i)
+      p.may_change(d, i * c.dst_ld * db, c.cols * db);
+  } else if (!scalar_only && op > amax_f16) {
+    p.may_change(d, 0, c.n * db);
+    if (is_mx && op != mx_dec) p.may_change(t, 0, c.channels);
+  }
+
+  const auto the_call = [&] {
+    switch (op) {
+      case amax_f32: scalar_result = fp8::amax(reinterpret_cast<const float*>(src), c.n); break;
+      case amax_bf16: scalar_result = fp8::amax(reinterpret_cast<const fp8::bfloat16*>(src), c.n); break;
+      case amax_f16: scalar_result = fp8::amax(reinterpret_cast<const fp8::half*>(src), c.n); break;
+      case scale_from:
+        scalar_result = fp8::scale_from_amax<F>(c.scalar, static_cast<fp8::scale_rounding>(c.enum_a));
+        break;
+      case scale_exponent: exponent_result = fp8::scale_exponent_from_amax<F>(c.scalar); break;
+      case enc_pc_ld:
+        fp8::encode_per_channel(reinterpret_cast<const float*>(src), c.src_ld, reinterpret_cast<code*>(dst), c.dst_ld,
+                                c.rows, c.cols, reinterpret_cast<const float*>(third), static_cast<fp8::axis>(c.enum_a),
+                                static_cast<fp8::overflow>(c.enum_b));
+        break;
+      case enc_pc_dense:
+        fp8::encode_per_channel(reinterpret_cast<const float*>(src), reinterpret_cast<code*>(dst), c.rows, c.cols,
+                                reinterpret_cast<const float*>(third), static_cast<fp8::axis>(c.enum_a),
+                                static_cast<fp8::overflow>(c.enum_b));
+        break;
+      case dec_pc_ld:
+        fp8::decode_per_channel(reinterpret_cast<const code*>(src), c.src_ld, reinterpret_cast<float*>(dst), c.dst_ld,
+                                c.rows, c.cols, reinterpret_cast<const float*>(third), static_cast<fp8::axis>(c.enum_a));
+        break;
+      case dec_pc_dense:
+        fp8::decode_per_channel(reinterpret_cast<const code*>(src), reinterpret_cast<float*>(dst), c.rows, c.cols,
+                                reinterpret_cast<const float*>(third), static_cast<fp8::axis>(c.enum_a));
+        break;
+      case mx_enc_f32: case mx_enc_bf16: case mx_enc_f16: case mx_dec:
+        if constexpr (mx_ok) {
+          auto* scales = reinterpret_cast<fp8::E8M0*>(third);
+          if (op == mx_enc_f32)
+            fp8::mx_encode(reinterpret_cast<const float*>(src), reinterpret_cast<code*>(dst), c.n, scales);
+          else if (op == mx_enc_bf16)
+            fp8::mx_encode(reinterpret_cast<const fp8::bfloat16*>(src), reinterpret_cast<code*>(dst), c.n, scales);
+          else if (op == mx_enc_f16)
+            fp8::mx_encode(reinterpret_cast<const fp8::half*>(src), reinterpret_cast<code*>(dst), c.n, scales);
+          else
+            fp8::mx_decode(reinterpret_cast<const code*>(src), reinterpret_cast<float*>(dst), c.n, scales);
+        }
+        break;
+      case sr_f32:
+        fp8::encode_stochastic(reinterpret_cast<const float*>(src), reinterpret_cast<code*>(dst), c.n, r.sr_seed,
+                               c.scalar, o, index_offset);
+        break;
+      case sr_bf16:
+        fp8::encode_stochastic(reinterpret_cast<const fp8::bfloat16*>(src), reinterpret_cast<code*>(dst), c.n,
+                               r.sr_seed, c.scalar, o, index_offset);
+        break;
+      case sr_f16:
+        fp8::encode_stochastic(reinterpret_cast<const fp8::half*>(src), reinterpret_cast<code*>(dst), c.n, r.sr_seed,
+                               c.scalar, o, index_offset);
+        break;
+      default:
+        fp8::fake_quantize<F>(reinterpret_cast<const float*>(src), reinterpret_cast<float*>(dst), c.n, c.scalar, o);
+        break;
+    }
+  };
+
+  // The source as it was (in-place fake_quantize overwrites it).
+  std::vector<unsigned char> src_copy(src_store, src_store + src_held * sb);
+  std::vector<unsigned char> third_copy(p.storage(t), p.storage(t) + third_held * third_size);
+  const auto check = [&] {
+    const auto mismatch = [&](const std::string& where, u64 got, u64 want, u64 in) {
+      fail(where + " = " + hex(got) + ", expected " + hex(want) + " (input " + hex(in) + ")");
+    };
+    const auto src_value = [&](std::size_t i) { return widen(op, src_copy.data() + i * sb); };
+    const auto src_bits = [&](std::size_t i) {
+      u32 v = 0;
+      std::memcpy(&v, src_copy.data() + i * sb, sb);
+      return v;
+    };
+    switch (op) {
+      case amax_f32: case amax_bf16: case amax_f16: {
+        double m = 0;
+        bool nan = false;
+        for (std::size_t i = 0; i < c.n; ++i) {
+          const double x = src_value(i);
+          nan = nan || std::isnan(x);
+          m = std::max(m, std::fabs(x));
+        }
+        const u32 want = nan ? 0x7FC00000u : bits(static_cast<float>(m));
+        if (bits(scalar_result) != want) mismatch("amax", bits(scalar_result), want, 0);
+        break;
+      }
+      case scale_from: case scale_exponent: {
+        const double max = table_of<F>().max();
+        int k = 0;
+        if (c.scalar != 0.0f) {
+          const double a = static_cast<double>(c.scalar);
+          k = -200;
+          while (a > std::ldexp(max, k)) ++k;  // the smallest k with a <= max * 2^k
+          k = std::max(k, -126);
+        }
+        if (op == scale_exponent) {
+          if (exponent_result != k) mismatch("scale_exponent_from_amax", static_cast<u64>(exponent_result), static_cast<u64>(k), 0);
+          break;
+        }
+        float want = 1.0f;
+        if (c.scalar != 0.0f)
+          want = c.enum_a == 1 ? std::ldexp(1.0f, k) : std::max(c.scalar / static_cast<float>(max), 0x1p-126f);
+        if (bits(scalar_result) != bits(want)) mismatch("scale_from_amax", bits(scalar_result), bits(want), 0);
+        break;
+      }
+      case enc_pc_ld: case enc_pc_dense: case dec_pc_ld: case dec_pc_dense:
+        for (std::size_t i = 0; i < c.rows && c.cols != 0; ++i)
+          for (std::size_t j = 0; j < c.cols; ++j) {
+            float sc;
+            std::memcpy(&sc, third_copy.data() + 4 * (c.enum_a == 1 ? j : i), 4);
+            const std::size_t si = i * c.src_ld + j, di = i * c.dst_ld + j;
+            u32 got = 0, want;
+            std::memcpy(&got, dst + di * db, db);
+            if (op == enc_pc_ld || op == enc_pc_dense)
+              want = ref_encode<F>(static_cast<double>(static_cast<float>(src_value(si)) / sc), c.enum_b == 0);
+            else
+              want = decode_reference<F>(src_copy[si], sc);
+            if (got != want)
+              mismatch("dst[" + std::to_string(i) + "][" + std::to_string(j) + "]", got, want, src_bits(si));
+          }
+        break;
+      case mx_enc_f32: case mx_enc_bf16: case mx_enc_f16: {
+        std::vector<double> v(c.n);
+        for (std::size_t i = 0; i < c.n; ++i) v[i] = src_value(i);
+        std::vector<u8> codes(32);
+        for (std::size_t b = 0; b * 32 < c.n; ++b) {
+          const std::size_t m = std::min<std::size_t>(32, c.n - b * 32);
+          u8 scale;
+          mx_reference<F>(v, b * 32, m, codes.data(), scale);
+          if (third[b] != scale) mismatch("scales[" + std::to_string(b) + "]", third[b], scale, 0);
+          for (std::size_t i = 0; i < m; ++i)
+            if (dst[b * 32 + i] != codes[i])
+              mismatch("dst[" + std::to_string(b * 32 + i) + "]", dst[b * 32 + i], codes[i], src_bits(b * 32 + i));
+        }
+        break;
+      }
+      case mx_dec:
+        for (std::size_t i = 0; i < c.n; ++i) {
+          const u8 sc = third_copy[i / 32];
+          u32 got, want;
+          std::memcpy(&got, dst + 4 * i, 4);
+          if (sc == 0xFF)
+            want = 0x7FC00000u;
+          else
+            want = decode_reference<F>(src_copy[i], sc == 0 ? 0x1p-127f : std::ldexp(1.0f, sc - 127));
+          if (got != want) mismatch("dst[" + std::to_string(i) + "]", got, want, src_copy[i]);
+        }
+        break;
+      case sr_f32: case sr_bf16: case sr_f16:
+        for (std::size_t i = 0; i < c.n; ++i) {
+          const float x = static_cast<float>(src_value(i)) / c.scalar;
+          const u8 want = stochastic_reference<F>(x, stochastic_bits(r.sr_seed, index_offset + i), c.enum_a == 0);
+          if (dst[i] != want) mismatch("dst[" + std::to_string(i) + "]", dst[i], want, src_bits(i));
+        }
+        break;
+      default:
+        for (std::size_t i = 0; i < c.n; ++i) {
+          const float x = static_cast<float>(src_value(i)) / c.scalar;
+          const u32 want = decode_reference<F>(ref_encode<F>(static_cast<double>(x), c.enum_a == 0), c.scalar);
+          u32 got;
+          std::memcpy(&got, dst + 4 * i, 4);
+          if (got != want) mismatch("dst[" + std::to_string(i) + "]", got, want, src_bits(i));
+        }
+        break;
+    }
+  };
+  if (op == fake && c.src == c.dst && c.n != 0) e.note("in place");
+  execute(e, p, the_call, check);
+}
+
+void run_input(const u8* data, std::size_t size) {
+  reader in{data, size};
+  raw r;
+  visit(in, r);
+  filler f(in.rest(), in.rest_size(), r.seed);
+  switch (r.format % 4) {
+    case 0: run<fp8::E4M3>(r, f); break;
+    case 1: run<fp8::E5M2>(r, f); break;
+    case 2: run<fp8::E4M3FNUZ>(r, f); break;
+    default: run<fp8::E5M2FNUZ>(r, f); break;
+  }
+}
+
+// ---------------------------------------------------------------- seeds
+constexpr u32 nice(u32 index) { return index; }                    // decode_float: 1, 0.5, 2, 0.25, 3, ...
+constexpr u32 special(u32 index) { return 0xA0000000u | index; }  // 0, -0, NaN, -NaN, Inf, -Inf, FLT_MAX, ...
+constexpr u16 huge(u16 index) { return static_cast<u16>(0xF000u | index); }
+constexpr u8 scenario_of(unsigned s) { return static_cast<u8>(s << 4); }
+
+std::vector<seed<raw>> seeds() {
+  std::vector<seed<raw>> v;
+  const auto V = expectation::valid, I = expectation::invalid;
+  const char* fmt[] = {"e4m3", "e5m2", "e4m3fnuz", "e5m2fnuz"};
+  const char* ops[] = {"amax_f32", "amax_bf16", "amax_f16", "scale_from_amax", "scale_exponent",
+                       "encode_pc_ld", "encode_pc_dense", "decode_pc_ld", "decode_pc_dense",
+                       "mx_encode_f32", "mx_encode_bf16", "mx_encode_f16", "mx_decode",
+                       "stochastic_f32", "stochastic_bf16", "stochastic_f16", "fake_quantize"};
+  for (u8 o = 0; o < op_count; ++o) {
+    for (u8 fm = 0; fm < 4; ++fm) {
+      const bool mx = o >= mx_enc_f32 && o <= mx_dec;
+      if (mx && fm >= 2) continue;
+      if (!mx && fm != (o % 4) && fm != ((o + 1) % 4)) continue;  // two formats per operation
+      raw r;
+      r.op = o;
+      r.format = fm;
+      r.rows = static_cast<u16>(o >= enc_pc_ld && o <= dec_pc_dense ? 3 + o + fm : 20 + 37 * (o + fm) % 250);
+      r.cols = static_cast<u16>(5 + 7 * fm + o);
+      r.src_ld = static_cast<u16>(fm);  // pads 0..3 (decode_ld)
+      r.dst_ld = static_cast<u16>(7 - fm);
+      r.scalar = o == scale_from || o == scale_exponent ? nice(2 + fm) : nice((o + fm) % 9);
+      r.enum_a = static_cast<u8>((o + fm) % 2);
+      r.enum_b = static_cast<u8>(fm % 2);
+      r.layout = static_cast<u8>((o * 5 + fm) % 16);
+      r.values = static_cast<u8>((o + 2 * fm) % 6);
+      r.scales = static_cast<u8>(fm + o);
+      r.sr_seed = 0x1234567890ABCDEFull * (o + 1u);
+      r.index_offset = static_cast<u16>(o * 3 + fm);
+      r.seed = 100u + o * 4u + fm;
+      v.push_back({std::string("valid_") + ops[o] + "_" + fmt[fm], r, V});
+    }
+  }
+  raw base;
+  base.rows = 40;
+  base.cols = 9;
+  base.values = 2;
+  base.seed = 5;
+  auto with = [&](const std::string& name, int verdict, u8 op, auto&& edit) {
+    raw r = base;
+    r.op = op;
+    edit(r);
+    v.push_back({name, r, verdict});
+  };
+  const auto nothing = [](raw&) {};
+  with("valid_amax_empty_null", V, amax_f32, [](raw& r) { r.rows = 0; r.layout = scenario_of(src_null); });
+  with("valid_amax_raw_bits", V, amax_f32, [](raw& r) { r.values = 0; r.rows = 300; });
+  with("valid_scale_from_amax_zero", V, scale_from, [](raw& r) { r.scalar = special(0); });
+  with("valid_scale_from_amax_tiny_pow2", V, scale_from, [](raw& r) { r.scalar = special(9); r.enum_a = 1; });
+  with("valid_scale_from_amax_flt_max_pow2", V, scale_from, [](raw& r) { r.scalar = special(6); r.enum_a = 1; });
+  with("valid_scale_exponent_flt_max", V, scale_exponent, [](raw& r) { r.scalar = special(6); });
+  with("valid_fake_quantize_in_place", V, fake, [](raw& r) { r.layout = scenario_of(same); r.scalar = nice(7); });
+  with("valid_stochastic_index_wrap", V, sr_f32, [](raw& r) { r.index_offset = huge(2); r.enum_a = 1; });
+  with("valid_stochastic_index_2p32", V, sr_bf16, [](raw& r) { r.index_offset = huge(14); });
+  with("valid_mx_encode_extremes", V, mx_enc_f32, [](raw& r) { r.values = 3; r.rows = 97; });
+  with("valid_pc_columns_subnormal_scale", V, enc_pc_ld, [](raw& r) { r.enum_a = 1; r.bad_kind = 6; });
+  with("valid_pc_rows_empty_null", V, dec_pc_ld, [](raw& r) { r.rows = 0; r.layout = scenario_of(src_null); });
+  with("invalid_amax_null", I, amax_bf16, [](raw& r) { r.layout = scenario_of(src_null); });
+  with("invalid_amax_count_overflow", I, amax_f32, [](raw& r) { r.rows = huge(2); });
+  with("invalid_scale_from_amax_negative", I, scale_from, [](raw& r) { r.scalar = nice(9); });
+  with("invalid_scale_from_amax_nan", I, scale_from, [](raw& r) { r.scalar = special(2); });
+  with("invalid_scale_from_amax_inf", I, scale_exponent, [](raw& r) { r.scalar = special(4); });
+  with("invalid_scale_rounding_enum", I, scale_from, [](raw& r) { r.enum_a = 0xF0; });
+  with("invalid_pc_axis_enum", I, enc_pc_ld, [](raw& r) { r.enum_a = 0xF1; });
+  with("invalid_pc_overflow_enum", I, enc_pc_dense, [](raw& r) { r.enum_b = 0xF3; });
+  with("invalid_pc_src_ld", I, enc_pc_ld, [](raw& r) { r.src_ld = 0xC001; });
+  with("invalid_pc_dst_ld", I, dec_pc_ld, [](raw& r) { r.dst_ld = 0xC002; });
+  with("invalid_pc_ld_overflow", I, dec_pc_ld, [](raw& r) { r.dst_ld = huge(2); });
+  with("invalid_pc_scale_zero", I, enc_pc_ld, [](raw& r) { r.bad_kind = 1; r.bad_index = 3; });
+  with("invalid_pc_scale_negative", I, dec_pc_dense, [](raw& r) { r.bad_kind = 3; r.enum_a = 1; });
+  with("invalid_pc_scale_nan", I, enc_pc_dense, [](raw& r) { r.bad_kind = 4; r.bad_index = 39; });
+  with("invalid_pc_scale_inf", I, dec_pc_ld, [](raw& r) { r.bad_kind = 5; });
+  with("invalid_pc_scale_null", I, enc_pc_ld, [](raw& r) { r.layout = scenario_of(third_null); });
+  with("invalid_pc_dst_in_src", I, enc_pc_ld, [](raw& r) { r.layout = scenario_of(dst_in_src); r.offset = 40; });
+  with("invalid_pc_scale_in_dst", I, dec_pc_ld, [](raw& r) { r.layout = scenario_of(third_in_dst); r.offset = 12; });
+  with("invalid_mx_scales_null", I, mx_enc_f32, [](raw& r) { r.layout = scenario_of(third_null); });
+  with("invalid_mx_scales_in_dst", I, mx_enc_bf16, [](raw& r) { r.layout = scenario_of(third_in_dst); r.offset = 3; });
+  with("invalid_mx_decode_scales_in_dst", I, mx_dec, [](raw& r) { r.layout = scenario_of(third_in_dst); r.offset = 8; });
+  with("invalid_mx_dst_in_src", I, mx_enc_f16, [](raw& r) { r.layout = scenario_of(dst_in_src); r.offset = 9; });
+  with("invalid_mx_count_overflow", I, mx_dec, [](raw& r) { r.rows = huge(2); });
+  with("invalid_stochastic_scale_nan", I, sr_f32, [](raw& r) { r.scalar = special(2); });
+  with("invalid_stochastic_overflow_enum", I, sr_f16, [](raw& r) { r.enum_a = 0xF5; });
+  with("invalid_stochastic_dst_null", I, sr_bf16, [](raw& r) { r.layout = scenario_of(dst_null); });
+  with("invalid_fake_quantize_partial_overlap", I, fake, [](raw& r) { r.layout = scenario_of(dst_in_src); r.offset = 4; });
+  with("invalid_fake_quantize_scale_zero", I, fake, [](raw& r) { r.scalar = special(0); });
+  with("invalid_fake_quantize_enum", I, fake, [](raw& r) { r.enum_a = 0xF2; });
+  with("invalid_fake_quantize_count_overflow", I, fake, [](raw& r) { r.rows = huge(7); });
+  (void)nothing;
+  return v;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  write_seeds_if_asked(argc, argv, seeds(), [](writer& w, raw& r) { visit(w, r); }, run_input);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  run_input(data, size);
+  return 0;
+}

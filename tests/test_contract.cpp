@@ -166,6 +166,21 @@ TEST_CASE("conv2d: paddings of 2^30 to 2^40 and a huge dilation run in memory of
   check_conv(s);
 }
 
+TEST_CASE("conv2d: a huge stride alone (the direct path's read margin) stays in memory of the work's size",
+          "[contract][conv]") {
+  fp8::conv2d_shape s;  // the fuzzer's case: the margin (MR - 1) * stride_w * in_c overflowed
+  s.batch = 1;
+  s.in_h = 4;
+  s.in_w = 11;
+  s.in_c = 4;
+  s.out_c = 5;
+  s.kernel_h = s.kernel_w = 3;
+  s.stride_w = SIZE_MAX / 3;
+  s.dilation_w = 3;
+  s.pad_top = s.pad_bottom = 1;
+  check_conv(s);
+}
+
 TEST_CASE("conv2d: a padding that overflows is named", "[contract][conv]") {
   fp8::conv2d_shape s;
   s.batch = s.in_h = s.in_w = s.in_c = s.out_c = s.kernel_h = s.kernel_w = 1;
@@ -456,6 +471,36 @@ TEST_CASE("requantize_per_channel: dst overlapping d or bias is rejected", "[con
     fp8::requantize_params p;
     p.rounding = static_cast<fp8::dyadic_rounding>(3);
     fp8::requantize<std::int8_t>(acc.data(), reinterpret_cast<std::int8_t*>(bias_mem.data() + 8), 8, fp8::dyadic{1 << 30, 0}, p);
+  });
+}
+
+TEST_CASE("quantize_bias and concat: an underflowing scale product, an empty concat of many rows",
+          "[contract][dyadic]") {
+  // 2^-300 * DBL_MIN underflows to 0, and 0 / 0 was cast to int32.
+  std::vector<float> bias = {0.0f, 1.0f};
+  std::vector<std::int32_t> dst = {7, 7};
+  const std::vector<double> ws = {DBL_MIN, 1.0};
+  rejects("weight_scale", dst, [&] { fp8::quantize_bias(bias.data(), dst.data(), 2, ws.data(), true, 0x1p-300); });
+  // One input with no channel and SIZE_MAX rows: nothing to write, and no
+  // walk over the rows (it never returned).
+  const fp8::concat_input<std::int8_t> in{nullptr, 0, fp8::quantized_branch{fp8::dyadic{1 << 30, 0}, 0}};
+  std::int8_t out = 5;
+  fp8::concat<std::int8_t>(&in, 1, SIZE_MAX, &out);
+  CHECK(out == 5);
+}
+
+TEST_CASE("counts that overflow or run past the address space are rejected", "[contract]") {
+  std::vector<float> src(4, 1.0f);
+  std::vector<e4m3> q(4, e4m3::from_bits(0x22));
+  const std::size_t huge = std::size_t{1} << 62;  // 2^62 floats: 2^64 bytes
+  rejects("n", q, [&] { fp8::encode(src.data(), q.data(), huge); });
+  rejects("n", q, [&] { (void)fp8::amax(src.data(), huge); });
+  rejects("n", src, [&] { fp8::fake_quantize<fp8::E4M3>(src.data(), src.data(), huge); });
+  // k = lda = ldb = ldc = 2^32: B spans nearly 2^64 bytes from its pointer.
+  const std::size_t k = std::size_t{1} << 32;
+  std::vector<float> c(4, -1.0f);
+  rejects("ldb", c, [&] {
+    fp8::gemm(transpose::no, transpose::no, 2, 2, k, 1.0f, q.data(), k, q.data() + 2, k, 0.0f, c.data(), k);
   });
 }
 

@@ -150,11 +150,10 @@ struct args {
   std::size_t oh, ow;           // valid when the call's sizes are in range
 };
 
-// docs/conv.md: "taps outside the input add 0". The kernels multiply a zero
-// border by the weight instead, so a NaN or infinite weight on a padding tap
-// gives NaN (as zero-padding frameworks do). Until the docs say which is
-// meant, an output element with such a tap may be NaN.
-constexpr bool padding_times_nonfinite_weight_may_be_nan = true;
+// docs/conv.md: the padding holds zeros and a padding tap adds 0 * w, as in
+// zero-padding frameworks: a NaN or infinite weight on a padding tap makes
+// the output element NaN (before the activation).
+constexpr bool padding_times_nonfinite_weight_is_nan = true;
 
 // ============================================================================
 // CONTRACT: which calls are valid (docs/conv.md, kernels/conv2d.hpp, and the
@@ -245,10 +244,7 @@ expectation contract(const args& x) {
       e.reject("enum", {"options.weights", "layout"}, "the weight layout is not an fp8::weight_layout");
     const int ovf = static_cast<int>(o.output_overflow);
     if (ovf != 0 && ovf != 1) {
-      if (out_fp8)
-        e.reject("enum", {"options.output_overflow"}, "options.output_overflow is not an fp8::overflow");
-      else
-        e.open("enum", "options.output_overflow is no enumerator but unused (output is not FP8)");
+      e.reject("enum", {"options.output_overflow"}, "options.output_overflow is not an fp8::overflow (checked used or not)");
     }
   }
   // Weight scales: positive finite; input_scale * ws within [2^-126, FLT_MAX].
@@ -310,8 +306,8 @@ FZ_NO_COVERAGE accept_set reference(const args& a, const conv_values& val, std::
     for (std::size_t kx = 0; kx < s.kernel_w; ++kx) {
       const i128 iw = static_cast<i128>(ox) * s.stride_w + static_cast<i128>(kx) * s.dilation_w - s.pad_left;
       if (ih < 0 || ih >= static_cast<i128>(s.in_h) || iw < 0 || iw >= static_cast<i128>(s.in_w)) {
-        // A tap in the padding adds nothing (see padding_times_nonfinite_weight_may_be_nan).
-        for (std::size_t ci = 0; ci < cg && padding_times_nonfinite_weight_may_be_nan; ++ci)
+        // A tap in the padding adds 0 * w (see padding_times_nonfinite_weight_is_nan).
+        for (std::size_t ci = 0; ci < cg && padding_times_nonfinite_weight_is_nan; ++ci)
           padding_nan = padding_nan || !std::isfinite(val.w[weight_index(ky, kx, ci)]);
         continue;
       }
@@ -343,7 +339,10 @@ FZ_NO_COVERAGE accept_set reference(const args& a, const conv_values& val, std::
   double envelope = abs_finite * amp;
   if (std::isfinite(v)) envelope = std::max(envelope, std::fabs(v) + bound);
   if (!(envelope < 0x1p127)) set.any_special();
-  if (padding_nan) set.nan = true;
+  if (padding_nan) {  // 0 * Inf or 0 * NaN: the sum is NaN
+    set = accept_set{};
+    set.point(std::numeric_limits<double>::quiet_NaN());
+  }
   v_out = v;
   bound_out = bound;
   return set;

@@ -39,10 +39,9 @@ inline void check_bulk(const char* function, const void* src, std::size_t src_by
   if (n != 0) {
     FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    std::size_t sb = 0, db = 0;
-    FP8_REQUIRE_ARG(bytes_of(n, src_bytes, sb) && bytes_of(n, dst_bytes, db), function, "n",
-                    "elements overflow size_t");
-    FP8_REQUIRE_ARG(!overlap(src, sb, dst, db), function, "dst", "overlaps src");
+    FP8_REQUIRE_ARG(span_fits(src, n, src_bytes) && span_fits(dst, n, dst_bytes), function, "n",
+                    "elements overflow size_t or run past the end of the address space");
+    FP8_REQUIRE_ARG(!overlap(src, n * src_bytes, dst, n * dst_bytes), function, "dst", "overlaps src");
   }
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale", "must be a positive finite float");
 }

@@ -52,6 +52,14 @@ inline bool bytes_of(std::size_t count, std::size_t size, std::size_t& out) noex
   return true;
 }
 
+// True when `count` elements of `size` bytes at p fit size_t and end inside
+// the address space: what a real buffer satisfies (a count that does not
+// cannot describe one, and would wrap the overlap checks' arithmetic).
+inline bool span_fits(const void* p, std::size_t count, std::size_t size) noexcept {
+  std::size_t bytes = 0;
+  return bytes_of(count, size, bytes) && reinterpret_cast<std::uintptr_t>(p) <= UINTPTR_MAX - bytes;
+}
+
 inline std::string float_text(double x) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.9g", x);

@@ -21,6 +21,7 @@
 // bad input throws fp8::invalid_argument before anything is written.
 #pragma once
 
+#include <cfloat>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -100,9 +101,16 @@ inline void quantize_bias(const float* bias, std::int32_t* dst, std::size_t out_
                   function, "dst", "overlaps weight_scale");
   FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0, function, "input_scale",
                   "must be a positive finite number");
-  for (std::size_t c = 0; c < (per_channel ? out_channels : 1); ++c)
+  for (std::size_t c = 0; c < (per_channel ? out_channels : 1); ++c) {
     if (!(std::isfinite(weight_scale[c]) && weight_scale[c] > 0.0))
       detail::fail_argument(function, "weight_scale", "element " + std::to_string(c) + " is not positive and finite");
+    // The accumulator's scale divides the bias: it must not underflow to 0
+    // (0 / 0) nor lose bits in the subnormal range, nor overflow.
+    const double acc_scale = weight_scale[c] * input_scale;
+    if (!(acc_scale >= DBL_MIN && acc_scale <= DBL_MAX))
+      detail::fail_argument(function, "weight_scale",
+                            "element " + std::to_string(c) + " times input_scale is not a normal double");
+  }
   for (std::size_t c = 0; c < out_channels; ++c)
     if (std::isnan(bias[c])) detail::fail_argument(function, "bias", "element " + std::to_string(c) + " is NaN");
   for (std::size_t c = 0; c < out_channels; ++c) {
@@ -224,6 +232,7 @@ void concat(const concat_input<In>* inputs, std::size_t count, std::size_t rows,
   for (std::size_t i = 0; i < count; ++i)
     detail::fold_check_zero_point<In>(function, "inputs", inputs[i].branch.zero_point);
   const detail::requant_plan plan = detail::requant_check<Out>(function, nullptr, nullptr, 0, 0, params);
+  if (n == 0) return;  // nothing to write (rows may be huge when no input has a channel)
   auto* out = reinterpret_cast<std::uint8_t*>(dst);
   std::size_t offset = 0;
   for (std::size_t i = 0; i < count; ++i) {

@@ -122,6 +122,8 @@ requant_plan requant_check(const char* function, const std::int32_t* acc, const 
   if (n != 0) {
     FP8_REQUIRE_ARG(acc != nullptr, function, "acc", "is null while there are elements");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while there are elements");
+    FP8_REQUIRE_ARG(span_fits(acc, n, sizeof(std::int32_t)) && span_fits(dst, quantized_bytes<Out>(n), 1), function,
+                    "rows", "times channels makes a buffer run past the end of the address space");
     FP8_REQUIRE_ARG(!overlap(dst, quantized_bytes<Out>(n), acc, n * sizeof(std::int32_t)), function, "dst",
                     "overlaps acc");
   }

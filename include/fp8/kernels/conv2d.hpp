@@ -6,7 +6,8 @@
 //   output[n][oh][ow][oc] = act( input_scale * weight_scales[oc] * S + bias[oc] )
 //   S = sum over kh, kw, ci of x[n][ih][iw][g * Cg + ci] * w[oc][kh][kw][ci]
 //   ih = oh * stride_h + kh * dilation_h - pad_top, iw likewise,
-//   Cg = in_c / groups, g = oc / (out_c / groups); taps outside the input add 0.
+//   Cg = in_c / groups, g = oc / (out_c / groups); x is 0 outside the input
+//   (a padding tap adds 0 * w, so a NaN or infinite weight there gives NaN).
 //
 // In float: v = (S * input_scale) * weight_scales[oc] + bias[oc], then ReLU or
 // clamp, then the output type: float, bfloat16 (nearest even) or FP8
@@ -143,21 +144,20 @@ inline void check_shape(const char* fn, const conv2d_shape& s) {
   for (const auto& f : nonzero) FP8_REQUIRE_ARG(f.v != 0, fn, f.name, "is zero");
   FP8_REQUIRE_ARG(s.in_c % s.groups == 0 && s.out_c % s.groups == 0, fn, "shape.groups",
                   "does not divide both in_c and out_c");
+  // Each axis in turn: its padding, its dilated extent, then the fit.
   constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
   FP8_REQUIRE_ARG(s.pad_top <= max - s.in_h, fn, "shape.pad_top", "makes the padded input height overflow size_t");
   FP8_REQUIRE_ARG(s.pad_bottom <= max - s.in_h - s.pad_top, fn, "shape.pad_bottom",
                   "makes the padded input height overflow size_t");
+  FP8_REQUIRE_ARG(s.kernel_h - 1 <= (max - 1) / s.dilation_h, fn, "shape.dilation_h",
+                  "times kernel_h overflows size_t");
+  FP8_REQUIRE_ARG(s.out_h() != 0, fn, "shape.kernel_h", "(dilated) is larger than the padded input height");
   FP8_REQUIRE_ARG(s.pad_left <= max - s.in_w, fn, "shape.pad_left", "makes the padded input width overflow size_t");
   FP8_REQUIRE_ARG(s.pad_right <= max - s.in_w - s.pad_left, fn, "shape.pad_right",
                   "makes the padded input width overflow size_t");
-  FP8_REQUIRE_ARG(s.kernel_h - 1 <= (max - 1) / s.dilation_h, fn, "shape.dilation_h",
-                  "times kernel_h overflows size_t");
   FP8_REQUIRE_ARG(s.kernel_w - 1 <= (max - 1) / s.dilation_w, fn, "shape.dilation_w",
                   "times kernel_w overflows size_t");
-  FP8_REQUIRE_ARG(s.out_h() != 0, fn, "shape.kernel_h",
-                  "(dilated) is larger than the padded input height");
-  FP8_REQUIRE_ARG(s.out_w() != 0, fn, "shape.kernel_w",
-                  "(dilated) is larger than the padded input width");
+  FP8_REQUIRE_ARG(s.out_w() != 0, fn, "shape.kernel_w", "(dilated) is larger than the padded input width");
   std::size_t x = 0;
   const bool fits = mul_fits(s.batch, s.in_h, x) && mul_fits(x, s.in_w, x) && mul_fits(x, s.in_c, x) &&
                     mul_fits(s.batch, s.out_h(), x) && mul_fits(x, s.out_w(), x) && mul_fits(x, s.out_c, x) &&
@@ -194,16 +194,21 @@ inline void check_tensors(const char* fn, const conv2d_shape& s, const void* inp
   FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
   FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
-  const auto ws = ::fp8::detail::check_scales(fn, "weight_scales", weight_scales, s.out_c);
-  const double x = input_scale;
-  ::fp8::detail::check_scale_product(fn, "weight_scales", "input_scale x weight_scales",
-                                     ::fp8::detail::scale_range{x, x} * ws);
   const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;  // fits: check_shape
+  FP8_REQUIRE_ARG(::fp8::detail::span_fits(input, in_bytes, 1), fn, "input", "runs past the end of the address space");
+  FP8_REQUIRE_ARG(::fp8::detail::span_fits(output, out_bytes, 1), fn, "output", "runs past the end of the address space");
+  FP8_REQUIRE_ARG(weight_bytes == 0 || ::fp8::detail::span_fits(weights, weight_bytes, 1), fn, "weights",
+                  "run past the end of the address space");
   FP8_REQUIRE_ARG(!overlap(output, out_bytes, input, in_bytes), fn, "output", "overlaps input");
   FP8_REQUIRE_ARG(!overlap(output, out_bytes, weights, weight_bytes), fn, "output", "overlaps weights");
   FP8_REQUIRE_ARG(!overlap(output, out_bytes, weight_scales, s.out_c * sizeof(float)), fn, "output",
                   "overlaps weight_scales");
   FP8_REQUIRE_ARG(!overlap(output, out_bytes, bias, s.out_c * sizeof(float)), fn, "output", "overlaps bias");
+  // The scales' values last, after everything judged without reading them.
+  const auto ws = ::fp8::detail::check_scales(fn, "weight_scales", weight_scales, s.out_c);
+  const double x = input_scale;
+  ::fp8::detail::check_scale_product(fn, "weight_scales", "input_scale x weight_scales",
+                                     ::fp8::detail::scale_range{x, x} * ws);
 }
 
 // a * b, or SIZE_MAX when that overflows.
@@ -220,14 +225,18 @@ inline std::size_t saturating_mul(std::size_t a, std::size_t b) noexcept {
 // then the call takes the paths that compute each tap's input pixel and
 // test it instead (conv_source, depthwise_gather), whose memory is the
 // input's. The budget: four times the input pixels plus the output pixels
-// times the taps, per image.
-inline bool padded_copy_pays(const conv2d_shape& s) noexcept {
+// times the taps, per image; slack_pixels are the pixels a reader may
+// overrun the copy by (the direct path's last tile).
+inline bool padded_copy_pays(const conv2d_shape& s, std::size_t slack_pixels = 0) noexcept {
+  constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;  // fit: check_shape
   const std::size_t plane = saturating_mul(hp, wp);
+  const std::size_t copy = plane > max - slack_pixels ? max : plane + slack_pixels;
   const std::size_t work = saturating_mul(saturating_mul(s.out_h(), s.out_w()), s.kernel_h * s.kernel_w);
   const std::size_t in = s.in_h * s.in_w;
-  const std::size_t budget = saturating_mul(4, in > std::numeric_limits<std::size_t>::max() - work ? in : in + work);
-  return plane <= budget;
+  const std::size_t budget = saturating_mul(4, in > max - work ? in : in + work);
+  // ... and the whole copy, batch x copy x in_c floats, fits size_t.
+  return copy <= budget && saturating_mul(saturating_mul(saturating_mul(s.batch, copy), s.in_c), sizeof(float)) < max;
 }
 
 // The NHWC input decoded to T (float or bfloat16, exact) into a buffer of
@@ -644,7 +653,8 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     return;
   }
 #if FP8_ISA_AVX512BF16
-  if (direct_ok(s) && padded_copy_pays(s)) {
+  // The direct path reads up to MR - 1 pixels (stride_w apart) past its copy.
+  if (direct_ok(s) && padded_copy_pays(s, saturating_mul(gemm_bf16dot_12x32__avx512bf16::block.mr - 1, s.stride_w))) {
     if constexpr (std::is_same<TO, float>::value) {
       run_direct<FX>(s, x, input_scale, w, weight_scales, bias, out, o);
     } else {
@@ -703,9 +713,9 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
                   "were packed for another shape (in_c, out_c, kernel or groups differ)");
   const std::size_t in_size = s.batch * s.in_h * s.in_w * s.in_c;
   const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
+  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
   kernel::conv::check_tensors(fn, s, input, input_scale, nullptr, 0, weight_scales, bias, output,
                               out_size * sizeof(TO));
-  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
 
   const auto* x = reinterpret_cast<const std::uint8_t*>(input);
   std::vector<std::uint8_t> nhwc;
@@ -752,9 +762,9 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
   FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
   const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
   const std::size_t weight_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups);  // fits: check_shape
+  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
   kernel::conv::check_tensors(fn, s, input, input_scale, weights, weight_bytes, weight_scales, bias, output,
                               out_size * sizeof(TO));
-  kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
   const packed_conv_weights<FW> w(s, weights, options.weights);
   conv2d(s, input, input_scale, w, weight_scales, bias, output, options);
 }

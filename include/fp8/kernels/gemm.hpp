@@ -186,10 +186,6 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
   // B, which fit size_t (check_gemm).
   const std::size_t kblocks = blocks ? (k + o.scale_block - 1) / o.scale_block : 0;
   const std::size_t a_count = m * kblocks, b_count = blocks ? (n + o.scale_block - 1) / o.scale_block * kblocks : 0;
-  const auto row = check_scales(fn, "options.row_scale", o.row_scale, m);
-  const auto col = check_scales(fn, "options.col_scale", o.col_scale, n);
-  const auto ab = check_scales(fn, "options.a_block_scale", o.a_block_scale, a_count);
-  const auto bb = check_scales(fn, "options.b_block_scale", o.b_block_scale, b_count);
   const struct {
     const void* p;
     std::size_t count;
@@ -200,6 +196,11 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
                 {o.a_block_scale, a_count, "overlaps options.a_block_scale"},
                 {o.b_block_scale, b_count, "overlaps options.b_block_scale"}};
   for (const auto& x : arrays) FP8_REQUIRE_ARG(!overlap(c, c_bytes, x.p, x.count * sizeof(float)), fn, "c", x.what);
+  // The scales' values last, after everything judged without reading them.
+  const auto row = check_scales(fn, "options.row_scale", o.row_scale, m);
+  const auto col = check_scales(fn, "options.col_scale", o.col_scale, n);
+  const auto ab = check_scales(fn, "options.a_block_scale", o.a_block_scale, a_count);
+  const auto bb = check_scales(fn, "options.b_block_scale", o.b_block_scale, b_count);
   if (alpha == 0.0f || k == 0 || m == 0 || n == 0) return;  // no product: the scales are not used
   const double a = std::fabs(static_cast<double>(alpha));
   const ::fp8::detail::scale_range r = ::fp8::detail::scale_range{a, a} * row * ab, cs = col * bb;
@@ -237,6 +238,10 @@ inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m
   if (m != 0 && n != 0) FP8_REQUIRE_ARG(c != nullptr, fn, "c", "is null while m and n are nonzero");
   FP8_REQUIRE_ARG(ldc >= n, fn, "ldc", "is smaller than n (C is m x n)");
   FP8_REQUIRE_ARG(extent(m, n, ldc, c_size, c_extent), fn, "ldc", "makes the extent of C overflow size_t");
+  using ::fp8::detail::span_fits;
+  FP8_REQUIRE_ARG(span_fits(a, a_extent, a_size), fn, "lda", "makes A run past the end of the address space");
+  FP8_REQUIRE_ARG(span_fits(b, b_extent, 1), fn, "ldb", "makes B run past the end of the address space");
+  FP8_REQUIRE_ARG(span_fits(c, c_extent, c_size), fn, "ldc", "makes C run past the end of the address space");
   FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, a, a_extent * a_size), fn, "c", "overlaps a");
   FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, b, b_extent), fn, "c", "overlaps b");
   check_options(fn, o, c_is_fp8, m, n, k, alpha, c, c_extent * c_size);

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "../config.hpp"
+#include "../detail/arguments.hpp"
 #include "../detail/bit.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
@@ -102,22 +103,30 @@ std::uint32_t amax_bits(const storage16<Format>* x, std::size_t n, Tag) noexcept
 }
 #endif
 
+template <class T>
+inline void check_amax_span(const T* src, std::size_t n) {
+  if (n == 0) return;
+  FP8_REQUIRE_ARG(src != nullptr, "fp8::amax", "src", "is null while n > 0");
+  FP8_REQUIRE_ARG(span_fits(src, n, sizeof(T)), "fp8::amax", "n",
+                  "elements overflow size_t or run past the end of the address space");
+}
+
 }  // namespace detail
 
 // max |src[i]| over n floats; +0 for n == 0; a quiet NaN if any element is NaN.
 inline float amax(const float* src, std::size_t n) {
-  FP8_REQUIRE_ARG(n == 0 || src != nullptr, "fp8::amax", "src", "is null while n > 0");
+  detail::check_amax_span(src, n);
   const std::uint32_t m = detail::amax_bits(src, n, isa::best{});
   return detail::bit_cast<float>(m > 0x7F800000u ? 0x7FC00000u : m);
 }
 // The same for bfloat16 and half sources; the result is exact as a float.
 inline float amax(const bfloat16* src, std::size_t n) {
-  FP8_REQUIRE_ARG(n == 0 || src != nullptr, "fp8::amax", "src", "is null while n > 0");
+  detail::check_amax_span(src, n);
   const std::uint32_t m = detail::amax_bits(src, n, isa::best{});
   return detail::bit_cast<float>(m > 0x7F80u ? 0x7FC00000u : m << 16);
 }
 inline float amax(const half* src, std::size_t n) {
-  FP8_REQUIRE_ARG(n == 0 || src != nullptr, "fp8::amax", "src", "is null while n > 0");
+  detail::check_amax_span(src, n);
   const std::uint32_t m = detail::amax_bits(src, n, isa::best{});
   return m > 0x7C00u ? detail::bit_cast<float>(0x7FC00000u)
                      : static_cast<float>(half::from_bits(static_cast<std::uint16_t>(m)));

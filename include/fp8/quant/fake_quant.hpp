@@ -94,6 +94,8 @@ void fake_quantize(const float* src, float* dst, std::size_t n, float scale = 1.
   if (n != 0) {
     FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
+    FP8_REQUIRE_ARG(detail::span_fits(src, n, sizeof(float)) && detail::span_fits(dst, n, sizeof(float)), function, "n",
+                    "elements overflow size_t or run past the end of the address space");
     FP8_REQUIRE_ARG(src == dst || detail::disjoint(src, n * sizeof(float), dst, n * sizeof(float)), function, "dst",
                     "overlaps src without being equal to it");
   }

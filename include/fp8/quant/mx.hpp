@@ -236,6 +236,8 @@ void check_mx_encode(const Src* src, const fp8<F>* dst, std::size_t n, const E8M
   FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
   FP8_REQUIRE_ARG(scales != nullptr, function, "scales", "is null while n > 0");
   const std::size_t count = mx_scale_count(n);
+  FP8_REQUIRE_ARG(span_fits(src, n, sizeof(Src)) && span_fits(dst, n, 1) && span_fits(scales, count, 1), function, "n",
+                  "elements overflow size_t or run past the end of the address space");
   FP8_REQUIRE_ARG(disjoint(src, n * sizeof(Src), dst, n), function, "dst", "overlaps src");
   FP8_REQUIRE_ARG(disjoint(src, n * sizeof(Src), scales, count), function, "scales", "overlaps src");
   FP8_REQUIRE_ARG(disjoint(dst, n, scales, count), function, "scales", "overlaps dst");
@@ -277,6 +279,9 @@ void mx_decode(const fp8<F>* src, float* dst, std::size_t n, const E8M0* scales)
     FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
     FP8_REQUIRE_ARG(scales != nullptr, function, "scales", "is null while n > 0");
+    FP8_REQUIRE_ARG(detail::span_fits(src, n, 1) && detail::span_fits(dst, n, sizeof(float)) &&
+                        detail::span_fits(scales, mx_scale_count(n), 1),
+                    function, "n", "elements overflow size_t or run past the end of the address space");
     FP8_REQUIRE_ARG(detail::disjoint(src, n, dst, n * sizeof(float)), function, "dst", "overlaps src");
     FP8_REQUIRE_ARG(detail::disjoint(scales, mx_scale_count(n), dst, n * sizeof(float)), function, "dst",
                     "overlaps scales");

@@ -73,13 +73,19 @@ inline void check_per_channel(const char* function, const void* src, std::size_t
   FP8_REQUIRE_ARG(span_fits(rows, cols, src_ld, src_bytes), function, "src_ld", "makes the matrix overflow size_t");
   FP8_REQUIRE_ARG(span_fits(rows, cols, dst_ld, dst_bytes), function, "dst_ld", "makes the matrix overflow size_t");
   const std::size_t channels = channel == axis::rows ? rows : cols;
+  const std::size_t src_span = span_elements(rows, cols, src_ld) * src_bytes;
+  const std::size_t dst_span = span_elements(rows, cols, dst_ld) * dst_bytes;
+  FP8_REQUIRE_ARG(span_fits(src, src_span, 1), function, "src_ld", "makes src run past the end of the address space");
+  FP8_REQUIRE_ARG(span_fits(dst, dst_span, 1), function, "dst_ld", "makes dst run past the end of the address space");
+  FP8_REQUIRE_ARG(span_fits(scale, channels, sizeof(float)), function, "scale",
+                  "runs past the end of the address space");
+  FP8_REQUIRE_ARG(disjoint(src, src_span, dst, dst_span), function, "dst", "overlaps src");
+  FP8_REQUIRE_ARG(disjoint(scale, channels * sizeof(float), dst, dst_span), function, "dst", "overlaps scale");
+  // The values last: everything that can be judged without reading the
+  // caller's arrays is judged first.
   for (std::size_t i = 0; i < channels; ++i)
     FP8_REQUIRE_ARG(std::isfinite(scale[i]) && scale[i] > 0.0f, function, "scale",
                     "[" + std::to_string(i) + "] is not a positive finite float");
-  const std::size_t src_span = span_elements(rows, cols, src_ld) * src_bytes;
-  const std::size_t dst_span = span_elements(rows, cols, dst_ld) * dst_bytes;
-  FP8_REQUIRE_ARG(disjoint(src, src_span, dst, dst_span), function, "dst", "overlaps src");
-  FP8_REQUIRE_ARG(disjoint(scale, channels * sizeof(float), dst, dst_span), function, "dst", "overlaps scale");
 }
 
 // ---------------------------------------------------------------- columns
@@ -179,9 +185,9 @@ void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std
 template <class F>
 void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::size_t dst_ld, std::size_t rows,
                         std::size_t cols, const float* scale, axis channel, overflow o = overflow::saturate) {
+  detail::require_enumerator("fp8::encode_per_channel", "o", o);
   detail::check_per_channel("fp8::encode_per_channel", src, src_ld, sizeof(float), dst, dst_ld, 1, rows, cols, scale,
                             channel);
-  detail::require_enumerator("fp8::encode_per_channel", "o", o);
   if (rows == 0 || cols == 0) return;
   auto* d = reinterpret_cast<std::uint8_t*>(dst);
   if (channel == axis::rows) {

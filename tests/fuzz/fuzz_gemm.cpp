@@ -15,8 +15,10 @@
 // summed in double block by block, each element of C given the interval
 // [v - bound, v + bound] with
 //   bound = sum over k blocks of 2^-23 (K + 2 ceil(K / 64) + 4 (6 for float
-//           A) + 4 + blocks) |s_kb| sum |a b|  +  3 2^-23 |beta C|  +
-//           2^-23 (|v| + |bias|),
+//           A) + 4 + blocks) |s_kb| sum |a b|  +  (3 + blocks) 2^-23 |beta C|
+//           +  2^-23 (|v| + |bias|),
+// (beta C is in the running C each later block is added to: blocks of the
+// block scale, or of KC without block scales),
 // widened here by what the fuzzer's extreme scales add: float underflow
 // (2^-149 per rounding, times the scale factors above 1 that can follow it)
 // and, when a partial result may pass FLT_MAX in float (as the products
@@ -332,7 +334,11 @@ FZ_NO_COVERAGE element_ref reference(const args& x, std::size_t i, std::size_t j
     if (x.c_fp8) cin *= static_cast<double>(o.output_scale);
     const double t = static_cast<double>(c.beta) * cin;
     v += t;
-    bound += 3 * u * std::fabs(t);
+    // beta C enters C first; every later block of k (of scale_block with
+    // block scales, else of KC, at least 256) is added to a running C that
+    // holds it, so each of those roundings is relative to |beta C| too.
+    const double later = c.k == 0 ? 0.0 : blocked ? static_cast<double>(nkb) : static_cast<double>(c.k / 256 + 1);
+    bound += (3 + later) * u * std::fabs(t);
     abs_slack += 2 * 0x1p-149 * std::max(1.0, std::fabs(static_cast<double>(c.beta)));
     if (std::isfinite(t)) envelope = std::max({envelope, std::fabs(cin), std::fabs(t)});
   }

@@ -436,6 +436,54 @@ FZ_NO_COVERAGE bool accepts_fp8(const accept_set& a, u8 got, double output_scale
   return false;
 }
 
+// FP8 formats by index (0 E4M3, 1 E5M2, 2 E4M3FNUZ, 3 E5M2FNUZ), as the
+// GEMM and convolution harnesses number them, and their codes' values
+// through one table per format (each code decoded once).
+FZ_NO_COVERAGE inline const ref::format& fp8_spec(int f) {
+  switch (f) {
+    case 0: return ref::e4m3;
+    case 1: return ref::e5m2;
+    case 2: return ref::e4m3fnuz;
+    default: return ref::e5m2fnuz;
+  }
+}
+FZ_NO_COVERAGE inline double fp8_value(int f, u8 c) {
+  static const std::vector<std::vector<double>> table = [] {
+    std::vector<std::vector<double>> t(4, std::vector<double>(256));
+    for (int g = 0; g < 4; ++g)
+      for (unsigned k = 0; k < 256; ++k) t[static_cast<std::size_t>(g)][k] = ref::decode(fp8_spec(g), k);
+    return t;
+  }();
+  return table[static_cast<std::size_t>(f)][c];
+}
+
+// Whether element `at` of an output buffer of kind `kind` (0..3 FP8 codes as
+// above, 4 bfloat16, 5 float) lies in the set, through the output type's one
+// rounding; `got` receives the element as text for a finding's message.
+FZ_NO_COVERAGE inline bool accepts_output(int kind, const accept_set& set, const u8* out, std::size_t at,
+                                          double output_scale, bool saturate, std::string& got) {
+  if (kind == 5) {
+    float g;
+    std::memcpy(&g, out + 4 * at, 4);
+    got = fnum(g);
+    return accepts_float(set, g);
+  }
+  if (kind == 4) {
+    u16 g;
+    std::memcpy(&g, out + 2 * at, 2);
+    got = hex(g) + " = " + num(bf16_value(g));
+    return accepts_bf16(set, g);
+  }
+  const u8 g = out[at];
+  got = hex(g) + " = " + num(fp8_value(kind, g));
+  switch (kind) {
+    case 0: return accepts_fp8<fp8::E4M3>(set, g, output_scale, saturate);
+    case 1: return accepts_fp8<fp8::E5M2>(set, g, output_scale, saturate);
+    case 2: return accepts_fp8<fp8::E4M3FNUZ>(set, g, output_scale, saturate);
+    default: return accepts_fp8<fp8::E5M2FNUZ>(set, g, output_scale, saturate);
+  }
+}
+
 // ---------------------------------------------------------------- buffers
 // Every buffer is its own exact-size heap allocation (so AddressSanitizer
 // reports any access outside it), possibly shifted by a few elements (the

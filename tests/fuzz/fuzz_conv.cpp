@@ -111,23 +111,6 @@ u128 out_extent(std::size_t in, std::size_t p0, std::size_t p1, std::size_t k, s
 }
 
 // ---------------------------------------------------------------- values
-const ref::format& spec(int f) {
-  switch (f) {
-    case 0: return ref::e4m3;
-    case 1: return ref::e5m2;
-    case 2: return ref::e4m3fnuz;
-    default: return ref::e5m2fnuz;
-  }
-}
-double fp8_value(int f, u8 c) {
-  static const std::vector<std::vector<double>> table = [] {
-    std::vector<std::vector<double>> t(4, std::vector<double>(256));
-    for (int g = 0; g < 4; ++g)
-      for (unsigned k = 0; k < 256; ++k) t[static_cast<std::size_t>(g)][k] = ref::decode(spec(g), k);
-    return t;
-  }();
-  return table[static_cast<std::size_t>(f)][c];
-}
 // FP8 codes: any byte, finite ones, small ones, finite with a rare special.
 FZ_NO_COVERAGE u8 gen_code(filler& fl, int f, u8 mode) {
   u8 c = fl.byte();
@@ -554,30 +537,9 @@ void run_input(const u8* data, std::size_t size) {
             const accept_set set = activate(reference(x, val, n, oy, ox, oc, v, bound), act, lo, hi);
             const std::size_t at = nchw_out ? ((n * s.out_c + oc) * x.oh + oy) * x.ow + ox
                                             : ((n * x.oh + oy) * x.ow + ox) * s.out_c + oc;
-            bool ok;
             std::string got;
-            if (ck.out == 5) {
-              float g;
-              std::memcpy(&g, out + 4 * at, 4);
-              ok = accepts_float(set, g);
-              got = fnum(g);
-            } else if (ck.out == 4) {
-              u16 g;
-              std::memcpy(&g, out + 2 * at, 2);
-              ok = accepts_bf16(set, g);
-              got = hex(g) + " = " + num(bf16_value(g));
-            } else {
-              const u8 g = out[at];
-              const bool sat = o.output_overflow == fp8::overflow::saturate;
-              const double os = static_cast<double>(o.output_scale);
-              switch (ck.out) {
-                case 0: ok = accepts_fp8<fp8::E4M3>(set, g, os, sat); break;
-                case 1: ok = accepts_fp8<fp8::E5M2>(set, g, os, sat); break;
-                case 2: ok = accepts_fp8<fp8::E4M3FNUZ>(set, g, os, sat); break;
-                default: ok = accepts_fp8<fp8::E5M2FNUZ>(set, g, os, sat); break;
-              }
-              got = hex(g) + " = " + num(fp8_value(ck.out, g));
-            }
+            const bool ok = accepts_output(ck.out, set, out, at, static_cast<double>(o.output_scale),
+                                            o.output_overflow == fp8::overflow::saturate, got);
             if (!ok)
               fail("output[n=" + std::to_string(n) + "][oh=" + std::to_string(oy) + "][ow=" + std::to_string(ox) +
                    "][oc=" + std::to_string(oc) + "] = " + got + ", expected within " + set.str() +

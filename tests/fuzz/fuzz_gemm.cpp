@@ -86,24 +86,6 @@ std::size_t elem_size(int kind) { return kind <= 3 ? 1 : kind == 4 ? 2 : 4; }
 // ---------------------------------------------------------------- values
 template <class F>
 bool is_nan_code(u8 c) { return ref::is_nan(spec_of<F>(), c); }
-const ref::format& spec(int f) {
-  switch (f) {
-    case 0: return ref::e4m3;
-    case 1: return ref::e5m2;
-    case 2: return ref::e4m3fnuz;
-    default: return ref::e5m2fnuz;
-  }
-}
-// Through a table per format: the reference decodes each code once.
-double fp8_value(int f, u8 c) {
-  static const std::vector<std::vector<double>> table = [] {
-    std::vector<std::vector<double>> t(4, std::vector<double>(256));
-    for (int g = 0; g < 4; ++g)
-      for (unsigned k = 0; k < 256; ++k) t[static_cast<std::size_t>(g)][k] = ref::decode(spec(g), k);
-    return t;
-  }();
-  return table[static_cast<std::size_t>(f)][c];
-}
 u8 nan_code(int f) { return f == 0 ? 0x7F : f == 1 ? 0x7E : 0x80; }
 // FP8 codes: any byte, finite ones, small ones, or finite with a rare special.
 FZ_NO_COVERAGE u8 gen_code(filler& fl, int f, u8 mode) {
@@ -551,30 +533,9 @@ void run_input(const u8* data, std::size_t size) {
         const element_ref er = reference(x, i, j, av, bv, c0.data());
         const accept_set s = activate(er.set, act, lo, hi);
         const std::size_t at_c = i * c.ldc + j;
-        bool ok;
         std::string got;
-        if (ck.c == 5) {
-          float g;
-          std::memcpy(&g, out + 4 * at_c, 4);
-          ok = accepts_float(s, g);
-          got = fnum(g);
-        } else if (ck.c == 4) {
-          u16 g;
-          std::memcpy(&g, out + 2 * at_c, 2);
-          ok = accepts_bf16(s, g);
-          got = hex(g) + " = " + num(bf16_value(g));
-        } else {
-          const u8 g = out[at_c];
-          const bool sat = o.output_overflow == fp8::overflow::saturate;
-          const double os = static_cast<double>(o.output_scale);
-          switch (ck.c) {
-            case 0: ok = accepts_fp8<fp8::E4M3>(s, g, os, sat); break;
-            case 1: ok = accepts_fp8<fp8::E5M2>(s, g, os, sat); break;
-            case 2: ok = accepts_fp8<fp8::E4M3FNUZ>(s, g, os, sat); break;
-            default: ok = accepts_fp8<fp8::E5M2FNUZ>(s, g, os, sat); break;
-          }
-          got = hex(g) + " = " + num(fp8_value(ck.c, g));
-        }
+        const bool ok = accepts_output(ck.c, s, out, at_c, static_cast<double>(o.output_scale),
+                                        o.output_overflow == fp8::overflow::saturate, got);
         if (!ok)
           fail("C[" + std::to_string(i) + "][" + std::to_string(j) + "] = " + got + ", expected within " + s.str() +
                " (exact value before the activation " + num(er.v) + " +- " + num(er.bound) + ")");

@@ -29,3 +29,15 @@ FP8_HOST_DEVICE constexpr bool is_enumerator(E e) noexcept {
 
 }  // namespace detail
 FP8_END_NAMESPACE
+
+// FP8_ENUM_RANGE(E, LAST) declares enum_info<E> with LAST its last
+// enumerator and name "fp8::E"; written right after E's definition, at
+// namespace scope inside FP8_BEGIN_NAMESPACE.
+#define FP8_ENUM_RANGE(E, LAST)                    \
+  namespace detail {                               \
+  template <>                                      \
+  struct enum_info<E> {                            \
+    static constexpr E last = E::LAST;             \
+    static constexpr const char* name = "fp8::" #E; \
+  };                                               \
+  }

@@ -55,13 +55,7 @@ enum class dyadic_rounding {
   // simulation (torch.round), wherever their float arithmetic is exact.
   half_even
 };
-namespace detail {
-template <>
-struct enum_info<dyadic_rounding> {
-  static constexpr dyadic_rounding last = dyadic_rounding::half_even;
-  static constexpr const char* name = "fp8::dyadic_rounding";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(dyadic_rounding, half_even)
 
 // ---------------------------------------------------------------- primitives
 // gemmlowp's fixed-point building blocks and the three rounding right shifts.

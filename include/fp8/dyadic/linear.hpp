@@ -114,13 +114,7 @@ enum class linear_mapping {
   // round_half_even(saturate(qmin - min / scale)), in float as ONNX computes it.
   asymmetric,
 };
-namespace detail {
-template <>
-struct enum_info<linear_mapping> {
-  static constexpr linear_mapping last = linear_mapping::asymmetric;
-  static constexpr const char* name = "fp8::linear_mapping";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(linear_mapping, asymmetric)
 
 // Scale and zero point for values in [range_min, range_max] (finite,
 // range_min <= range_max; e.g. a calibration or the tensor's own minimum and

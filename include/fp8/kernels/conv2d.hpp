@@ -96,18 +96,8 @@ struct conv2d_shape {
 enum class tensor_layout { nhwc, nchw };  // activations, input and output
 enum class weight_layout { ohwi, oihw };  // [out_c][kh][kw][in_c / groups] or [out_c][in_c / groups][kh][kw]
 
-namespace detail {
-template <>
-struct enum_info<tensor_layout> {
-  static constexpr tensor_layout last = tensor_layout::nchw;
-  static constexpr const char* name = "fp8::tensor_layout";
-};
-template <>
-struct enum_info<weight_layout> {
-  static constexpr weight_layout last = weight_layout::oihw;
-  static constexpr const char* name = "fp8::weight_layout";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(tensor_layout, nchw)
+FP8_ENUM_RANGE(weight_layout, oihw)
 
 struct conv2d_options {
   // Threads (as gemm_options::threads; results are bit-identical for any count).

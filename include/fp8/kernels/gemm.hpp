@@ -63,18 +63,8 @@ enum class activation {
   clamp,  // min(max(x, clamp_lo), clamp_hi)
 };
 
-namespace detail {
-template <>
-struct enum_info<transpose> {
-  static constexpr transpose last = transpose::yes;
-  static constexpr const char* name = "fp8::transpose";
-};
-template <>
-struct enum_info<activation> {
-  static constexpr activation last = activation::clamp;
-  static constexpr const char* name = "fp8::activation";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(transpose, yes)
+FP8_ENUM_RANGE(activation, clamp)
 
 struct gemm_options {
   // Threads that share C (each computes whole tiles; k is never split, so the

@@ -69,12 +69,9 @@
 FP8_BEGIN_NAMESPACE
 
 enum class calibration { amax, percentile, entropy, mse };
+FP8_ENUM_RANGE(calibration, mse)
+
 namespace detail {
-template <>
-struct enum_info<calibration> {
-  static constexpr calibration last = calibration::mse;
-  static constexpr const char* name = "fp8::calibration";
-};
 
 // The number of non-negative finite values (levels of |x|) a format has.
 inline std::size_t magnitude_levels(qformat f) {

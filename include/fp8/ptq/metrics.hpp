@@ -116,13 +116,7 @@ enum class metric {
   cos_dist,  // 1 - cosine similarity
   kld,       // KL divergence of the histograms (needs histograms, not error_stats)
 };
-namespace detail {
-template <>
-struct enum_info<metric> {
-  static constexpr metric last = metric::kld;
-  static constexpr const char* name = "fp8::metric";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(metric, kld)
 
 // 2048 bins: the histogram size of TensorRT's entropy calibrator and of
 // pytorch-quantization's HistogramCalibrator, which PopRT-style kld follows.

@@ -73,13 +73,7 @@ FP8_BEGIN_NAMESPACE
 
 // The element formats a search compares.
 enum class qformat { e4m3, e5m2, e4m3fnuz, e5m2fnuz, int8, int4 };
-namespace detail {
-template <>
-struct enum_info<qformat> {
-  static constexpr qformat last = qformat::int4;
-  static constexpr const char* name = "fp8::qformat";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(qformat, int4)
 
 // The name a report prints: the OCP/ONNX spelling of the format.
 inline const char* qformat_name(qformat f) noexcept {

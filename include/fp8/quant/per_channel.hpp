@@ -50,13 +50,7 @@ enum class axis {
   rows,     // one scale per row: scale has `rows` entries
   columns,  // one scale per column: scale has `cols` entries
 };
-namespace detail {
-template <>
-struct enum_info<axis> {
-  static constexpr axis last = axis::columns;
-  static constexpr const char* name = "fp8::axis";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(axis, columns)
 
 namespace detail {
 

@@ -39,13 +39,7 @@ enum class scale_rounding {
   exact,         // amax / max_finite, correctly rounded
   power_of_two,  // rounded up to 2^k
 };
-namespace detail {
-template <>
-struct enum_info<scale_rounding> {
-  static constexpr scale_rounding last = scale_rounding::power_of_two;
-  static constexpr const char* name = "fp8::scale_rounding";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(scale_rounding, power_of_two)
 
 namespace detail {
 

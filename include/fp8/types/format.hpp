@@ -32,13 +32,7 @@ enum class overflow {
   saturate,        // clamp to +-max (ONNX saturate=1, CUDA __NV_SATFINITE)
   non_saturating,  // give Inf where the format has it, otherwise NaN (ONNX saturate=0)
 };
-namespace detail {
-template <>
-struct enum_info<overflow> {
-  static constexpr overflow last = overflow::non_saturating;
-  static constexpr const char* name = "fp8::overflow";
-};
-}  // namespace detail
+FP8_ENUM_RANGE(overflow, non_saturating)
 
 // OCP E4M3 (ONNX float8e4m3fn, ml_dtypes float8_e4m3fn): bias 7, max 448.
 struct E4M3 {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -520,6 +521,74 @@ TEST_CASE("codec and quant: out-of-range overflow, scale_rounding and axis value
   });
   std::vector<float> none(1);
   rejects("r", none, [&] { (void)fp8::scale_from_amax<fp8::E4M3>(1.0f, static_cast<fp8::scale_rounding>(9)); });
+}
+
+// ---- the integer quantizer and the ptq/ layer (found by fuzz_linear and
+// fuzz_ptq).
+
+TEST_CASE("linear quantizer and weight search: extents past the address space are rejected", "[contract][ptq]") {
+  std::vector<float> w(16, 1.0f);
+  const float scale[4] = {1, 1, 1, 1};
+  // rows x 1 with ld 1: 2^62 - 1 floats, 2^64 - 4 bytes, fits size_t but
+  // not the address space after any user pointer.
+  const std::size_t rows = (std::size_t{1} << 62) - 1;
+  std::vector<std::int8_t> q(16, 7);
+  rejects("src_ld", q, [&] {
+    fp8::quantize_linear_per_channel<std::int8_t>(w.data(), 1, q.data(), 1, rows, 1, scale, nullptr, fp8::axis::columns);
+  });
+  std::vector<float> none(1);
+  rejects("ld", none, [&] { (void)fp8::search_weights(w.data(), rows, 1, 1); });
+  // cols > SIZE_MAX / 4: the old extent test wrapped and passed.
+  const std::size_t cols = SIZE_MAX / 4 + 2;
+  rejects("ld", none, [&] { (void)fp8::search_weights(w.data(), 3, cols, cols); });
+}
+
+TEST_CASE("percentile calibration: a subnormal percentile never stops at an empty bin", "[contract][ptq]") {
+  fp8::calibrator c(64);
+  const float x[1] = {1.0f};
+  c.add(x, 1);
+  // p / 100 * 1 underflows to 0 in double; the target is still positive,
+  // so the threshold is that of the only value (capped at amax = 1).
+  CHECK(c.threshold(fp8::calibration::percentile, fp8::qformat::int8, 4.9e-324) == 1.0f);
+}
+
+TEST_CASE("kl_divergence: extreme epsilon gives the finite defined value", "[contract][ptq]") {
+  const std::uint64_t p[3] = {1, 1, 1}, q[3] = {1, 0, 0};
+  // P = (1, 1, 1) / 3; Q = (1, e, e) / (1 + 2e), so
+  // KL = ln(1/3) + ln(1 + 2e) - (2/3) ln(e); 2e overflows double for
+  // e = DBL_MAX, not long double.
+  const auto want = [](double e) {
+    const long double le = e;
+    return static_cast<double>(std::log(1.0L / 3) + std::log1p(2 * le) - 2.0L / 3 * std::log(le));
+  };
+  const double huge = DBL_MAX, tiny = std::numeric_limits<double>::denorm_min();
+  CHECK(std::isfinite(want(huge)));
+  CHECK(fp8::kl_divergence(p, q, 3, huge) == Approx(want(huge)).epsilon(1e-12));
+  CHECK(fp8::kl_divergence(p, q, 3, tiny) == Approx(want(tiny)).epsilon(1e-12));
+}
+
+TEST_CASE("mixed precision: the sensitivity bound is on the exact sum", "[contract][ptq]") {
+  // 2^1000 + 2^-100 exceeds 2^1000; a double running sum rounds it to 2^1000.
+  std::vector<fp8::mixed_precision_layer> layers(2);
+  layers[0].choices = {{std::ldexp(1.0, 1000), 1, 1, 1}};
+  layers[1].choices = {{std::ldexp(1.0, -100), 1, 1, 1}};
+  try {
+    (void)fp8::solve_mixed_precision(layers, {});
+    FAIL("no error; expected one naming 'layers'");
+  } catch (const fp8::invalid_argument& e) {
+    CHECK(std::string(e.argument()) == "layers");
+  }
+}
+
+TEST_CASE("report: JSON stays valid for names that are not UTF-8", "[contract][ptq]") {
+  fp8::report rep;
+  const float r[2] = {1, 2}, x[2] = {1, 2};
+  rep.compare(std::string("a\xff\xc3\xa9\xe0\x80z"), r, x, 2, false);
+  std::ostringstream out;
+  rep.write_json(out);
+  // 0xFF and the overlong start 0xE0 0x80 become U+FFFD byte by byte; the
+  // well-formed U+00E9 is copied.
+  CHECK(out.str().find("\"a\\ufffd\xc3\xa9\\ufffd\\ufffdz\"") != std::string::npos);
 }
 
 }  // namespace

@@ -659,8 +659,9 @@ void check_linear(const char* function, const void* src, std::size_t src_size, c
     FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
     FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
     std::size_t sb = 0, db = 0;
-    FP8_REQUIRE_ARG(linear_bytes<Out>(n, src_size, sb) && linear_bytes<Out>(n, dst_size, db), function, "n",
-                    "elements overflow size_t");
+    FP8_REQUIRE_ARG(linear_bytes<Out>(n, src_size, sb) && linear_bytes<Out>(n, dst_size, db) &&
+                        span_fits(src, sb, 1) && span_fits(dst, db, 1),
+                    function, "n", "elements overflow size_t or run past the end of the address space");
     FP8_REQUIRE_ARG((in_place && src == dst) || !overlap(src, sb, dst, db), function, "dst",
                     in_place ? "overlaps src without being equal to it" : "overlaps src");
   }
@@ -691,6 +692,22 @@ void check_linear_matrix(const char* function, const void* src, std::size_t src_
   FP8_REQUIRE_ARG(span_fits(rows, cols, dst_ld, dst_size == 0 ? 1 : dst_size), function, "dst_ld",
                   "makes the matrix overflow size_t");
   const std::size_t channels = channel == axis::rows ? rows : cols;
+  std::size_t sb = 0, db = 0;
+  linear_bytes<Out>(span_elements(rows, cols, src_ld), src_size, sb);  // fits: span_fits above
+  linear_bytes<Out>(span_elements(rows, cols, dst_ld), dst_size, db);
+  FP8_REQUIRE_ARG(span_fits(src, sb, 1), function, "src_ld", "makes src run past the end of the address space");
+  FP8_REQUIRE_ARG(span_fits(dst, db, 1), function, "dst_ld", "makes dst run past the end of the address space");
+  FP8_REQUIRE_ARG(span_fits(scale, channels, sizeof(float)), function, "scale",
+                  "runs past the end of the address space");
+  FP8_REQUIRE_ARG(zero_point == nullptr || span_fits(zero_point, channels, sizeof(std::int32_t)), function,
+                  "zero_point", "runs past the end of the address space");
+  FP8_REQUIRE_ARG((in_place && src == dst && src_ld == dst_ld) || !overlap(src, sb, dst, db), function, "dst",
+                  in_place ? "overlaps src without being equal to it with the same leading dimension" : "overlaps src");
+  FP8_REQUIRE_ARG(!overlap(dst, db, scale, channels * sizeof(float)), function, "dst", "overlaps scale");
+  FP8_REQUIRE_ARG(!overlap(dst, db, zero_point, channels * sizeof(std::int32_t)), function, "dst",
+                  "overlaps zero_point");
+  // The values last: everything that can be judged without reading the
+  // caller's arrays is judged first.
   check_scales(function, "scale", scale, channels);
   if (zero_point != nullptr)
     for (std::size_t i = 0; i < channels; ++i)
@@ -698,14 +715,6 @@ void check_linear_matrix(const char* function, const void* src, std::size_t src_
         fail_argument(function, "zero_point",
                       "[" + std::to_string(i) + "] = " + std::to_string(zero_point[i]) +
                           " is outside the output range " + linear_range_text<Out>());
-  std::size_t sb = 0, db = 0;
-  linear_bytes<Out>(span_elements(rows, cols, src_ld), src_size, sb);  // fits: span_fits above
-  linear_bytes<Out>(span_elements(rows, cols, dst_ld), dst_size, db);
-  FP8_REQUIRE_ARG((in_place && src == dst && src_ld == dst_ld) || !overlap(src, sb, dst, db), function, "dst",
-                  in_place ? "overlaps src without being equal to it with the same leading dimension" : "overlaps src");
-  FP8_REQUIRE_ARG(!overlap(dst, db, scale, channels * sizeof(float)), function, "dst", "overlaps scale");
-  FP8_REQUIRE_ARG(!overlap(dst, db, zero_point, channels * sizeof(std::int32_t)), function, "dst",
-                  "overlaps zero_point");
 }
 
 template <class Src>

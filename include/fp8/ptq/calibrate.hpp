@@ -238,7 +238,9 @@ class calibrator {
     std::uint64_t sum = 0;
     for (std::size_t i = 0; i < bins_; ++i) {
       sum += h[i];
-      if (static_cast<double>(sum) >= need)
+      // sum != 0: the target is positive even where p / 100 * total
+      // underflows to 0 (a subnormal p), so an empty bin never reaches it.
+      if (sum != 0 && static_cast<double>(sum) >= need)
         return std::min(amax_, static_cast<float>(static_cast<double>(i + 1) * width()));
     }
     return amax_;

@@ -639,13 +639,23 @@ inline double kl_divergence(const std::uint64_t* p, const std::uint64_t* q, std:
   }
   if (sp == 0.0) return 0.0;
   if (sq == 0.0) return std::numeric_limits<double>::infinity();
-  const double renormalize = 1.0 + epsilon * z;
+  // ln(1 + epsilon z), also where epsilon z overflows (then 1 is below its
+  // last bit and ln(epsilon) + ln(z) is the value).
+  const double smoothed = epsilon * z;
+  const double renormalize = 1.0 + smoothed;
+  const double log_renormalize = std::isfinite(smoothed) ? std::log1p(smoothed) : std::log(epsilon) + std::log(z);
   double kl = 0.0;
   for (std::size_t i = 0; i < bins; ++i) {
     if (p[i] == 0) continue;
     const double P = static_cast<double>(p[i]) / sp;
-    const double Q = (q[i] != 0 ? static_cast<double>(q[i]) / sq : epsilon) / renormalize;
-    kl += P * std::log(P / Q);
+    const double q_raw = q[i] != 0 ? static_cast<double>(q[i]) / sq : epsilon;
+    const double Q = q_raw / renormalize;
+    const double ratio = P / Q;
+    // ln(P / Q) from the ratio where it and Q are normal doubles (the most
+    // accurate, P close to Q included); in logarithms where an extreme
+    // epsilon (subnormal, or near DBL_MAX) would take them out of range.
+    kl += P * (std::isnormal(Q) && std::isnormal(ratio) ? std::log(ratio)
+                                                         : std::log(P) - std::log(q_raw) + log_renormalize);
   }
   return kl > 0.0 ? kl : 0.0;
 }

@@ -351,7 +351,7 @@ class mp_solver {
   void check_arguments(const mixed_precision_budget& budget) const {
     const double total_limit = 0x1p1000;  // keeps every sum, difference and allowance finite
     std::int64_t sum_max[mp_dims] = {0, 0, 0};
-    double sens_sum = 0.0;
+    std::vector<double> sens_sum;  // an expansion: the exact running sum
     const char* names[mp_dims] = {"size_bytes", "bops", "latency"};
     for (std::size_t i = 0; i < n_; ++i) {
       const mixed_precision_layer& layer = layers_[i];
@@ -380,8 +380,16 @@ class mp_solver {
         if (w_max[d] > INT64_MAX - sum_max[d]) fail_argument(function, "layers", sum + names[d] + " exceeds 2^63 - 1");
         sum_max[d] += w_max[d];
       }
-      sens_sum += sens_max;
-      if (sens_sum > total_limit) fail_argument(function, "layers", sum + "|sensitivity| exceeds 2^1000");
+      // Exactly: each term and the sum so far are at most 2^1000, so the
+      // expansion's parts stay finite.
+      bool over = sens_max > total_limit;
+      if (!over) {
+        mp_expansion_add(sens_sum, sens_max);
+        std::vector<double> excess = sens_sum;
+        mp_expansion_add(excess, -total_limit);
+        over = mp_expansion_sign(excess) > 0;
+      }
+      if (over) fail_argument(function, "layers", sum + "|sensitivity| exceeds 2^1000");
     }
     const std::optional<std::int64_t> b[mp_dims] = {budget.size_bytes, budget.bops, budget.latency};
     const char* budget_names[mp_dims] = {"budget.size_bytes", "budget.bops", "budget.latency"};

@@ -220,7 +220,9 @@ inline void check_search(const char* fn, const float* w, std::size_t rows, std::
   FP8_REQUIRE_ARG(rows != 0 && cols != 0, fn, rows == 0 ? "rows" : "cols", "is zero");
   FP8_REQUIRE_ARG(w != nullptr, fn, "w", "is null");
   FP8_REQUIRE_ARG(ld >= cols, fn, "ld", "is smaller than cols");
-  FP8_REQUIRE_ARG(rows - 1 <= (SIZE_MAX / sizeof(float) - cols) / ld, fn, "ld", "makes the extent of w overflow size_t");
+  FP8_REQUIRE_ARG(span_fits(rows, cols, ld, sizeof(float)), fn, "ld", "makes the extent of w overflow size_t");
+  FP8_REQUIRE_ARG(span_fits(w, span_elements(rows, cols, ld), sizeof(float)), fn, "ld",
+                  "makes w run past the end of the address space");
   FP8_REQUIRE_ARG(!o.formats.empty(), fn, "options.formats", "is empty");
   for (qformat f : o.formats) require_enumerator(fn, "options.formats", f);
   require_enumerator(fn, "options.objective", o.objective);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include <fp8/codec/bulk.hpp>
@@ -125,6 +126,24 @@ void BM_amax_bf16(benchmark::State& state) {
   for (std::size_t i = 0; i < n; ++i) src[i] = fp8::bfloat16(f[i]);
   for (auto _ : state) benchmark::DoNotOptimize(fp8::amax(src.data(), n));
   counters(state, n, sizeof(fp8::bfloat16));
+}
+
+// Each tier compiled into this binary, called directly (run-time dispatch:
+// docs/dispatch.md); a tier the CPU lacks reports an error instead of a time.
+template <class Tag>
+void BM_amax_tier(benchmark::State& state) {
+  const auto need = std::is_same<Tag, fp8::isa::avx512>::value ? fp8::cpu_tier::avx512
+                    : std::is_same<Tag, fp8::isa::avx2>::value ? fp8::cpu_tier::avx2
+                    : std::is_same<Tag, fp8::isa::sse2>::value ? fp8::cpu_tier::sse2
+                                                                : fp8::cpu_tier::portable;
+  if (fp8::best_tier(fp8::cpu()) < need) {
+    state.SkipWithError("this CPU does not run the tier");
+    return;
+  }
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_inputs(n);
+  for (auto _ : state) benchmark::DoNotOptimize(fp8::detail::amax_bits(src.data(), n, Tag{}));
+  counters(state, n, sizeof(float));
 }
 
 // ---------------------------------------------------------------- per channel
@@ -308,6 +327,16 @@ BENCHMARK_TEMPLATE(BM_encode_scalar_loop, E4M3)->Arg(L1);
 BENCHMARK(BM_amax)->Arg(L1)->Arg(DRAM);
 BENCHMARK(BM_amax_bf16)->Arg(L1)->Arg(DRAM);
 BENCHMARK(BM_amax_scalar_loop)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_amax_tier, fp8::isa::portable)->Arg(L1);
+#if FP8_ISA_SSE2
+BENCHMARK_TEMPLATE(BM_amax_tier, fp8::isa::sse2)->Arg(L1);
+#endif
+#if FP8_TIER_AVX2
+BENCHMARK_TEMPLATE(BM_amax_tier, fp8::isa::avx2)->Arg(L1);
+#endif
+#if FP8_TIER_AVX512
+BENCHMARK_TEMPLATE(BM_amax_tier, fp8::isa::avx512)->Arg(L1);
+#endif
 
 // {n, axis (0 rows, 1 columns), scales (0 powers of two, 1 arbitrary)}
 BENCHMARK_TEMPLATE(BM_encode_per_channel, E4M3)

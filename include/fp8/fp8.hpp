@@ -4,6 +4,8 @@
 #pragma once
 
 #include "config.hpp"
+#include "detail/cpu.hpp"
+#include "detail/dispatch.hpp"
 #include "types/format.hpp"
 #include "codec/scalar.hpp"
 #include "types/fp8.hpp"

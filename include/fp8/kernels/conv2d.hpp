@@ -102,6 +102,7 @@ FP8_ENUM_RANGE(weight_layout, oihw)
 struct conv2d_options {
   // Threads (as gemm_options::threads; results are bit-identical for any count).
   std::size_t threads = 1;
+  ::fp8::executor* executor = nullptr;  // as gemm_options::executor
   activation act = activation::none;
   float clamp_lo = 0.0f, clamp_hi = 0.0f;  // for activation::clamp
   tensor_layout input_layout = tensor_layout::nhwc, output_layout = tensor_layout::nhwc;
@@ -564,7 +565,7 @@ void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
   const std::size_t rows = s.batch * oh, a_rs = s.stride_w * cp * sizeof(bfloat16);
   const std::size_t threads =
       std::min(rows, detail::useful_threads(o.threads, s.batch * oh * ow, s.out_c, kdim));
-  parallel_run(threads, [&](std::size_t t) {
+  parallel_run(o.executor, threads, [&](std::size_t t) {
     std::size_t y0, y1;
     part_range(rows, 1, threads, t, y0, y1);
     std::vector<detail::a_segment> seg;
@@ -621,7 +622,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     conv_out.output_overflow = o.output_overflow;
     aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
     if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, isa::best{});
-    parallel_run(threads, [&](std::size_t t) {
+    parallel_run(o.executor, threads, [&](std::size_t t) {
       std::size_t y0, y1;
       part_range(rows, 1, threads, t, y0, y1);
       aligned_buffer<float> tmp(std::is_same<TO, float>::value ? 0 : ow * s.out_c);
@@ -670,6 +671,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   for (std::size_t g = 0; g < s.groups; ++g) {
     gemm_options go;
     go.threads = o.threads;
+    go.executor = o.executor;
     go.col_scale = weight_scales != nullptr ? weight_scales + g * og : nullptr;
     go.bias = bias != nullptr ? bias + g * og : nullptr;
     go.act = o.act;

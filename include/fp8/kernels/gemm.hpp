@@ -71,6 +71,9 @@ struct gemm_options {
   // bits do not depend on it). 0: std::thread::hardware_concurrency(). Small
   // products use fewer threads than asked, which changes nothing but time.
   std::size_t threads = 1;
+  // Where the threads come from (kernels/parallel.hpp): null, the library's
+  // persistent pool (fp8::default_executor()); or an engine's own.
+  ::fp8::executor* executor = nullptr;
   const float* row_scale = nullptr;  // m floats, one per row of op(A) (per token), or null
   const float* col_scale = nullptr;  // n floats, one per column of op(B) (per output channel), or null
   const float* bias = nullptr;       // n floats added after alpha, scales and beta, or null
@@ -363,7 +366,7 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
         if (rows_k && bs.block % 64 == 0) {
           aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
           dot_decode_a(a, m, k, ad.data());
-          parallel_run(threads, [&](std::size_t t) {
+          parallel_run(o.executor, threads, [&](std::size_t t) {
             std::size_t n0, n1;
             part_range(n, 8, threads, t, n0, n1);
             gemm_dot_part<FB>(ad.data(), m, bp, b.rs, n0, n1, out);
@@ -374,7 +377,7 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
 #endif
       // Every other case, in float (kernels/smallm_f32.hpp).
       const aligned_buffer<float> ad = smallm::a_segments(a, m, k, smallm::segments_of(k, bs));
-      parallel_run(threads, [&](std::size_t t) {
+      parallel_run(o.executor, threads, [&](std::size_t t) {
         std::size_t n0, n1;
         part_range(n, 16, threads, t, n0, n1);
         if (n0 >= n1) return;
@@ -389,7 +392,7 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
   (void)small_m;
   constexpr blocking bl = K::block;
   const split2d s = choose_split(m, n, bl.mr, bl.nr, threads);
-  parallel_run(s.tm * s.tn, [&](std::size_t t) {
+  parallel_run(o.executor, s.tm * s.tn, [&](std::size_t t) {
     std::size_t m0, m1, n0, n1;
     part_range(m, bl.mr, s.tm, t / s.tn, m0, m1);
     part_range(n, bl.nr, s.tn, t % s.tn, n0, n1);

@@ -1,26 +1,195 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one threading primitive of the kernels: run f(0) ... f(count - 1), each
-// on its own std::thread (the caller's thread runs f(0)), and return when all
-// have finished. Header-only and dependency-free; kernels give each index a
-// disjoint part of the output, decided from the sizes alone, so results never
-// depend on scheduling. An exception thrown by any part (std::bad_alloc from
-// a packing buffer) is rethrown in the caller after every thread has joined;
-// a thread that cannot be started runs its part in the caller instead.
+// The threading of the kernels: run f(0) ... f(count - 1) and return when all
+// have finished, on an executor. Kernels give each index a disjoint part of
+// the output, decided from the sizes alone, so results never depend on which
+// thread runs a part or in what order.
+//
+// fp8::executor is the interface an engine implements to lend its own
+// threads (gemm_options::executor, conv2d_options::executor). Without one the
+// library uses fp8::default_executor(): a process-wide pool whose threads are
+// started on first use, grown when a call asks for more, and kept for later
+// calls, so a call costs a wake-up, not a thread start.
+//
+// Every call is reentrant: the caller's thread always works on its own call's
+// parts, so concurrent calls from several threads, and calls made from inside
+// a task, finish even when every pool thread is busy (the caller then runs
+// the remaining parts itself). An exception thrown by a part (std::bad_alloc
+// from a packing buffer) is rethrown in the caller after every part has
+// finished.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../config.hpp"
 
 FP8_BEGIN_NAMESPACE
+
+// A non-owning reference to a callable void(std::size_t): what an executor
+// is handed. Calling it never throws (the library catches inside).
+class task_ref {
+ public:
+  template <class Fn, class = std::enable_if_t<!std::is_same<std::decay_t<Fn>, task_ref>::value>>
+  task_ref(Fn& f) noexcept  // NOLINT(google-explicit-constructor): a reference, like std::function_ref
+      : object_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, std::size_t i) { (*static_cast<Fn*>(o))(i); }) {}
+  void operator()(std::size_t i) const { call_(object_, i); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, std::size_t);
+};
+
+// Runs task(0) ... task(count - 1), each exactly once, possibly
+// concurrently and in any order, and returns when all have returned. The
+// calling thread may run any of them. count >= 2 when the library calls.
+class executor {
+ public:
+  virtual ~executor() = default;
+  virtual void run(std::size_t count, task_ref task) = 0;
+
+ protected:
+  executor() = default;
+  executor(const executor&) = default;
+  executor& operator=(const executor&) = default;
+};
+
+// A pool of persistent threads. Threads are started on demand (a call for
+// count parts wants count - 1 helpers, up to max_threads) and joined by the
+// destructor, which must not run while a call is in progress.
+class thread_pool final : public executor {
+ public:
+  explicit thread_pool(std::size_t max_threads = 256) : max_threads_(max_threads) {}
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+  ~thread_pool() override {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    work_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  // Threads started so far.
+  std::size_t size() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return threads_.size();
+  }
+
+  void run(std::size_t count, task_ref task) override {
+    if (count == 0) return;
+    if (count == 1) {
+      task(0);
+      return;
+    }
+    job j{task, count};
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      grow(count - 1);
+      queue_.push_back(&j);
+    }
+    work_.notify_all();
+    // The caller takes parts of its own job until none is left ...
+    for (;;) {
+      std::size_t i = 0;
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (!take(j, i)) break;
+      }
+      task(i);
+      finish(j);
+    }
+    // ... then waits for the parts that pool threads took.
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return j.finished == j.count; });
+  }
+
+ private:
+  struct job {
+    task_ref task;
+    std::size_t count;
+    std::size_t next = 0;      // the next part to hand out
+    std::size_t finished = 0;  // parts that have returned
+  };
+
+  // Hands out the next part of j (mutex_ held); the job leaves the queue
+  // with its last part, so no thread sees it once its caller may return.
+  bool take(job& j, std::size_t& i) {
+    if (j.next == j.count) return false;
+    i = j.next++;
+    if (j.next == j.count)
+      for (auto it = queue_.begin(); it != queue_.end(); ++it)
+        if (*it == &j) {
+          queue_.erase(it);
+          break;
+        }
+    return true;
+  }
+
+  void finish(job& j) {
+    bool last;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      last = ++j.finished == j.count;
+    }
+    if (last) done_.notify_all();
+  }
+
+  // Starts threads until `wanted` exist (mutex_ held). A thread that cannot
+  // be started leaves its parts to the others and the caller.
+  void grow(std::size_t wanted) {
+    wanted = wanted < max_threads_ ? wanted : max_threads_;
+    try {
+      while (threads_.size() < wanted) threads_.emplace_back([this] { work(); });
+    } catch (...) {  // std::system_error or std::bad_alloc
+    }
+  }
+
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      job& j = *queue_.front();
+      std::size_t i = 0;
+      take(j, i);  // a queued job always has a part left
+      lock.unlock();
+      j.task(i);
+      finish(j);
+      lock.lock();
+    }
+  }
+
+  const std::size_t max_threads_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_, done_;
+  std::deque<job*> queue_;
+  std::vector<std::thread> threads_;
+  bool stop_ = false;
+};
+
+// The pool every call without an executor of its own runs on. It lives for
+// the whole program (never destroyed, so no thread is joined at exit).
+inline executor& default_executor() {
+  static thread_pool* pool = new thread_pool();
+  return *pool;
+}
+
 namespace kernel {
 
+// Runs f(0) ... f(count - 1) on ex (null: the default executor); count <= 1
+// runs inline. Exceptions from f are caught and the first rethrown here
+// after every part has finished.
 template <class Fn>
-void parallel_run(std::size_t count, Fn&& f) {
+void parallel_run(executor* ex, std::size_t count, Fn&& f) {
   if (count <= 1) {
     if (count == 1) f(std::size_t{0});
     return;
@@ -35,16 +204,7 @@ void parallel_run(std::size_t count, Fn&& f) {
       if (!error) error = std::current_exception();
     }
   };
-  std::vector<std::thread> pool;
-  std::size_t started = 1;
-  try {
-    pool.reserve(count - 1);
-    for (; started < count; ++started) pool.emplace_back(guarded, started);
-  } catch (...) {  // std::system_error or std::bad_alloc: the rest runs here
-  }
-  guarded(0);
-  for (std::size_t t = started; t < count; ++t) guarded(t);
-  for (auto& th : pool) th.join();
+  (ex != nullptr ? *ex : default_executor()).run(count, task_ref(guarded));
   if (error) std::rethrow_exception(error);
 }
 

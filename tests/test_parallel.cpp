@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// The threading layer (kernels/parallel.hpp): the pool runs every part once,
+// concurrent and nested calls finish, exceptions come back to the caller,
+// and gemm / conv2d give the same bits on 1 to 4 threads of the default pool
+// and on executors supplied by the caller.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <fp8/fp8.hpp>
+
+namespace {
+
+using e4m3 = fp8::fp8<fp8::E4M3>;
+
+// Runs the parts on the caller's thread, last first: any order is allowed.
+class reverse_executor final : public fp8::executor {
+ public:
+  void run(std::size_t count, fp8::task_ref task) override {
+    ++calls;
+    for (std::size_t i = count; i-- > 0;) task(i);
+  }
+  std::size_t calls = 0;
+};
+
+// One std::thread per part, as an engine with its own threads might do.
+class spawning_executor final : public fp8::executor {
+ public:
+  void run(std::size_t count, fp8::task_ref task) override {
+    calls.fetch_add(1);
+    std::vector<std::thread> t;
+    for (std::size_t i = 1; i < count; ++i) t.emplace_back([task, i] { task(i); });
+    task(0);
+    for (auto& x : t) x.join();
+  }
+  std::atomic<std::size_t> calls{0};
+};
+
+std::vector<e4m3> random_codes(std::size_t n, std::mt19937& g) {
+  std::vector<e4m3> v(n);
+  std::uniform_int_distribution<int> code(0, 255);
+  for (auto& x : v) {
+    do x = e4m3::from_bits(static_cast<std::uint8_t>(code(g)));
+    while (!std::isfinite(static_cast<float>(x)));
+  }
+  return v;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("thread_pool runs every part exactly once, also for concurrent and nested calls", "[parallel]") {
+  fp8::thread_pool pool(3);
+  for (std::size_t count : {2u, 3u, 4u, 7u, 64u}) {
+    std::vector<std::atomic<int>> hits(count);
+    auto task = [&](std::size_t i) { hits[i].fetch_add(1); };
+    pool.run(count, fp8::task_ref(task));
+    for (std::size_t i = 0; i < count; ++i) CHECK(hits[i].load() == 1);
+  }
+  CHECK(pool.size() <= 3);
+  // Four threads calling at once, each part starting a nested call: every
+  // call finishes even though the pool has fewer threads than callers.
+  std::atomic<std::size_t> total{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c)
+    callers.emplace_back([&] {
+      for (int rep = 0; rep < 50; ++rep) {
+        auto outer = [&](std::size_t) {
+          auto inner = [&](std::size_t) { total.fetch_add(1); };
+          pool.run(3, fp8::task_ref(inner));
+        };
+        pool.run(4, fp8::task_ref(outer));
+      }
+    });
+  for (auto& t : callers) t.join();
+  CHECK(total.load() == 4u * 50u * 4u * 3u);
+}
+
+TEST_CASE("parallel_run rethrows the first exception after every part has finished", "[parallel]") {
+  for (fp8::executor* ex : {static_cast<fp8::executor*>(nullptr), &fp8::default_executor()}) {
+    std::atomic<int> finished{0};
+    CHECK_THROWS_AS(fp8::kernel::parallel_run(ex, 5,
+                                              [&](std::size_t i) {
+                                                if (i == 2) throw std::runtime_error("part 2");
+                                                finished.fetch_add(1);
+                                              }),
+                    std::runtime_error);
+    CHECK(finished.load() == 4);
+  }
+}
+
+TEST_CASE("gemm: the same bits on 1..4 threads, the default pool and caller executors", "[parallel][gemm]") {
+  std::mt19937 g(7);
+  struct shape {
+    std::size_t m, n, k;
+  };
+  // The small-m path (m <= 8 rows split by columns) and the blocked path.
+  for (shape s : {shape{3, 1024, 4096}, shape{200, 300, 512}}) {
+    const auto a = random_codes(s.m * s.k, g), b = random_codes(s.k * s.n, g);
+    const auto call = [&](std::size_t threads, fp8::executor* ex) {
+      fp8::gemm_options o;
+      o.threads = threads;
+      o.executor = ex;
+      std::vector<float> c(s.m * s.n, 0.5f);
+      fp8::gemm(fp8::transpose::no, fp8::transpose::yes, s.m, s.n, s.k, 0.75f, a.data(), s.k, b.data(), s.k, 0.5f,
+                c.data(), s.n, o);
+      return c;
+    };
+    const std::vector<float> one = call(1, nullptr);
+    for (std::size_t t = 2; t <= 4; ++t) CHECK(same_bits(one, call(t, nullptr)));
+    reverse_executor rev;
+    CHECK(same_bits(one, call(4, &rev)));
+    CHECK(rev.calls == 1);
+    spawning_executor spawn;
+    CHECK(same_bits(one, call(3, &spawn)));
+    CHECK(spawn.calls.load() == 1);
+    // Concurrent calls on the default pool from several threads.
+    std::vector<std::thread> callers;
+    std::atomic<int> equal{0};
+    for (int c = 0; c < 3; ++c)
+      callers.emplace_back([&] {
+        for (std::size_t rep = 0; rep < 4; ++rep) equal.fetch_add(same_bits(one, call(2 + rep % 3, nullptr)) ? 1 : 0);
+      });
+    for (auto& t : callers) t.join();
+    CHECK(equal.load() == 12);
+  }
+}
+
+TEST_CASE("conv2d: the same bits on the default pool and a caller executor", "[parallel][conv]") {
+  std::mt19937 g(11);
+  fp8::conv2d_shape s;
+  s.batch = 2;
+  s.in_h = s.in_w = 56;  // enough work for the depthwise path to use threads
+  s.in_c = s.out_c = 32;
+  s.kernel_h = s.kernel_w = 3;
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+  for (std::size_t groups : {std::size_t{1}, std::size_t{32}}) {  // dense and depthwise
+    s.groups = groups;
+    const auto x = random_codes(s.batch * s.in_h * s.in_w * s.in_c, g);
+    const auto w = random_codes(s.out_c * 9 * (s.in_c / groups), g);
+    const auto call = [&](std::size_t threads, fp8::executor* ex) {
+      fp8::conv2d_options o;
+      o.threads = threads;
+      o.executor = ex;
+      std::vector<float> y(s.batch * s.out_h() * s.out_w() * s.out_c, -1.0f);
+      fp8::conv2d(s, x.data(), 0.5f, w.data(), nullptr, nullptr, y.data(), o);
+      return y;
+    };
+    const std::vector<float> one = call(1, nullptr);
+    CHECK(same_bits(one, call(3, nullptr)));
+    reverse_executor rev;
+    CHECK(same_bits(one, call(4, &rev)));
+    CHECK(rev.calls >= 1);
+  }
+}

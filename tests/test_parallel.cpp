@@ -85,6 +85,17 @@ TEST_CASE("thread_pool runs every part exactly once, also for concurrent and nes
   CHECK(total.load() == 4u * 50u * 4u * 3u);
 }
 
+TEST_CASE("thread_pool::run rethrows a part's exception after every other part has run", "[parallel]") {
+  fp8::thread_pool pool(2);
+  std::atomic<int> ran{0};
+  auto task = [&](std::size_t i) {
+    ran.fetch_add(1);
+    if (i % 2 == 1) throw std::runtime_error("odd part");
+  };
+  CHECK_THROWS_AS(pool.run(6, fp8::task_ref(task)), std::runtime_error);
+  CHECK(ran.load() == 6);
+}
+
 TEST_CASE("parallel_run rethrows the first exception after every part has finished", "[parallel]") {
   for (fp8::executor* ex : {static_cast<fp8::executor*>(nullptr), &fp8::default_executor()}) {
     std::atomic<int> finished{0};

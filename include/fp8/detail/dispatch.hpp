@@ -36,8 +36,8 @@
 #error "FP8_DISPATCH must be FP8_DISPATCH_RUNTIME or FP8_DISPATCH_STATIC"
 #endif
 
-#define FP8_DETAIL_CAT7(a, b, c, d, e, f, g, h) a##b##c##d##e##f##g##h
-#define FP8_DETAIL_TU_NAME(a, b, c, d, e, f, g, h) FP8_DETAIL_CAT7(a, b, c, d, e, f, g, h)
+#define FP8_DETAIL_CAT8(a, b, c, d, e, f, g, h) a##b##c##d##e##f##g##h
+#define FP8_DETAIL_TU_NAME(a, b, c, d, e, f, g, h) FP8_DETAIL_CAT8(a, b, c, d, e, f, g, h)
 #define FP8_TU_NAMESPACE                                                                                     \
   FP8_DETAIL_TU_NAME(isa_, FP8_ISA_SSE2, FP8_ISA_SSE41, FP8_ISA_AVX2, FP8_ISA_AVX512, FP8_ISA_AVX512VBMI, \
                      FP8_ISA_AVX512BF16, FP8_ISA_AVX512VNNI)

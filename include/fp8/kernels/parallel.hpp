@@ -49,7 +49,8 @@ class task_ref {
 
 // Runs task(0) ... task(count - 1), each exactly once, possibly
 // concurrently and in any order, and returns when all have returned. The
-// calling thread may run any of them. count >= 2 when the library calls.
+// calling thread may run any of them. count >= 2 when the library calls,
+// and the library's tasks never throw (parallel_run catches inside them).
 class executor {
  public:
   virtual ~executor() = default;
@@ -104,12 +105,12 @@ class thread_pool final : public executor {
         const std::lock_guard<std::mutex> lock(mutex_);
         if (!take(j, i)) break;
       }
-      task(i);
-      finish(j);
+      run_part(j, i);
     }
     // ... then waits for the parts that pool threads took.
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return j.finished == j.count; });
+    if (j.error) std::rethrow_exception(j.error);
   }
 
  private:
@@ -118,7 +119,20 @@ class thread_pool final : public executor {
     std::size_t count;
     std::size_t next = 0;      // the next part to hand out
     std::size_t finished = 0;  // parts that have returned
+    std::exception_ptr error = nullptr;  // the first exception a part threw
   };
+
+  // Runs part i; an exception is kept for the caller, never left to escape
+  // a pool thread or to cut the caller's wait short.
+  void run_part(job& j, std::size_t i) {
+    std::exception_ptr e;
+    try {
+      j.task(i);
+    } catch (...) {
+      e = std::current_exception();
+    }
+    finish(j, e);
+  }
 
   // Hands out the next part of j (mutex_ held); the job leaves the queue
   // with its last part, so no thread sees it once its caller may return.
@@ -134,10 +148,11 @@ class thread_pool final : public executor {
     return true;
   }
 
-  void finish(job& j) {
+  void finish(job& j, const std::exception_ptr& e) {
     bool last;
     {
       const std::lock_guard<std::mutex> lock(mutex_);
+      if (e && !j.error) j.error = e;
       last = ++j.finished == j.count;
     }
     if (last) done_.notify_all();
@@ -162,8 +177,7 @@ class thread_pool final : public executor {
       std::size_t i = 0;
       take(j, i);  // a queued job always has a part left
       lock.unlock();
-      j.task(i);
-      finish(j);
+      run_part(j, i);
       lock.lock();
     }
   }

@@ -252,12 +252,4 @@ std::vector<seed<raw>> seeds() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  write_seeds_if_asked(argc, argv, seeds(), [](writer& w, raw& r) { visit(w, r); }, run_input);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  run_input(data, size);
-  return 0;
-}
+FZ_ENTRY_POINTS((void)0)

@@ -832,4 +832,18 @@ void write_seeds_if_asked(int* argc, char*** argv, const std::vector<seed<Raw>>&
   }
 }
 
+// The two libFuzzer entry points of a harness whose file defines seeds(),
+// visit(writer&, raw&) and run_input(data, size): the seed writer
+// (--write-seeds) after `setup`, then one call per input.
+#define FZ_ENTRY_POINTS(setup)                                                                  \
+  extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {                                \
+    setup;                                                                                      \
+    write_seeds_if_asked(argc, argv, seeds(), [](writer& w, raw& r) { visit(w, r); }, run_input); \
+    return 0;                                                                                   \
+  }                                                                                             \
+  extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {           \
+    run_input(data, size);                                                                      \
+    return 0;                                                                                   \
+  }
+
 }  // namespace fz

@@ -38,6 +38,7 @@
 #include <fp8/fp8.hpp>
 
 #include "formats.hpp"
+#include "tiers.hpp"
 
 namespace {
 
@@ -699,18 +700,25 @@ TEST_CASE("conv2d: a hand-computed 3x3 example", "[conv]") {
 
 TEST_CASE("conv2d: padding sides, strides, dilations, groups, depthwise, 1x1, 7x7, batch; every layout and epilogue",
           "[conv]") {
-  std::mt19937 g(2024);
-  for (const auto& n : named_shapes()) {
-    sweep_shape<fp8::E4M3, fp8::E5M2>(n.name, n.s, g);  // mixed formats
-    if (!sanitized) sweep_shape<fp8::E4M3, fp8::E4M3>(n.name, n.s, g);
-  }
+  test_tiers::for_each_gemm_tier([](const char* kernel) {
+    INFO(kernel);
+    std::mt19937 g(2024);
+    for (const auto& n : named_shapes()) {
+      sweep_shape<fp8::E4M3, fp8::E5M2>(n.name, n.s, g);  // mixed formats
+      if (!sanitized) sweep_shape<fp8::E4M3, fp8::E4M3>(n.name, n.s, g);
+    }
+  });
 }
 
 TEMPLATE_TEST_CASE("conv2d: random shapes", "[conv]", e4m3_e4m3, e4m3_e5m2, e5m2_e4m3, e5m2_e5m2, fnuz_mixed) {
   using FX = typename TestType::X;
   using FW = typename TestType::W;
+  std::size_t tier = 0;  // the best tier's kernel gets every case, the others a third
+  test_tiers::for_each_gemm_tier([&](const char* kernel) {
+  INFO(kernel);
   std::mt19937 g(99);
-  const std::size_t cases = sanitized ? 500 : 1500, large = sanitized ? 10 : 40;
+  const std::size_t share = tier++ == 0 ? 1 : 3;
+  const std::size_t cases = (sanitized ? 500 : 1500) / share, large = (sanitized ? 10 : 40) / share;
   for (std::size_t c = 0; c < cases + large; ++c) {
     const conv2d_shape s = random_shape(g, c >= cases);
     const auto p = make_problem<FX, FW>(s, g);
@@ -724,6 +732,7 @@ TEMPLATE_TEST_CASE("conv2d: random shapes", "[conv]", e4m3_e4m3, e4m3_e5m2, e5m2
     run_variant(p, v, all_layouts[pick(g, 0, 7)], pick(g, 1, 3), pick(g, 0, 3) == 0, g,
                 "random case " + std::to_string(c) + ":");
   }
+  });
 }
 
 TEST_CASE("conv2d: threads 1..3 and packed weights give the same bits on larger layers", "[conv]") {

@@ -24,6 +24,7 @@
 #include <fp8/fp8.hpp>
 
 #include "formats.hpp"
+#include "tiers.hpp"
 
 namespace {
 
@@ -135,7 +136,7 @@ inline void check_c(const std::vector<float>& c, std::size_t m, std::size_t n, s
 
 // The micro-kernels compiled here, run through the checked entry point.
 struct default_kernel {
-  static constexpr const char* name = fp8::kernel::gemm_default::name;
+  static inline const char* name = "";  // the dispatched kernel (test_tiers::for_each_gemm_tier)
   template <class FA, class FB>
   static void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
                    const fp8::fp8<FA>* a, std::size_t lda, const fp8::fp8<FB>* b, std::size_t ldb, float beta,
@@ -206,8 +207,11 @@ struct fnuz_mixed2 { using A = fp8::E5M2FNUZ; using B = fp8::E4M3; };
 
 TEMPLATE_TEST_CASE("gemm: every transpose, sizes 1..67, primes, past every block", "[gemm]", e4m3_e4m3, e5m2_e5m2,
                    e4m3_e5m2, e5m2_e4m3, fnuz_mixed, fnuz_mixed2) {
-  std::mt19937 g(12345);
-  sweep<default_kernel, typename TestType::A, typename TestType::B>(g);
+  test_tiers::for_each_gemm_tier([](const char* kernel) {
+    std::mt19937 g(12345);
+    default_kernel::name = kernel;
+    sweep<default_kernel, typename TestType::A, typename TestType::B>(g);
+  });
 }
 
 TEST_CASE("gemm: every compiled micro-kernel", "[gemm]") {
@@ -217,8 +221,9 @@ TEST_CASE("gemm: every compiled micro-kernel", "[gemm]") {
   sweep<with_kernel<fp8::kernel::gemm_f32fma__xsimd>, fp8::E4M3, fp8::E5M2>(g);
   sweep<with_kernel<fp8::kernel::gemm_f32fma__xsimd>, fp8::E5M2FNUZ, fp8::E4M3FNUZ>(g);
 #endif
-#if FP8_ISA_AVX512BF16
-  sweep<with_kernel<fp8::kernel::gemm_bf16dot_12x32__avx512bf16>, fp8::E4M3, fp8::E5M2>(g);
+#if FP8_TIER_AVX512BF16
+  if (fp8::best_tier(fp8::cpu()) >= fp8::cpu_tier::avx512bf16)
+    sweep<with_kernel<fp8::kernel::gemm_bf16dot_12x32__avx512bf16>, fp8::E4M3, fp8::E5M2>(g);
 #endif
 }
 
@@ -319,6 +324,8 @@ TEST_CASE("gemm: per-row and per-column scales, bias, ReLU and clamp", "[gemm]")
 }
 
 TEST_CASE("gemm: packed B equals unpacked B", "[gemm]") {
+  test_tiers::for_each_gemm_tier([](const char* kernel) {
+  INFO(kernel);
   std::mt19937 g(6);
   for (transpose ta : both)
     for (transpose tb : both)
@@ -333,8 +340,7 @@ TEST_CASE("gemm: packed B equals unpacked B", "[gemm]") {
         // The blocked path packs B the same way: identical bits (the small-m
         // paths, m <= smallm_max, never pack B and sum in another order, so
         // compare within the bound there).
-        fp8::kernel::gemm_with<fp8::kernel::gemm_default>(ta, tb, m, n, k, 1.5f, a.v.data(), a.ld, b.v.data(), b.ld, -1.0f,
-                                                          c2.data(), n, fp8::gemm_options{});
+        fp8::gemm(ta, tb, m, n, k, 1.5f, a.v.data(), a.ld, b.v.data(), b.ld, -1.0f, c2.data(), n);
         const bool same_path = m > fp8::kernel::smallm_max;
         if (same_path) CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
         const auto r = reference(ta, tb, m, n, k, 1.5f, a, b, -1.0f, std::vector<float>(m * n, 2.0f), n);
@@ -346,6 +352,27 @@ TEST_CASE("gemm: packed B equals unpacked B", "[gemm]") {
         fp8::gemm(ta, m, 1.5f, a.v.data(), a.ld, pb, -1.0f, c3.data(), n, o);
         CHECK(std::memcmp(c1.data(), c3.data(), c1.size() * sizeof(float)) == 0);
       }
+  });
+}
+
+TEST_CASE("gemm: B packed for one micro-kernel is refused by another, by name", "[gemm]") {
+  std::vector<std::string> kernels;
+  test_tiers::for_each_gemm_tier([&](const char* kernel) { kernels.push_back(kernel); });
+  if (kernels.size() < 2) return;  // one kernel on this CPU and build: nothing to mix
+  const std::size_t k = 10, n = 20;
+  std::vector<fp8::e4m3_t> b(k * n, fp8::e4m3_t(1.0f)), a(k, fp8::e4m3_t(1.0f));
+  const fp8::packed_b<fp8::E4M3> pb(transpose::no, k, n, b.data(), n);  // the best tier's kernel
+  CHECK(std::string(pb.layout().kernel) == kernels[0]);
+  std::vector<float> c(n, 5.0f);
+  const fp8::tier_scope lower(fp8::cpu_tier::sse2);
+  try {
+    fp8::gemm(transpose::no, 1, 1.0f, a.data(), k, pb, 0.0f, c.data(), n);
+    FAIL("no error");
+  } catch (const fp8::invalid_argument& e) {
+    CHECK(std::string(e.argument()) == "b");
+    CHECK_THAT(e.what(), Catch::Contains(kernels[0]));
+  }
+  CHECK(c == std::vector<float>(n, 5.0f));
 }
 
 TEST_CASE("gemm: NaN and infinity propagate", "[gemm]") {

@@ -16,16 +16,23 @@
 #include <cstdint>
 
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
+#include "../detail/simd_avx512.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
 #include "scalar.hpp"
 
-#if FP8_ISA_AVX512VBMI
+// Compiled when the flags enable VBMI or when the avx512bf16 tier is reached
+// by run-time dispatch (then inside that tier's target region).
+#if FP8_ISA_AVX512VBMI || FP8_TIER_AVX512BF16
+#define FP8_HAVE_DECODE_VBMI 1
 #include <immintrin.h>
 
+FP8_BEGIN_TARGET_AVX512BF16
 FP8_BEGIN_NAMESPACE
 namespace detail {
+FP8_BEGIN_TU_NAMESPACE
 
 // lo[c], hi[c]: the bytes of the 16-bit pattern (format D16: BF16 or F16) of
 // the FP8 magnitude code c; entries 0..127, 64-byte aligned for zmm loads.
@@ -118,14 +125,18 @@ std::size_t decode16_vbmi(const std::uint8_t* src, Dst* dst, std::size_t n) noex
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     __m512i lo, hi;
-    vbmi_lookup<F, typename Dst::format>(_mm512_permutexvar_epi8(order, _mm512_loadu_si512(src + i)), lo, hi);
+    vbmi_lookup<F, typename Dst::format>(zmm::permute_bytes(order, _mm512_loadu_si512(src + i)), lo, hi);
     _mm512_storeu_si512(dst + i, _mm512_unpacklo_epi8(lo, hi));
     _mm512_storeu_si512(dst + i + 32, _mm512_unpackhi_epi8(lo, hi));
   }
   return i;
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512BF16
 
-#endif  // FP8_ISA_AVX512VBMI
+#else
+#define FP8_HAVE_DECODE_VBMI 0
+#endif

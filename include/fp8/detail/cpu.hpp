@@ -129,4 +129,29 @@ inline cpu_tier cpu_best_tier() noexcept {
   return t;
 }
 
+namespace detail {
+// The calling thread's cap on the tier of the calls it makes (tier_scope).
+inline cpu_tier& thread_tier_cap() noexcept {
+  static thread_local cpu_tier cap = cpu_tier::avx512bf16;
+  return cap;
+}
+}  // namespace detail
+
+// While it lives, the calls this thread makes run no tier above t (nor above
+// what they would run anyway): to test or time a lower tier in the same
+// process, as FP8_MAX_TIER does for a whole process. Scopes nest; a call
+// chooses its tier once, at its entry, so the pool threads it uses follow.
+class tier_scope {
+ public:
+  explicit tier_scope(cpu_tier t) noexcept : saved_(detail::thread_tier_cap()) {
+    detail::thread_tier_cap() = t < saved_ ? t : saved_;
+  }
+  ~tier_scope() { detail::thread_tier_cap() = saved_; }
+  tier_scope(const tier_scope&) = delete;
+  tier_scope& operator=(const tier_scope&) = delete;
+
+ private:
+  cpu_tier saved_;
+};
+
 FP8_END_NAMESPACE

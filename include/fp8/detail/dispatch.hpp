@@ -53,14 +53,48 @@
 #define FP8_HAVE_TARGET_ATTRIBUTES 0
 #endif
 
+// A region of code for the avx512bf16 tier: every function defined between
+// FP8_BEGIN_TARGET_AVX512BF16 and FP8_END_TARGET_AVX512BF16 (templates and
+// their later instantiations included) is compiled for AVX-512 F/BW/VL/DQ,
+// VBMI and BF16, whatever the unit's flags (GCC: a target pragma; clang: an
+// attribute pushed onto every function, as Highway does). Both are empty
+// when the flags already enable the tier. Open and close the region at file
+// scope, outside any namespace, and include nothing inside it.
+#if FP8_ISA_AVX512BF16 && FP8_ISA_AVX512VBMI
+#define FP8_BEGIN_TARGET_AVX512BF16
+#define FP8_END_TARGET_AVX512BF16
+#elif FP8_HAVE_TARGET_ATTRIBUTES && defined(__clang__)
+// (One string literal: _Pragma does not concatenate.)
+// clang-format off
+#define FP8_BEGIN_TARGET_AVX512BF16 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512bf16\"))), apply_to = function)")
+// clang-format on
+#define FP8_END_TARGET_AVX512BF16 _Pragma("clang attribute pop")
+#elif FP8_HAVE_TARGET_ATTRIBUTES
+#define FP8_BEGIN_TARGET_AVX512BF16 \
+  _Pragma("GCC push_options")       \
+  _Pragma("GCC target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512bf16\")")
+#define FP8_END_TARGET_AVX512BF16 _Pragma("GCC pop_options")
+#else
+#define FP8_BEGIN_TARGET_AVX512BF16
+#define FP8_END_TARGET_AVX512BF16
+#endif
+
 // The tiers an entry can run: compiled for by the flags, or (run-time
 // dispatch) by target attributes.
 #define FP8_TIER_AVX2 (FP8_ISA_AVX2 || (FP8_DISPATCH == FP8_DISPATCH_RUNTIME && FP8_HAVE_TARGET_ATTRIBUTES))
 #define FP8_TIER_AVX512 (FP8_ISA_AVX512 || (FP8_DISPATCH == FP8_DISPATCH_RUNTIME && FP8_HAVE_TARGET_ATTRIBUTES))
+#define FP8_TIER_AVX512BF16                     \
+  ((FP8_ISA_AVX512BF16 && FP8_ISA_AVX512VBMI) || \
+   (FP8_DISPATCH == FP8_DISPATCH_RUNTIME && FP8_HAVE_TARGET_ATTRIBUTES))
 
 FP8_BEGIN_NAMESPACE
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
+
+// A type named after the unit's flags: a default template argument of this
+// type keeps a member function of a class shared by every unit (packed_b's
+// constructor) apart between units built with different flags.
+struct tu_key {};
 
 // The tier the build's flags enable.
 constexpr cpu_tier static_tier() noexcept {
@@ -78,22 +112,29 @@ constexpr cpu_tier static_tier() noexcept {
 }
 
 // The tier an entry runs: chosen once per call, here and nowhere below.
+// Under static dispatch the flags' tier, lowered by a tier_scope only.
 inline cpu_tier entry_tier() noexcept {
 #if FP8_DISPATCH == FP8_DISPATCH_RUNTIME
-  return cpu_best_tier();
+  const cpu_tier t = cpu_best_tier();
 #else
-  return static_tier();
+  const cpu_tier t = static_tier();
 #endif
+  const cpu_tier cap = thread_tier_cap();
+  return cap < t ? cap : t;
 }
 
 // Calls f with the isa tag of the best tier that is both compiled (flags or
-// target attributes) and chosen by entry_tier(): f(isa::avx512{}),
+// target attributes) and chosen by entry_tier(): f(isa::avx512bf16{}),
+// f(isa::avx512{}),
 // f(isa::avx2{}), f(isa::sse2{}) or f(isa::portable{}). A kernel family
 // provides one overload per tier it has (the tags inherit, so an older
 // tier's overload serves a newer tag).
 template <class Fn>
 decltype(auto) dispatch(Fn&& f) {
   const cpu_tier t = entry_tier();
+#if FP8_TIER_AVX512BF16
+  if (t >= cpu_tier::avx512bf16) return f(isa::avx512bf16{});
+#endif
 #if FP8_TIER_AVX512
   if (t >= cpu_tier::avx512) return f(isa::avx512{});
 #endif

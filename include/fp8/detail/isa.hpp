@@ -59,6 +59,13 @@ struct avx2 : sse2 {
 struct avx512 : avx2 {
   static constexpr const char* name = "avx512";
 };
+// AVX-512 with BF16 (vdpbf16ps) and VBMI (vpermi2b): the GEMM and conv
+// kernels' top tier (cpu_tier::avx512bf16). Not `best` of any build: its
+// code is written in intrinsics under FP8_BEGIN_TARGET_AVX512BF16
+// (detail/dispatch.hpp) and reached through detail::dispatch.
+struct avx512bf16 : avx512 {
+  static constexpr const char* name = "avx512bf16";
+};
 
 // The best tag this translation unit can use.
 #if FP8_ISA_AVX512

@@ -54,6 +54,7 @@
 #include "../codec/kernels.hpp"
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
@@ -114,6 +115,7 @@ struct conv2d_options {
 };
 
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 namespace conv {
 
 inline bool mul_fits(std::size_t a, std::size_t b, std::size_t& out) noexcept {
@@ -313,23 +315,26 @@ struct conv_source {
 };
 
 }  // namespace conv
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 
 // Weights packed once for a shape: per group, the GEMM's packed B panels
-// (kernels/driver.hpp's prepacked layout for the default micro-kernel), or,
-// for depthwise shapes, float weights [kh][kw][out_c]. The pointer is not kept.
+// (kernels/driver.hpp's prepacked layout for the micro-kernel of the tier
+// the constructor runs, recorded in layout()), or, for depthwise shapes,
+// float weights [kh][kw][out_c]. The pointer is not kept.
 template <class FW>
 class packed_conv_weights {
  public:
-  using kernel_type = kernel::gemm_default;
-
+  // A template only to keep units built with different flags apart (as
+  // packed_b's constructor).
+  template <class Key = ::fp8::detail::tu_key>
   packed_conv_weights(const conv2d_shape& s, const fp8<FW>* weights, weight_layout layout = weight_layout::ohwi)
       : s_(s) {
     const char* fn = "fp8::packed_conv_weights";
     kernel::conv::check_shape(fn, s);
     FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
     ::fp8::detail::require_enumerator(fn, "layout", layout);
-    const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, taps = s.kernel_h * s.kernel_w;
+    const std::size_t cg = s.in_c / s.groups, taps = s.kernel_h * s.kernel_w;
     const std::size_t kdim = taps * cg;
     const auto* w = reinterpret_cast<const std::uint8_t*>(weights);
     if (kernel::conv::depthwise(s)) {
@@ -350,28 +355,53 @@ class packed_conv_weights {
           for (std::size_t t = 0; t < taps; ++t) ohwi[oc * kdim + t * cg + ci] = w[(oc * cg + ci) * taps + t];
       w = ohwi.data();
     }
-    group_size_ = kernel::packed_b_size<kernel_type>(kdim, og);
-    data_ = kernel::aligned_buffer<typename kernel_type::packed>(group_size_ * s.groups);
-    for (std::size_t g = 0; g < s.groups; ++g)
-      kernel::pack_b_all<kernel_type>(
-          kernel::matrix_source<fp8<FW>>{reinterpret_cast<const fp8<FW>*>(w + g * og * kdim), kdim, 1}, kdim, og,
-          data_.data() + g * group_size_);
+    ::fp8::detail::dispatch([&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), bfloat16>::type>(w); });
   }
 
   const conv2d_shape& shape() const noexcept { return s_; }
-  kernel::prepacked_view<kernel_type> group(std::size_t g) const noexcept {
-    return {data_.data() + g * group_size_, (s_.out_c / s_.groups + kernel_type::block.nr - 1) / kernel_type::block.nr};
+  // The micro-kernel the panels are laid out for (empty for depthwise).
+  const kernel::panel_layout& layout() const noexcept { return layout_; }
+  // Group g's panels for kernel K, whose layout must be layout().
+  template <class K>
+  kernel::prepacked_view<K> group(std::size_t g) const noexcept {
+    const typename K::packed* p;
+    if constexpr (std::is_same<typename K::packed, float>::value)
+      p = f32_.data();
+    else
+      p = bf16_.data();
+    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr};
   }
   const float* depthwise_weights() const noexcept { return dw_.data(); }
 
  private:
+  // The groups' B panels for kernel K from OHWI weights w.
+  template <class K>
+  void pack(const std::uint8_t* w) {
+    const std::size_t cg = s_.in_c / s_.groups, og = s_.out_c / s_.groups;
+    const std::size_t kdim = s_.kernel_h * s_.kernel_w * cg;
+    layout_ = kernel::layout_of<K>();
+    group_size_ = kernel::packed_b_size<K>(kdim, og);
+    kernel::aligned_buffer<typename K::packed> data(group_size_ * s_.groups);
+    for (std::size_t g = 0; g < s_.groups; ++g)
+      kernel::pack_b_all<K>(
+          kernel::matrix_source<fp8<FW>>{reinterpret_cast<const fp8<FW>*>(w + g * og * kdim), kdim, 1}, kdim, og,
+          data.data() + g * group_size_);
+    if constexpr (std::is_same<typename K::packed, float>::value)
+      f32_ = std::move(data);
+    else
+      bf16_ = std::move(data);
+  }
+
   conv2d_shape s_;
+  kernel::panel_layout layout_;
   std::size_t group_size_ = 0;
-  kernel::aligned_buffer<typename kernel_type::packed> data_;
+  kernel::aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
+  kernel::aligned_buffer<float> f32_;      // those of a float kernel
   kernel::aligned_buffer<float> dw_;
 };
 
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 namespace conv {
 
 inline bool same_weights_shape(const conv2d_shape& a, const conv2d_shape& b) noexcept {
@@ -534,7 +564,7 @@ void depthwise_gather(const conv2d_shape& s, const float* x, const float* w, con
   }
 }
 
-#if FP8_ISA_AVX512BF16
+#if FP8_TIER_AVX512BF16
 // Dense and grouped layers on AVX512-BF16 with an even number of channels
 // per group: the micro-kernel reads A in place (run_direct) from the input
 // decoded once to bfloat16 into a zero-bordered NHWC buffer (the padding is
@@ -549,8 +579,7 @@ inline bool direct_ok(const conv2d_shape& s) noexcept { return !depthwise(s) && 
 template <class FX, class FW>
 void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
                 const float* weight_scales, const float* bias, float* out, const conv2d_options& o) {
-  using K = gemm_bf16dot_12x32__avx512bf16;
-  static_assert(std::is_same<typename packed_conv_weights<FW>::kernel_type, K>::value, "B packed for this kernel");
+  using K = gemm_bf16dot_12x32__avx512bf16;  // w's layout (checked by the entry)
   // static: GCC 12 crashes (ICE in make_decl_rtl) on a constexpr local used
   // in the lambda below once two instantiations share a translation unit.
   static constexpr blocking bl = K::block;
@@ -570,7 +599,7 @@ void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
     part_range(rows, 1, threads, t, y0, y1);
     std::vector<detail::a_segment> seg;
     for (std::size_t g = 0; g < s.groups; ++g) {
-      const auto view = w.group(g);
+      const auto view = w.template group<K>(g);
       for (std::size_t pc = 0; pc < kdim; pc += bl.kc) {
         const std::size_t kc = std::min(bl.kc, kdim - pc), panel = round_up(kc, 2);
         seg.clear();
@@ -605,9 +634,9 @@ void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
 }
 #endif
 
-// The convolution into NHWC output of type TO, after the checks; x is the
-// NHWC input.
-template <class FX, class FW, class TO>
+// The convolution into NHWC output of type TO on micro-kernel K (w's
+// layout), after the checks; x is the NHWC input.
+template <class K, class FX, class FW, class TO>
 void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
               const float* weight_scales, const float* bias, TO* out, const conv2d_options& o) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), pixels = s.batch * oh * ow;
@@ -643,9 +672,9 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     });
     return;
   }
-#if FP8_ISA_AVX512BF16
+#if FP8_TIER_AVX512BF16
   // The direct path reads up to MR - 1 pixels (stride_w apart) past its copy.
-  if (direct_ok(s) && padded_copy_pays(s, saturating_mul(gemm_bf16dot_12x32__avx512bf16::block.mr - 1, s.stride_w))) {
+  if (on_bf16_tier<K> && direct_ok(s) && padded_copy_pays(s, saturating_mul(K::block.mr - 1, s.stride_w))) {
     if constexpr (std::is_same<TO, float>::value) {
       run_direct<FX>(s, x, input_scale, w, weight_scales, bias, out, o);
     } else {
@@ -659,7 +688,6 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     return;
   }
 #endif
-  using K = typename packed_conv_weights<FW>::kernel_type;
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
   const matrix_source<fp8<FW>> no_b{nullptr, 0, 0};
   using P = typename K::packed;
@@ -679,7 +707,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     go.clamp_hi = o.clamp_hi;
     go.output_scale = o.output_scale;
     go.output_overflow = o.output_overflow;
-    const auto view = w.group(g);
+    const auto view = w.template group<K>(g);
     if (pointwise(s)) {
       const matrix_source<fp8<FX>> a{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
       gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
@@ -691,7 +719,48 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
 }
 
 }  // namespace conv
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
+
+namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
+namespace conv {
+// The packed-weights conv2d after its checks and the choice of K: NHWC
+// output directly; NCHW as NHWC floats, then transposed and converted per
+// channel row.
+template <class K, class FX, class FW, class TO>
+void run_chosen(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
+                const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
+  if (options.output_layout == tensor_layout::nhwc) {
+    run_nhwc<K, FX>(s, x, input_scale, w, weight_scales, bias, output, options);
+    return;
+  }
+  const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
+  kernel::aligned_buffer<float> tmp(out_size);
+  conv2d_options o = options;
+  o.output_scale = 1.0f;
+  run_nhwc<K, FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
+  const std::size_t hw = s.out_h() * s.out_w();
+  kernel::aligned_buffer<float> row(hw);
+  gemm_options conv_out;
+  conv_out.output_scale = options.output_scale;
+  conv_out.output_overflow = options.output_overflow;
+  for (std::size_t n = 0; n < s.batch; ++n)
+    for (std::size_t c = 0; c < s.out_c; ++c) {
+      for (std::size_t p = 0; p < hw; ++p) row.data()[p] = tmp.data()[(n * hw + p) * s.out_c + c];
+      TO* dst = output + (n * s.out_c + c) * hw;
+      if constexpr (std::is_same<TO, float>::value)
+        std::copy(row.data(), row.data() + hw, dst);
+      else
+        kernel::detail::store_row(row.data(), dst, hw, conv_out);
+    }
+}
+
+}  // namespace conv
+FP8_END_TU_NAMESPACE
+}  // namespace kernel
+
+FP8_BEGIN_TU_NAMESPACE
 
 // The convolution with weights packed beforehand (their shape must match s
 // in in_c, out_c, kernel and groups). TO: float, bfloat16 or fp8<F>.
@@ -719,29 +788,11 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
         for (std::size_t p = 0; p < hw; ++p) nhwc[(n * hw + p) * s.in_c + c] = x[(n * s.in_c + c) * hw + p];
     x = nhwc.data();
   }
-  if (options.output_layout == tensor_layout::nhwc) {
-    kernel::conv::run_nhwc<FX>(s, x, input_scale, w, weight_scales, bias, output, options);
-    return;
-  }
-  // NCHW output: NHWC floats, then transposed and converted per channel row.
-  kernel::aligned_buffer<float> tmp(out_size);
-  conv2d_options o = options;
-  o.output_scale = 1.0f;
-  kernel::conv::run_nhwc<FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
-  const std::size_t hw = s.out_h() * s.out_w();
-  kernel::aligned_buffer<float> row(hw);
-  gemm_options conv_out;
-  conv_out.output_scale = options.output_scale;
-  conv_out.output_overflow = options.output_overflow;
-  for (std::size_t n = 0; n < s.batch; ++n)
-    for (std::size_t c = 0; c < s.out_c; ++c) {
-      for (std::size_t p = 0; p < hw; ++p) row.data()[p] = tmp.data()[(n * hw + p) * s.out_c + c];
-      TO* dst = output + (n * s.out_c + c) * hw;
-      if constexpr (std::is_same<TO, float>::value)
-        std::copy(row.data(), row.data() + hw, dst);
-      else
-        kernel::detail::store_row(row.data(), dst, hw, conv_out);
-    }
+  ::fp8::detail::dispatch([&](auto tier) {
+    using K = typename kernel::kernel_of<decltype(tier), bfloat16>::type;
+    if (!kernel::conv::depthwise(s)) kernel::require_layout(fn, "weights", w.layout(), kernel::layout_of<K>());
+    kernel::conv::run_chosen<K, FX>(s, x, input_scale, w, weight_scales, bias, output, options);
+  });
 }
 
 // The convolution with weights packed per call (options.weights gives their
@@ -768,4 +819,5 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
   conv2d(s, input, input_scale, weights, weight_scales, bias, output, conv2d_options{});
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

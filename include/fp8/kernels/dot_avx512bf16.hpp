@@ -27,6 +27,7 @@
 
 #include "../codec/decode_vbmi.hpp"
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
@@ -36,12 +37,13 @@
 #include "epilogue.hpp"
 #include "smallm_f32.hpp"
 
-#if FP8_ISA_AVX512BF16 && FP8_ISA_AVX512VBMI
-#define FP8_HAVE_DOT_AVX512BF16 1
+#if FP8_TIER_AVX512BF16
 #include <immintrin.h>
 
+FP8_BEGIN_TARGET_AVX512BF16
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 namespace detail {
 
 // 64 codes -> 64 bfloat16 in the order above.
@@ -60,6 +62,19 @@ inline __m512i load_codes(const std::uint8_t* p, std::size_t count) noexcept {
 }
 
 inline __m512bh bh(__m512i x) noexcept { return (__m512bh)x; }
+
+// The sum of the 16 lanes, halves first: lanes i and i + 8, then i and
+// i + 4, then (0 + 2) + (1 + 3) (GCC's _mm512_reduce_add_ps order, written
+// out: that intrinsic starts from an undefined register, which GCC 12's
+// -Wall reports in the consumer's build, and clang's may add in another order).
+inline float add_lanes(__m512 v) noexcept {
+  alignas(64) float x[16];
+  _mm512_store_ps(x, v);
+  float s8[8], s4[4];
+  for (int i = 0; i < 8; ++i) s8[i] = x[i + 8] + x[i];
+  for (int i = 0; i < 4; ++i) s4[i] = s8[i + 4] + s8[i];
+  return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
 
 // MB rows of A (decoded, kpad bfloat16 each, a_ld apart) against NB rows of
 // B over k [k0, k1) (k0 a multiple of 64), added to acc.
@@ -112,7 +127,7 @@ inline void dot_tile(const std::uint16_t* a, std::size_t a_ld, const std::uint8_
 #pragma GCC unroll 8
   for (std::size_t i = 0; i < MB; ++i)
 #pragma GCC unroll 8
-    for (std::size_t j = 0; j < NB; ++j) sums[i][j] = _mm512_reduce_add_ps(acc[i][j]);
+    for (std::size_t j = 0; j < NB; ++j) sums[i][j] = add_lanes(acc[i][j]);
 }
 
 // Rows [n0, n1) of B for all MB rows of A, with the epilogue.
@@ -190,9 +205,9 @@ void gemm_dot_part(const std::uint16_t* a, std::size_t m, const std::uint8_t* b,
   }
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512BF16
 
-#else
-#define FP8_HAVE_DOT_AVX512BF16 0
-#endif
+#endif  // FP8_TIER_AVX512BF16

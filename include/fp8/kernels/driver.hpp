@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 #include "blocking.hpp"
 #include "buffer.hpp"
 #include "epilogue.hpp"
@@ -29,6 +30,7 @@
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 
 // An operand of the loops: a matrix of T (fp8<F> codes, bfloat16 or float)
 // seen as R-major panels, element (r, k) at p[r * rs + k * ks] (gemm.hpp
@@ -250,5 +252,6 @@ inline void part_range(std::size_t size, std::size_t unit, std::size_t parts, st
   hi = std::min(size, (first + count) * unit);
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE

@@ -33,9 +33,11 @@
 #include <cstddef>
 
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 
 struct tile_epilogue {
   float alpha = 1.0f;               // r of every row when row_scale is null
@@ -87,5 +89,6 @@ inline void epilogue_tile(const tile_epilogue& e, const float* acc, std::size_t 
     for (std::size_t j = 0; j < n; ++j) epilogue_store(e, i, j, acc[i * acc_ld + j], c + i * ldc + j);
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE

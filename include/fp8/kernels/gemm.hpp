@@ -16,9 +16,12 @@
 // holds op(B) packed once for reuse.
 //
 // Structure (docs/gemm.md): checks here, then the five BLIS loops of
-// kernels/driver.hpp over a micro-kernel chosen at compile time from the
-// target ISA (detail/isa.hpp), threads over rectangles of C
-// (kernels/parallel.hpp). Results are bit-identical for every thread count.
+// kernels/driver.hpp over the micro-kernel of the tier the entry chooses
+// once per call (detail/dispatch.hpp: at run time by default; kernel_of
+// below maps a tier to its kernels), threads over rectangles of C
+// (kernels/parallel.hpp). Results are bit-identical for every thread count,
+// and for every tier whose kernels sum in the same order (the float kernels
+// of every width do; vdpbf16ps adds a k pair's two products first).
 //
 // Bad input (null pointers with nonzero sizes, a leading dimension smaller
 // than the row it describes, a matrix whose extent overflows size_t, C
@@ -28,6 +31,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -36,6 +41,7 @@
 
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
@@ -96,32 +102,30 @@ struct gemm_options {
 };
 
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 
-// The micro-kernel of this translation unit's target.
-#if FP8_ISA_AVX512BF16
-using gemm_default = gemm_bf16dot_12x32__avx512bf16;
-#elif FP8_ISA_SSE2
-using gemm_default = gemm_f32fma__xsimd;
-#else
-using gemm_default = gemm_f32_4x8__scalar;
-#endif
-// The float micro-kernel of this target: float A (weight-only GEMM) needs it,
-// since rounding A to bfloat16 would change the products.
+// The float micro-kernel of the build's flags (xsimd's widest vector, or
+// plain C++): every tier below avx512bf16 runs it, and float A (weight-only
+// GEMM) needs it on every tier, since rounding A to bfloat16 would change
+// the products.
 #if FP8_ISA_SSE2
 using gemm_f32_default = gemm_f32fma__xsimd;
 #else
 using gemm_f32_default = gemm_f32_4x8__scalar;
 #endif
-// The kernel a call with A of type TA runs: FP8 and bfloat16 A share the
-// default kernel, float A takes the float one.
-template <class TA>
-struct kernel_for {
-  using type = gemm_default;
-};
-template <>
-struct kernel_for<float> {
+
+// The kernel a call on tier Tag (an isa:: tag from detail::dispatch) with A
+// of type TA runs: the tier's whole choice, in one place.
+template <class Tag, class TA>
+struct kernel_of {
   using type = gemm_f32_default;
 };
+#if FP8_TIER_AVX512BF16
+template <class TA>
+struct kernel_of<isa::avx512bf16, TA> {  // FP8 and bfloat16 A on vdpbf16ps
+  using type = std::conditional_t<std::is_same<TA, float>::value, gemm_f32_default, gemm_bf16dot_12x32__avx512bf16>;
+};
+#endif
 
 template <class T>
 struct is_matrix_source : std::false_type {};
@@ -358,7 +362,7 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
       using FB = typename SB::value_type::format;
       const auto* bp = reinterpret_cast<const std::uint8_t*>(b.p);
       const bool rows_k = b.ks == 1;  // B stored n x k: column j of op(B) is a run of k codes
-#if FP8_HAVE_DOT_AVX512BF16
+#if FP8_TIER_AVX512BF16
       // AVX512-BF16 (FP8 or bfloat16 A): 64 codes decoded in registers per
       // step, vdpbf16ps (kernels/dot_avx512bf16.hpp).
       if constexpr (std::is_same<K, gemm_bf16dot_12x32__avx512bf16>::value &&
@@ -466,42 +470,77 @@ void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::si
   gemm_any<K>(av, bv, m, n, k, alpha, beta, c, ldc, o, nullptr);
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 
-// C = alpha * op(A) * op(B) + beta * C, with options (the contract
-// and its options form).
-template <class FA, class FB>
-void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const fp8<FA>* a,
-          std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
-          const gemm_options& options) {
-  kernel::gemm_with<kernel::gemm_default>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
+// What a packed_b or packed_conv_weights was packed for: the micro-kernel's
+// name, tile, depth, k group and value size. A packed operand is used only
+// with a kernel of the same layout; another (a unit built with other flags
+// under static dispatch, or FP8_MAX_TIER set differently) is a clear error.
+namespace kernel {
+struct panel_layout {
+  const char* kernel = "";
+  std::size_t mr = 0, nr = 0, kc = 0, kgroup = 0, value_bytes = 0;
+};
+FP8_BEGIN_TU_NAMESPACE
+template <class K>
+constexpr panel_layout layout_of() noexcept {
+  return {K::name, K::block.mr, K::block.nr, K::block.kc, K::kgroup, sizeof(typename K::packed)};
 }
-template <class FA, class FB>
-void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const fp8<FA>* a,
-          std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
-  gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, gemm_options{});
+inline bool same_layout(const panel_layout& a, const panel_layout& b) noexcept {
+  return std::strcmp(a.kernel, b.kernel) == 0 && a.mr == b.mr && a.nr == b.nr && a.kc == b.kc &&
+         a.kgroup == b.kgroup && a.value_bytes == b.value_bytes;
 }
+// The check every use of packed panels makes before reading them.
+inline void require_layout(const char* fn, const char* arg, const panel_layout& packed, const panel_layout& run) {
+  if (!same_layout(packed, run))
+    ::fp8::detail::fail_argument(fn, arg,
+                                 std::string("was packed for the micro-kernel ") + packed.kernel +
+                                     " and this call runs " + run.kernel +
+                                     " (pack it where it is used: a unit with other flags and static dispatch, or "
+                                     "another FP8_MAX_TIER, chooses another kernel)");
+}
+FP8_END_TU_NAMESPACE
+}  // namespace kernel
 
-// The same for every operand type: A fp8<F>, bfloat16 or float (weight-only
-// GEMM); C float, bfloat16 or fp8<F> (with options.output_scale).
+FP8_BEGIN_TU_NAMESPACE
+
+// C = alpha * op(A) * op(B) + beta * C for every operand type: A fp8<F>,
+// bfloat16 or float (weight-only GEMM); C float, bfloat16 or fp8<F> (with
+// options.output_scale). The tier is chosen here, once.
 template <class TA, class FB, class TC>
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const TA* a,
           std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
           const gemm_options& options = {}) {
-  kernel::gemm_with<typename kernel::kernel_for<TA>::type>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                                                           options);
+  ::fp8::detail::dispatch([&](auto tier) {
+    using K = typename kernel::kernel_of<decltype(tier), TA>::type;
+    kernel::gemm_with<K>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
+  });
 }
 
-// op(B) (k x n) decoded and packed once for the micro-kernel of this
-// translation unit, to be reused by many gemm calls (weights): the packing
-// work of every call is gone. The pointer b is not kept. TA is the type of
-// the A it will meet: FP8 and bfloat16 A share one packing (the default),
-// float A needs packed_b<FB, float> (float panels for the float kernel).
+// The FP8 x FP8 -> float form, which also takes the formats explicitly
+// (gemm<E4M3, E5M2>(...)).
+template <class FA, class FB>
+void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const fp8<FA>* a,
+          std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+          const gemm_options& options = {}) {
+  gemm<fp8<FA>, FB, float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
+}
+
+FP8_END_TU_NAMESPACE
+
+// op(B) (k x n) decoded and packed once, to be reused by many gemm calls
+// (weights): the packing work of every call is gone. The pointer b is not
+// kept. TA is the type of the A it will meet: FP8 and bfloat16 A share one
+// packing (the default), float A needs packed_b<FB, float> (float panels for
+// the float kernel). The panels are laid out for the micro-kernel of the
+// tier the constructor runs (layout()); gemm checks that it runs the same.
 template <class FB, class TA = bfloat16>
 class packed_b {
  public:
-  using kernel_type = typename kernel::kernel_for<TA>::type;
-
+  // A template only so that units built with different flags keep their
+  // constructors apart (Key names the unit's flags: detail/dispatch.hpp).
+  template <class Key = ::fp8::detail::tu_key>
   packed_b(transpose tb, std::size_t k, std::size_t n, const fp8<FB>* b, std::size_t ldb) : k_(k), n_(n) {
     const char* fn = "fp8::packed_b";
     ::fp8::detail::require_enumerator(fn, "tb", tb);
@@ -511,36 +550,68 @@ class packed_b {
     FP8_REQUIRE_ARG(ldb >= (bt ? k : n), fn, "ldb", bt ? "is smaller than k (B is n x k)" : "is smaller than n (B is k x n)");
     FP8_REQUIRE_ARG(kernel::detail::extent(bt ? n : k, bt ? k : n, ldb, 1, extent), fn, "ldb",
                     "makes the extent of B overflow size_t");
-    data_ = kernel::aligned_buffer<typename kernel_type::packed>(kernel::packed_b_size<kernel_type>(k, n));
-    if (k != 0 && n != 0)
-      kernel::pack_b_all<kernel_type>(kernel::matrix_source<fp8<FB>>{b, bt ? ldb : 1, bt ? 1 : ldb}, k, n, data_.data());
+    const kernel::matrix_source<fp8<FB>> src{b, bt ? ldb : 1, bt ? 1 : ldb};
+    ::fp8::detail::dispatch([&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TA>::type>(src); });
   }
   std::size_t k() const noexcept { return k_; }
   std::size_t n() const noexcept { return n_; }
-  // The packed panels, kernels/driver.hpp's prepacked_view layout.
-  kernel::prepacked_view<kernel_type> view() const noexcept {
-    return {data_.data(), (n_ + kernel_type::block.nr - 1) / kernel_type::block.nr};
+  const kernel::panel_layout& layout() const noexcept { return layout_; }
+  // The packed panels as kernels/driver.hpp's prepacked_view for kernel K,
+  // whose layout must be layout() (kernel::require_layout).
+  template <class K>
+  kernel::prepacked_view<K> view() const noexcept {
+    return {panels<K>(), (n_ + K::block.nr - 1) / K::block.nr};
   }
 
  private:
+  template <class K>
+  void pack(const kernel::matrix_source<fp8<FB>>& src) {
+    layout_ = kernel::layout_of<K>();
+    auto& data = storage<typename K::packed>();
+    data = kernel::aligned_buffer<typename K::packed>(kernel::packed_b_size<K>(k_, n_));
+    if (k_ != 0 && n_ != 0) kernel::pack_b_all<K>(src, k_, n_, data.data());
+  }
+  template <class P>
+  kernel::aligned_buffer<P>& storage() noexcept {
+    if constexpr (std::is_same<P, float>::value)
+      return f32_;
+    else
+      return bf16_;
+  }
+  template <class K>
+  const typename K::packed* panels() const noexcept {
+    if constexpr (std::is_same<typename K::packed, float>::value)
+      return f32_.data();
+    else
+      return bf16_.data();
+  }
   std::size_t k_, n_;
-  kernel::aligned_buffer<typename kernel_type::packed> data_;
+  kernel::panel_layout layout_;
+  kernel::aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
+  kernel::aligned_buffer<float> f32_;      // those of a float kernel
 };
+
+FP8_BEGIN_TU_NAMESPACE
 
 // C = alpha * op(A) * B + beta * C with B packed beforehand (k and n are B's).
 template <class TA, class FB, class X, class TC>
 void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda, const packed_b<FB, X>& b,
           float beta, TC* c, std::size_t ldc, const gemm_options& options = {}) {
-  using K = typename packed_b<FB, X>::kernel_type;
   static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16 or float");
-  static_assert(std::is_same<K, typename kernel::kernel_for<TA>::type>::value,
+  static_assert(std::is_same<TA, float>::value == std::is_same<X, float>::value,
                 "float A needs packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
-  kernel::detail::check_gemm("fp8::gemm", ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr,
-                             b.n(), beta, c, ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
-  const auto view = b.view();
-  const kernel::matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
-  const kernel::matrix_source<fp8<FB>> none{nullptr, 0, 0};
-  kernel::gemm_any<K>(av, none, m, b.n(), b.k(), alpha, beta, c, ldc, options, &view);
+  const char* fn = "fp8::gemm";
+  kernel::detail::check_gemm(fn, ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr, b.n(), beta,
+                             c, ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
+  ::fp8::detail::dispatch([&](auto tier) {
+    using K = typename kernel::kernel_of<decltype(tier), TA>::type;
+    kernel::require_layout(fn, "b", b.layout(), kernel::layout_of<K>());
+    const auto view = b.template view<K>();
+    const kernel::matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
+    const kernel::matrix_source<fp8<FB>> none{nullptr, 0, 0};
+    kernel::gemm_any<K>(av, none, m, b.n(), b.k(), alpha, beta, c, ldc, options, &view);
+  });
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

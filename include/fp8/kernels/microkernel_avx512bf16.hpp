@@ -27,16 +27,22 @@
 #include <cstring>
 
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
+#include "../detail/simd_avx512.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "blocking.hpp"
 #include "epilogue.hpp"
 
-#if FP8_ISA_AVX512BF16
+// Compiled for the avx512bf16 tier: by the flags, or inside the tier's
+// target region for run-time dispatch (detail/dispatch.hpp).
+#if FP8_TIER_AVX512BF16
 #include <immintrin.h>
 
+FP8_BEGIN_TARGET_AVX512BF16
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 namespace detail {
 
 // The valid-column masks of the two 16-float halves of a 32-column tile.
@@ -78,7 +84,7 @@ inline void bf16dot_store(const __m512 (&acc)[ROWS][2], float* c, std::size_t ld
       }
       if (e.last) {
         if (e.bias != nullptr) v = _mm512_add_ps(v, bias);
-        if (e.clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        if (e.clamp) v = ::fp8::detail::zmm::min(::fp8::detail::zmm::max(v, lo), hi);
       }
       _mm512_mask_storeu_ps(cp, mask, v);
     }
@@ -146,6 +152,7 @@ inline void bf16dot_rows_direct(const a_segment* seg, std::size_t nseg, const un
 }  // namespace detail
 
 struct gemm_bf16dot_12x32__avx512bf16 {
+  using tier = isa::avx512bf16;
   using packed = bfloat16;
   static constexpr std::size_t kgroup = 2;  // k values per packed group: vdpbf16ps's pair
   static constexpr blocking block = blocks::avx512bf16;
@@ -184,7 +191,9 @@ struct gemm_bf16dot_12x32__avx512bf16 {
   }
 };
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512BF16
 
-#endif  // FP8_ISA_AVX512BF16
+#endif  // FP8_TIER_AVX512BF16

@@ -18,6 +18,7 @@
 #include <cstddef>
 
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "blocking.hpp"
 #include "epilogue.hpp"
@@ -28,8 +29,10 @@
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 
 struct gemm_f32_4x8__scalar {
+  using tier = isa::portable;
   using packed = float;
   static constexpr std::size_t kgroup = 1;  // k values per packed group
   static constexpr blocking block = blocks::portable_f32;
@@ -51,6 +54,7 @@ struct gemm_f32_4x8__scalar {
 // MR rows x NV vectors of the default xsimd architecture of this TU.
 template <std::size_t MR_, std::size_t NV>
 struct gemm_f32fma_xsimd {
+  using tier = isa::best;  // xsimd's widest vector of the build's flags
   using batch = xsimd::batch<float>;
   using packed = float;
   static constexpr std::size_t kgroup = 1;
@@ -135,5 +139,6 @@ struct gemm_f32fma_xsimd {
 using gemm_f32fma__xsimd = gemm_f32fma_xsimd<xsimd::batch<float>::size == 16 ? 12 : 6, 2>;
 #endif
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE

@@ -34,6 +34,7 @@
 
 #include "../codec/kernels.hpp"
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
@@ -47,6 +48,7 @@
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 
 // The largest m the float small-m path takes.
 inline constexpr std::size_t smallm_max = 8;
@@ -204,5 +206,6 @@ void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std
     for (std::size_t j = 0; j < w; ++j) epilogue_store(e, i, n0 + j, total.data()[i * wp + j], out.c + i * out.ldc + n0 + j);
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE

@@ -22,5 +22,22 @@ int main() {
     std::printf("error: units built with different flags share one fp8::amax\n");
     return 1;
   }
+  if (a.static_tier != b.static_tier && a.gemm_entry == b.gemm_entry) {
+    std::printf("error: units built with different flags share one fp8::gemm\n");
+    return 1;
+  }
+  for (std::size_t i = 0; i < gemm_m; ++i)
+    for (std::size_t j = 0; j < gemm_n; ++j) {
+      float s = 0;  // whole numbers far below 2^24: exact in any order
+      for (std::size_t t = 0; t < gemm_k; ++t) s += gemm_a(i, t) * gemm_b(t, j);
+      const std::size_t at = i * gemm_n + j;
+      if (a.c[at] != s || b.c[at] != s || a.c_packed[at] != s || b.c_packed[at] != s) {
+        std::printf("error: C[%zu][%zu] = %g, %g (packed %g, %g), want %g\n", i, j, static_cast<double>(a.c[at]),
+                    static_cast<double>(b.c[at]), static_cast<double>(a.c_packed[at]),
+                    static_cast<double>(b.c_packed[at]), static_cast<double>(s));
+        return 1;
+      }
+    }
+  std::printf("gemm: both units exact\n");
   return 0;
 }

@@ -221,6 +221,14 @@ TEST_CASE("gemm: every compiled micro-kernel", "[gemm]") {
   sweep<with_kernel<fp8::kernel::gemm_f32fma__xsimd>, fp8::E4M3, fp8::E5M2>(g);
   sweep<with_kernel<fp8::kernel::gemm_f32fma__xsimd>, fp8::E5M2FNUZ, fp8::E4M3FNUZ>(g);
 #endif
+#if FP8_TIER_AVX2
+  if (fp8::best_tier(fp8::cpu()) >= fp8::cpu_tier::avx2)
+    sweep<with_kernel<fp8::kernel::gemm_f32fma_6x16__avx2>, fp8::E4M3, fp8::E5M2>(g);
+#endif
+#if FP8_TIER_AVX512
+  if (fp8::best_tier(fp8::cpu()) >= fp8::cpu_tier::avx512)
+    sweep<with_kernel<fp8::kernel::gemm_f32fma_12x32__avx512>, fp8::E4M3, fp8::E5M2>(g);
+#endif
 #if FP8_TIER_AVX512BF16
   if (fp8::best_tier(fp8::cpu()) >= fp8::cpu_tier::avx512bf16)
     sweep<with_kernel<fp8::kernel::gemm_bf16dot_12x32__avx512bf16>, fp8::E4M3, fp8::E5M2>(g);

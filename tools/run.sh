@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PRESETS=(release clang sanitize avx2 sse2 fuzz)
+PRESETS=(release clang sanitize avx2 portable fuzz)
 PACKAGES=(cmake ninja-build g++ clang libxsimd-dev catch2 libbenchmark-dev pkg-config
           libopenblas-dev libdnnl-dev ocl-icd-opencl-dev  # oneDNN's CMake config needs OpenCL
           libclang-rt-14-dev)  # libFuzzer and clang's sanitizer runtimes (only recommended by clang)

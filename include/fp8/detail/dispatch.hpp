@@ -53,30 +53,47 @@
 #define FP8_HAVE_TARGET_ATTRIBUTES 0
 #endif
 
-// A region of code for the avx512bf16 tier: every function defined between
-// FP8_BEGIN_TARGET_AVX512BF16 and FP8_END_TARGET_AVX512BF16 (templates and
-// their later instantiations included) is compiled for AVX-512 F/BW/VL/DQ,
-// VBMI and BF16, whatever the unit's flags (GCC: a target pragma; clang: an
-// attribute pushed onto every function, as Highway does). Both are empty
-// when the flags already enable the tier. Open and close the region at file
-// scope, outside any namespace, and include nothing inside it.
+// A region of code for a tier: every function defined between
+// FP8_BEGIN_TARGET_<TIER> and FP8_END_TARGET_<TIER> (templates and their
+// later instantiations included) is compiled for the tier's features,
+// whatever the unit's flags (GCC: a target pragma; clang: an attribute
+// pushed onto every function, as Highway does). Both are empty when the
+// flags already enable the tier. Open and close a region at file scope,
+// outside any namespace, and include nothing inside it.
+#define FP8_DETAIL_PRAGMA(x) _Pragma(#x)
+#if FP8_HAVE_TARGET_ATTRIBUTES && defined(__clang__)
+#define FP8_DETAIL_BEGIN_TARGET(features) \
+  FP8_DETAIL_PRAGMA(clang attribute push(__attribute__((target(features))), apply_to = function))
+#define FP8_DETAIL_END_TARGET FP8_DETAIL_PRAGMA(clang attribute pop)
+#elif FP8_HAVE_TARGET_ATTRIBUTES
+#define FP8_DETAIL_BEGIN_TARGET(features) FP8_DETAIL_PRAGMA(GCC push_options) FP8_DETAIL_PRAGMA(GCC target(features))
+#define FP8_DETAIL_END_TARGET FP8_DETAIL_PRAGMA(GCC pop_options)
+#else
+#define FP8_DETAIL_BEGIN_TARGET(features)
+#define FP8_DETAIL_END_TARGET
+#endif
+
+#if FP8_ISA_AVX2
+#define FP8_BEGIN_TARGET_AVX2
+#define FP8_END_TARGET_AVX2
+#else
+#define FP8_BEGIN_TARGET_AVX2 FP8_DETAIL_BEGIN_TARGET("avx2,fma,f16c")
+#define FP8_END_TARGET_AVX2 FP8_DETAIL_END_TARGET
+#endif
+#if FP8_ISA_AVX512
+#define FP8_BEGIN_TARGET_AVX512
+#define FP8_END_TARGET_AVX512
+#else
+#define FP8_BEGIN_TARGET_AVX512 FP8_DETAIL_BEGIN_TARGET("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
+#define FP8_END_TARGET_AVX512 FP8_DETAIL_END_TARGET
+#endif
 #if FP8_ISA_AVX512BF16 && FP8_ISA_AVX512VBMI
 #define FP8_BEGIN_TARGET_AVX512BF16
 #define FP8_END_TARGET_AVX512BF16
-#elif FP8_HAVE_TARGET_ATTRIBUTES && defined(__clang__)
-// (One string literal: _Pragma does not concatenate.)
-// clang-format off
-#define FP8_BEGIN_TARGET_AVX512BF16 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512bf16\"))), apply_to = function)")
-// clang-format on
-#define FP8_END_TARGET_AVX512BF16 _Pragma("clang attribute pop")
-#elif FP8_HAVE_TARGET_ATTRIBUTES
-#define FP8_BEGIN_TARGET_AVX512BF16 \
-  _Pragma("GCC push_options")       \
-  _Pragma("GCC target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512bf16\")")
-#define FP8_END_TARGET_AVX512BF16 _Pragma("GCC pop_options")
 #else
-#define FP8_BEGIN_TARGET_AVX512BF16
-#define FP8_END_TARGET_AVX512BF16
+#define FP8_BEGIN_TARGET_AVX512BF16 \
+  FP8_DETAIL_BEGIN_TARGET("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512bf16")
+#define FP8_END_TARGET_AVX512BF16 FP8_DETAIL_END_TARGET
 #endif
 
 // The tiers an entry can run: compiled for by the flags, or (run-time

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// AVX-512 operations for code compiled in the avx512bf16 tier's target
-// region (detail/dispatch.hpp), in the forms that compile cleanly in a
+// AVX-512 operations for code compiled in the avx512 and avx512bf16 tiers'
+// target regions (detail/dispatch.hpp), in the forms that compile cleanly in a
 // consumer's build: GCC 12's unmasked forms of these intrinsics start from
 // an undefined register, which its -Wall reports as (maybe-)uninitialized
 // in the code that includes us. The zero-masking form with a full mask is
@@ -9,10 +9,10 @@
 
 #include "dispatch.hpp"
 
-#if FP8_TIER_AVX512BF16
+#if FP8_TIER_AVX512
 #include <immintrin.h>
 
-FP8_BEGIN_TARGET_AVX512BF16
+FP8_BEGIN_TARGET_AVX512
 FP8_BEGIN_NAMESPACE
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
@@ -28,7 +28,22 @@ template <int Imm>
 inline __m512i shuffle_i32x4(__m512i a, __m512i b) noexcept {
   return _mm512_maskz_shuffle_i32x4(0xFFFF, a, b, Imm);
 }
-// vpermb: byte i of the result is a[idx[i] % 64].
+
+}  // namespace zmm
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512
+#endif  // FP8_TIER_AVX512
+
+#if FP8_TIER_AVX512BF16
+FP8_BEGIN_TARGET_AVX512BF16
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+namespace zmm {
+
+// vpermb (VBMI): byte i of the result is a[idx[i] % 64].
 inline __m512i permute_bytes(__m512i idx, __m512i a) noexcept {
   return _mm512_maskz_permutexvar_epi8(~__mmask64{0}, idx, a);
 }
@@ -38,5 +53,4 @@ FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
 FP8_END_TARGET_AVX512BF16
-
 #endif  // FP8_TIER_AVX512BF16

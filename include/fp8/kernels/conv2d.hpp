@@ -60,6 +60,7 @@
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
 #include "buffer.hpp"
+#include "depthwise_avx512.hpp"
 #include "driver.hpp"
 #include "epilogue.hpp"
 #include "gemm.hpp"
@@ -432,9 +433,11 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
 // the float weights [tap][out_c]. Each output row (ow x out_c floats, after
 // the epilogue) is written to row(index of the (n, oh) pair), a float buffer
 // handed to done() afterwards: the output itself for float NHWC.
+// wide: run the avx512 tier's vector loop (depthwise_avx512.hpp) where
+// the flags' xsimd loop is narrower; the bits are the same.
 template <class FX, class RowBuf, class RowDone>
 void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w, const tile_epilogue& e,
-                    std::size_t y0, std::size_t y1, RowBuf&& row, RowDone&& done) {
+                    std::size_t y0, std::size_t y1, bool wide, RowBuf&& row, RowDone&& done) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
   const std::size_t taps = s.kernel_h * s.kernel_w, xs = s.stride_w * s.in_c;  // xs: next output pixel's input
   const std::size_t wp = s.in_w + s.pad_left + s.pad_right, rw = wp * s.in_c;  // a decoded row, in floats
@@ -467,10 +470,14 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
     }
     float* out = row(yi);
     std::size_t c0 = 0;
+#if FP8_TIER_AVX512
+    if (wide && mult == 1) c0 = depthwise_row_avx512(tp.data(), taps, w, oc_n, ow, xs, e, out);
+#endif
+    (void)wide;
 #if FP8_ISA_SSE2
     using batch = xsimd::batch<float>;
     constexpr std::size_t L = batch::size;
-    if (mult == 1) {
+    if (c0 == 0 && mult == 1) {
       // P pixels x V vectors of channels: P * V independent accumulators;
       // each weight vector loaded once per tap serves P pixels.
       auto block = [&](auto pp, auto vv, std::size_t xo, std::size_t c) {
@@ -650,6 +657,8 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     conv_out.output_scale = o.output_scale;
     conv_out.output_overflow = o.output_overflow;
     aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
+    // The avx512 tier's loop where the flags' xsimd loop is narrower.
+    const bool wide = std::is_base_of<isa::avx512, typename K::tier>::value && !FP8_ISA_AVX512;
     if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, isa::best{});
     parallel_run(o.executor, threads, [&](std::size_t t) {
       std::size_t y0, y1;
@@ -666,7 +675,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
         (void)yi, (void)r;
       };
       if (xf.size() == 0)
-        depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, row, done);
+        depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, wide, row, done);
       else
         depthwise_gather(s, xf.data(), w.depthwise_weights(), e, y0, y1, row, done);
     });

@@ -55,6 +55,7 @@
 #include "epilogue.hpp"
 #include "microkernel_avx512bf16.hpp"
 #include "microkernel_f32.hpp"
+#include "microkernel_f32_x86.hpp"
 #include "parallel.hpp"
 #include "smallm_f32.hpp"
 
@@ -115,15 +116,31 @@ using gemm_f32_default = gemm_f32_4x8__scalar;
 #endif
 
 // The kernel a call on tier Tag (an isa:: tag from detail::dispatch) with A
-// of type TA runs: the tier's whole choice, in one place.
+// of type TA runs: the tier's whole choice, in one place. portable and sse2
+// run the flags' float kernel; avx2 and avx512 their intrinsic float
+// kernels; avx512bf16 vdpbf16ps for FP8 and bfloat16 A, avx512's float
+// kernel for float A.
 template <class Tag, class TA>
 struct kernel_of {
   using type = gemm_f32_default;
 };
+#if FP8_TIER_AVX2
+template <class TA>
+struct kernel_of<isa::avx2, TA> {
+  using type = gemm_f32fma_6x16__avx2;
+};
+#endif
+#if FP8_TIER_AVX512
+template <class TA>
+struct kernel_of<isa::avx512, TA> {
+  using type = gemm_f32fma_12x32__avx512;
+};
+#endif
 #if FP8_TIER_AVX512BF16
 template <class TA>
-struct kernel_of<isa::avx512bf16, TA> {  // FP8 and bfloat16 A on vdpbf16ps
-  using type = std::conditional_t<std::is_same<TA, float>::value, gemm_f32_default, gemm_bf16dot_12x32__avx512bf16>;
+struct kernel_of<isa::avx512bf16, TA> {
+  using type = std::conditional_t<std::is_same<TA, float>::value, gemm_f32fma_12x32__avx512,
+                                  gemm_bf16dot_12x32__avx512bf16>;
 };
 #endif
 
@@ -336,7 +353,7 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
   }
   if constexpr (std::is_same<SA, matrix_source<bfloat16>>::value && std::is_same<typename K::packed, bfloat16>::value) {
     if (bf16_flushes(a, m, k)) {
-      using KF = gemm_f32_default;
+      using KF = typename kernel_of<typename K::tier, float>::type;  // the tier's float kernel
       const prepacked_view<KF>* none = nullptr;
       if (pb == nullptr)
         gemm_float<KF>(a, b, m, n, k, alpha, beta, c, ldc, o, none, small_m);

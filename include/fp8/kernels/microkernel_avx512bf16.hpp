@@ -160,7 +160,7 @@ struct gemm_bf16dot_12x32__avx512bf16 {
   static constexpr std::size_t MR = 12, NR = 32;
   static_assert(block.mr == MR && block.nr == NR, "tile matches the blocking table");
 
-  static void run(std::size_t pairs, const bfloat16* a, const bfloat16* b, float* c, std::size_t ldc, std::size_t mv,
+  FP8_NOINLINE static void run(std::size_t pairs, const bfloat16* a, const bfloat16* b, float* c, std::size_t ldc, std::size_t mv,
                   std::size_t nv, const tile_epilogue& e) noexcept {
     if (mv > 8)
       detail::bf16dot_rows<12>(pairs, a, MR, b, c, ldc, mv, nv, e);
@@ -175,7 +175,7 @@ struct gemm_bf16dot_12x32__avx512bf16 {
   }
 
   // The same tile with A read in place (detail::bf16dot_rows_direct).
-  static void run_direct(const detail::a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_rs,
+  FP8_NOINLINE static void run_direct(const detail::a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_rs,
                          const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
                          const tile_epilogue& e) noexcept {
     if (mv > 8)

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Times the same benchmarks from two or more builds in one run and prints a
+Markdown table: each row's median in every build and its ratio to the first.
+
+The builds run alternately, row by row and round by round (A B A B ...), so a
+slow spell of a shared machine falls on both. Used for the README's tables
+"portable against -march=native" (the bench binaries of build/bench-portable
+and build/release) and "before against after" (a previous commit's binaries).
+
+  tools/compare_builds.py --build native=build/release/bench \\
+      --build portable=build/bench-portable/bench [--rounds 2] [--rows default]
+
+A row is "binary:regex:counter", the counter a Google Benchmark counter
+(items_per_second, GFLOP/s, GB/s) or "time" (real time, smaller is better).
+"""
+import argparse
+import csv
+import io
+import os
+import statistics
+import subprocess
+import sys
+
+DEFAULT_ROWS = [
+    ("encode float -> E4M3, 4096 (L1)", "bench_bulk", r"^BM_encode<fp8::E4M3, float>/4096$", "items_per_second"),
+    ("decode E4M3 -> float, 4096 (L1)", "bench_bulk", r"^BM_decode<fp8::E4M3, float>/4096$", "items_per_second"),
+    ("GEMM 2048^3", "bench_gemm", r"^fp8_gemm/m:2048/n:2048/k:2048/tb:0/threads:1/streamed:0/", "GFLOP/s"),
+    ("GEMM M = 1, K = N = 4096, weights from DRAM", "bench_gemm",
+     r"^fp8_gemm/m:1/n:4096/k:4096/tb:1/threads:1/streamed:1/", "GFLOP/s"),
+    ("conv ResNet-50 3x3 C64, packed", "bench_conv", r"^fp8_conv2d_packed/resnet50_3x3_c64_k64_56x56/threads:1/",
+     "GFLOP/s"),
+    ("conv 1x1 C256 -> 64, packed", "bench_conv", r"^fp8_conv2d_packed/resnet50_1x1_c256_k64_56x56/threads:1/",
+     "GFLOP/s"),
+    ("conv depthwise 3x3 C144, packed", "bench_conv", r"^fp8_conv2d_packed/mobilenetv2_dw3x3_c144_56x56/threads:1/",
+     "GFLOP/s"),
+    ("vdpbf16ps peak (native only)", "bench_gemm", r"^peak_bf16dot", "GFLOP/s"),
+    ("DRAM read stream", "bench_gemm", r"^dram_read", "GB/s"),
+]
+
+
+def run_once(path, regex, counter, repetitions, min_time):
+    cmd = [path, "--benchmark_filter=" + regex, "--benchmark_format=csv",
+           "--benchmark_repetitions=%d" % repetitions, "--benchmark_min_time=%g" % min_time]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    lines = out[out.index("name,"):] if "name," in out else ""
+    values = []
+    for rec in csv.DictReader(io.StringIO(lines)):
+        if rec.get("aggregate_name"):  # keep the repetitions, not the aggregates
+            continue
+        if counter == "time":
+            values.append(float(rec["real_time"]))
+        elif rec.get(counter) not in (None, ""):
+            v = float(rec[counter])
+            values.append(v / 1e9 if counter == "items_per_second" else v)
+    return values
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", action="append", required=True, help="name=directory holding the bench binaries")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--min-time", type=float, default=0.1)
+    ap.add_argument("--row", action="append", help="label|binary|regex|counter (default: the README's rows)")
+    args = ap.parse_args()
+    builds = [b.split("=", 1) for b in args.build]
+    rows = [tuple(r.split("|")) for r in args.row] if args.row else DEFAULT_ROWS
+    results = {}
+    for label, binary, regex, counter in rows:
+        for _ in range(args.rounds):
+            for name, directory in builds:
+                path = os.path.join(directory, binary)
+                if not os.path.exists(path):
+                    continue
+                vals = run_once(path, regex, counter, args.repetitions, args.min_time)
+                results.setdefault((label, name), []).extend(vals)
+    unit = {"items_per_second": "G/s", "time": "ns"}
+    print("| row | " + " | ".join(n for n, _ in builds) + " | " +
+          " | ".join("%s / %s" % (n, builds[0][0]) for n, _ in builds[1:]) + " |")
+    print("|---" * (1 + 2 * len(builds) - 1) + "|")
+    for label, binary, regex, counter in rows:
+        meds = [statistics.median(results[(label, n)]) if results.get((label, n)) else None for n, _ in builds]
+        cells = ["%.4g %s" % (m, unit.get(counter, counter)) if m is not None else "—" for m in meds]
+        ratios = []
+        for m in meds[1:]:
+            if m is None or meds[0] is None:
+                ratios.append("—")
+            else:
+                r = (meds[0] / m) if counter == "time" else (m / meds[0])
+                ratios.append("%.2f" % r)
+        print("| %s | %s | %s |" % (label, " | ".join(cells), " | ".join(ratios)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

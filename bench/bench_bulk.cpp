@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include <fp8/fp8.hpp>
@@ -93,6 +94,49 @@ void BM_decode(benchmark::State& state) {
   counters(state, n, sizeof(Dst) + 1);
 }
 
+// Each tier compiled into this binary, called directly (run-time dispatch:
+// docs/dispatch.md), float -> F at scale 1 and F -> float at scale 1; a tier
+// the CPU lacks reports an error instead of a time.
+template <class Tag>
+bool cpu_runs(benchmark::State& state) {
+  const auto need = std::is_same<Tag, fp8::isa::avx512bf16>::value ? fp8::cpu_tier::avx512bf16
+                    : std::is_same<Tag, fp8::isa::avx512>::value   ? fp8::cpu_tier::avx512
+                    : std::is_same<Tag, fp8::isa::avx2>::value     ? fp8::cpu_tier::avx2
+                    : std::is_same<Tag, fp8::isa::sse2>::value     ? fp8::cpu_tier::sse2
+                                                                   : fp8::cpu_tier::portable;
+  if (fp8::best_tier(fp8::cpu()) >= need) return true;
+  state.SkipWithError("this CPU does not run the tier");
+  return false;
+}
+
+template <class F, class Tag>
+void BM_encode_tier(benchmark::State& state) {
+  if (!cpu_runs<Tag>(state)) return;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_inputs<float>(n);
+  std::vector<std::uint8_t> dst(n);
+  for (auto _ : state) {
+    fp8::kernel::encode<F>(src.data(), dst.data(), n, 1.0f, fp8::overflow::saturate, Tag{});
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, n, sizeof(float) + 1);
+}
+
+template <class F, class Tag>
+void BM_decode_tier(benchmark::State& state) {
+  if (!cpu_runs<Tag>(state)) return;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_codes<F>(n);
+  std::vector<float> dst(n);
+  for (auto _ : state) {
+    fp8::kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(src.data()), dst.data(), n, 1.0f, Tag{});
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, n, sizeof(float) + 1);
+}
+
 template <class F>
 void BM_encode_scalar_loop(benchmark::State& state) {  // yardstick: the scalar codec
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -170,3 +214,22 @@ BENCHMARK_TEMPLATE(BM_decode, fp8::E5M2, float)->Arg(L1);
 BENCHMARK_TEMPLATE(BM_decode, fp8::E4M3FNUZ, float)->Arg(L1);
 BENCHMARK_TEMPLATE(BM_decode, fp8::E4M3, fp8::bfloat16) FP8_SIZES;
 BENCHMARK_TEMPLATE(BM_decode, fp8::E4M3, fp8::half)->Arg(L1);
+
+BENCHMARK_TEMPLATE(BM_encode_tier, fp8::E4M3, fp8::isa::portable)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_decode_tier, fp8::E4M3, fp8::isa::portable)->Arg(L1);
+#if FP8_ISA_SSE2
+BENCHMARK_TEMPLATE(BM_encode_tier, fp8::E4M3, fp8::isa::sse2)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_decode_tier, fp8::E4M3, fp8::isa::sse2)->Arg(L1);
+#endif
+#if FP8_TIER_AVX2
+BENCHMARK_TEMPLATE(BM_encode_tier, fp8::E4M3, fp8::isa::avx2)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_decode_tier, fp8::E4M3, fp8::isa::avx2)->Arg(L1);
+#endif
+#if FP8_TIER_AVX512
+BENCHMARK_TEMPLATE(BM_encode_tier, fp8::E4M3, fp8::isa::avx512)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_decode_tier, fp8::E4M3, fp8::isa::avx512)->Arg(L1);
+#endif
+#if FP8_TIER_AVX512BF16
+BENCHMARK_TEMPLATE(BM_encode_tier, fp8::E4M3, fp8::isa::avx512bf16)->Arg(L1);
+BENCHMARK_TEMPLATE(BM_decode_tier, fp8::E4M3, fp8::isa::avx512bf16)->Arg(L1);
+#endif

@@ -14,28 +14,14 @@
 
 #include <fp8/fp8.hpp>
 
+#include "tiers.hpp"
+
 namespace {
 
 using fp8::cpu_tier;
 namespace isa = fp8::isa;
 
-// Calls f(tag, name) for every tier this binary has code for and this CPU
-// runs.
-template <class Fn>
-void for_each_tier(Fn&& f) {
-  const cpu_tier cpu = fp8::best_tier(fp8::cpu());
-  f(isa::portable{}, "portable");
-#if FP8_ISA_SSE2
-  if (cpu >= cpu_tier::sse2) f(isa::sse2{}, "sse2");
-#endif
-#if FP8_TIER_AVX2
-  if (cpu >= cpu_tier::avx2) f(isa::avx2{}, "avx2");
-#endif
-#if FP8_TIER_AVX512
-  if (cpu >= cpu_tier::avx512) f(isa::avx512{}, "avx512");
-#endif
-  (void)cpu;
-}
+using test_tiers::for_each_tier;
 
 // Magnitude bits of the largest |x|, by search over doubles (NaN wins).
 std::uint32_t reference_amax_bits(const std::vector<float>& x) {

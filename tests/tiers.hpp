@@ -12,6 +12,29 @@
 
 namespace test_tiers {
 
+// Calls f(tag, name) for every tier this binary has code for and the CPU
+// runs, each kernel family's overload called directly.
+template <class Fn>
+void for_each_tier(Fn&& f) {
+  using fp8::cpu_tier;
+  namespace isa = fp8::isa;
+  const cpu_tier cpu = fp8::best_tier(fp8::cpu());
+  f(isa::portable{}, "portable");
+#if FP8_ISA_SSE2
+  if (cpu >= cpu_tier::sse2) f(isa::sse2{}, "sse2");
+#endif
+#if FP8_TIER_AVX2
+  if (cpu >= cpu_tier::avx2) f(isa::avx2{}, "avx2");
+#endif
+#if FP8_TIER_AVX512
+  if (cpu >= cpu_tier::avx512) f(isa::avx512{}, "avx512");
+#endif
+#if FP8_TIER_AVX512BF16
+  if (cpu >= cpu_tier::avx512bf16) f(isa::avx512bf16{}, "avx512bf16");
+#endif
+  (void)cpu;
+}
+
 // The GEMM micro-kernel a call with FP8 A runs on this thread now.
 inline const char* gemm_kernel_now() {
   return fp8::detail::dispatch(

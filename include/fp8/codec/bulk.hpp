@@ -13,8 +13,10 @@
 // identical results (both are the one correctly rounded quotient). Results
 // assume the default floating-point environment (round to nearest).
 //
-// The instruction set is chosen once per call (detail/isa.hpp); the kernels
-// live in codec/kernels_*.hpp. Bad input (a null pointer with n > 0, a scale
+// The tier (portable, sse2, avx2, avx512, avx512bf16) is chosen once per
+// call by run-time dispatch (detail/dispatch.hpp, docs/dispatch.md): the
+// best one the CPU runs, whatever the build's flags; the kernels live in
+// codec/kernels.hpp and codec/kernels_*.hpp. Bad input (a null pointer with n > 0, a scale
 // that is not a positive finite float, overlapping buffers, an o that is not
 // an fp8::overflow enumerator) throws
 // fp8::invalid_argument before anything is written.
@@ -26,6 +28,7 @@
 
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
@@ -53,36 +56,47 @@ inline void check_bulk(const char* function, const void* src, std::size_t src_by
 
 }  // namespace detail
 
+// The entries live in the flags-named namespace (detail/dispatch.hpp), so
+// units built with different flags each call their own.
+FP8_BEGIN_TU_NAMESPACE
+
 template <class F>
 void encode(const float* src, fp8<F>* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
   detail::check_bulk("fp8::encode", src, sizeof(float), dst, 1, n, scale, o);
-  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, scale, o, isa::best{});
+  auto* d = reinterpret_cast<std::uint8_t*>(dst);
+  detail::dispatch([&](auto tier) { kernel::encode<F>(src, d, n, scale, o, tier); });
 }
 template <class F>
 void encode(const bfloat16* src, fp8<F>* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
   detail::check_bulk("fp8::encode", src, sizeof(bfloat16), dst, 1, n, scale, o);
-  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, scale, o, isa::best{});
+  auto* d = reinterpret_cast<std::uint8_t*>(dst);
+  detail::dispatch([&](auto tier) { kernel::encode<F>(src, d, n, scale, o, tier); });
 }
 template <class F>
 void encode(const half* src, fp8<F>* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
   detail::check_bulk("fp8::encode", src, sizeof(half), dst, 1, n, scale, o);
-  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(dst), n, scale, o, isa::best{});
+  auto* d = reinterpret_cast<std::uint8_t*>(dst);
+  detail::dispatch([&](auto tier) { kernel::encode<F>(src, d, n, scale, o, tier); });
 }
 
 template <class F>
 void decode(const fp8<F>* src, float* dst, std::size_t n, float scale = 1.0f) {
   detail::check_bulk("fp8::decode", src, 1, dst, sizeof(float), n, scale);
-  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(src), dst, n, scale, isa::best{});
+  const auto* s = reinterpret_cast<const std::uint8_t*>(src);
+  detail::dispatch([&](auto tier) { kernel::decode<F>(s, dst, n, scale, tier); });
 }
 template <class F>
 void decode(const fp8<F>* src, bfloat16* dst, std::size_t n, float scale = 1.0f) {
   detail::check_bulk("fp8::decode", src, 1, dst, sizeof(bfloat16), n, scale);
-  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(src), dst, n, scale, isa::best{});
+  const auto* s = reinterpret_cast<const std::uint8_t*>(src);
+  detail::dispatch([&](auto tier) { kernel::decode<F>(s, dst, n, scale, tier); });
 }
 template <class F>
 void decode(const fp8<F>* src, half* dst, std::size_t n, float scale = 1.0f) {
   detail::check_bulk("fp8::decode", src, 1, dst, sizeof(half), n, scale);
-  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(src), dst, n, scale, isa::best{});
+  const auto* s = reinterpret_cast<const std::uint8_t*>(src);
+  detail::dispatch([&](auto tier) { kernel::decode<F>(s, dst, n, scale, tier); });
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

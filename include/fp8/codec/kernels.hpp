@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Bulk conversion kernels behind codec/bulk.hpp, one overload per ISA tag of
-// detail/isa.hpp. The tags inherit (avx512 -> avx2 -> sse2 -> portable), so a
-// call with isa::best{} resolves to the newest kernel compiled in, and every
-// kernel owns its tail by finishing with the scalar codec. The arithmetic is
-// written once over xsimd batches (codec/simd_core.hpp); loads that widen and
-// stores that narrow, which xsimd 8.1 lacks, are intrinsics per ISA here, and
-// AVX-512 VBMI decodes through byte tables (codec/decode_vbmi.hpp).
+// Bulk conversion kernels behind codec/bulk.hpp, one overload per tier tag of
+// detail/isa.hpp (docs/dispatch.md):
+//   portable    the definition, element by element through codec/scalar.hpp;
+//   sse2        xsimd (codec/simd_core.hpp), plus the SSE2/F16C loads that
+//               widen and stores that narrow, which xsimd 8.1 lacks;
+//   avx2        intrinsics, codec/kernels_avx2.hpp;
+//   avx512      intrinsics, codec/kernels_avx512.hpp;
+//   avx512bf16  the avx512 encoder, and decoding through VBMI byte tables
+//               (codec/decode_vbmi.hpp).
+// The avx2 and avx512 tiers (and avx512bf16) are compiled by target attribute
+// whatever the unit's flags; detail::dispatch picks one per call, and callers
+// that pass isa::best{} get the newest tier the flags enable. The tags
+// inherit (avx512bf16 -> avx512 -> avx2 -> sse2 -> portable), so a tag
+// without an overload of its own resolves to its nearest ancestor. Every
+// kernel owns its tail and equals the portable overload bit for bit.
 #pragma once
 
 #include <cstddef>
@@ -14,14 +22,19 @@
 #include <type_traits>
 
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
+#include "decode_vbmi.hpp"
+#include "kernels_avx2.hpp"
+#include "kernels_avx512.hpp"
 #include "scalar.hpp"
 #include "simd_core.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
 
 // ---------------------------------------------------------------- portable
 // The definition, element by element: what every other overload must equal.
@@ -52,26 +65,26 @@ inline void narrow_bfloat16(const float* src, bfloat16* dst, std::size_t n) noex
 }
 
 #if FP8_ISA_SSE2
-// ---------------------------------------------------------------- SIMD
+// ---------------------------------------------------------------- sse2
 // Sources other than float are widened to float a chunk at a time into a
 // stack buffer, then encoded: widening is exact, so this equals the
 // definition, and the float kernel stays the only encoder.
 
-// Tag is the caller's ISA (any vector tag): the loops below are generic over
-// it, only the byte loads and stores of simd_core.hpp are per ISA.
+// Any vector tag (xsimd code generic over the flags' tiers, e.g.
+// dyadic/linear.hpp's).
 template <class Tag>
 using if_vector = std::enable_if_t<std::is_base_of<isa::sse2, Tag>::value, int>;
 
-template <class F, class Tag, if_vector<Tag> = 0>
-void encode(const float* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, Tag tag) {
+template <class F>
+void encode(const float* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::sse2 tag) {
   const detail::scaling s(scale);
   const std::size_t done = o == overflow::saturate ? detail::encode_main<F, overflow::saturate>(src, dst, n, s, tag)
                                                    : detail::encode_main<F, overflow::non_saturating>(src, dst, n, s, tag);
   encode<F>(src + done, dst + done, n - done, scale, o, isa::portable{});
 }
 
-template <class F, class Src, class Tag, if_vector<Tag> = 0>
-void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, Tag tag) {
+template <class F, class Src>
+void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::sse2 tag) {
   float buffer[detail::chunk];
   for (std::size_t i = 0; i < n; i += detail::chunk) {
     const std::size_t m = n - i < detail::chunk ? n - i : detail::chunk;
@@ -80,20 +93,17 @@ void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overf
   }
 }
 
-template <class F, class Tag, if_vector<Tag> = 0>
-void decode(const std::uint8_t* src, float* dst, std::size_t n, float scale, Tag tag) {
+template <class F>
+void decode(const std::uint8_t* src, float* dst, std::size_t n, float scale, isa::sse2 tag) {
   const std::size_t done = detail::decode_main<F>(src, dst, n, scale, tag);
   decode<F>(src + done, dst + done, n - done, scale, isa::portable{});
 }
 
-// 16-bit outputs: exact table or arithmetic decode where the scale is 1,
-// otherwise decode and scale in float, then one narrowing.
-template <class F, class Dst, class Tag, if_vector<Tag> = 0>
-void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, Tag tag) {
-  std::size_t done = 0;
-  if (scale == 1.0f) done = detail::decode16_main<F>(src, dst, n, tag);
+// 16-bit outputs: decode and scale in float, then one narrowing.
+template <class F, class Dst>
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::sse2 tag) {
   float buffer[detail::chunk];
-  for (std::size_t i = done; i < n; i += detail::chunk) {
+  for (std::size_t i = 0; i < n; i += detail::chunk) {
     const std::size_t m = n - i < detail::chunk ? n - i : detail::chunk;
     decode<F>(src + i, buffer, m, scale, tag);
     detail::narrow(buffer, dst + i, m, tag);
@@ -101,5 +111,114 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, Tag t
 }
 #endif
 
+namespace tier {
+// The overflow policy and the kind of scaling become template arguments
+// here, once per call, so the tier's loops carry no branches. Codec names
+// a tier's loops (avx2_codec, avx512_codec below).
+template <class F, overflow O, class Codec, class Src>
+void encode_with(const Src* src, std::uint8_t* dst, std::size_t n, const detail::scaling& s) {
+  switch (s.kind) {
+    case detail::scaling::none: return Codec::template encode<F, O, detail::scaling::none>(src, dst, n, s.factor);
+    case detail::scaling::multiply:
+      return Codec::template encode<F, O, detail::scaling::multiply>(src, dst, n, s.factor);
+    case detail::scaling::divide: break;
+  }
+  Codec::template encode<F, O, detail::scaling::divide>(src, dst, n, s.factor);
+}
+template <class F, class Codec, class Src>
+void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o) {
+  const detail::scaling s(scale);
+  if (o == overflow::saturate)
+    encode_with<F, overflow::saturate, Codec>(src, dst, n, s);
+  else
+    encode_with<F, overflow::non_saturating, Codec>(src, dst, n, s);
+}
+template <class F, class Codec, class Dst>
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) {
+  if (scale == 1.0f)
+    Codec::template decode<F, false>(src, dst, n, scale);
+  else
+    Codec::template decode<F, true>(src, dst, n, scale);
+}
+}  // namespace tier
+
+#if FP8_TIER_AVX2
+// ---------------------------------------------------------------- avx2
+struct avx2_codec {
+  template <class F, overflow O, detail::scaling::kind_t K, class Src>
+  static void encode(const Src* src, std::uint8_t* dst, std::size_t n, float factor) noexcept {
+    detail::avx2::encode<F, O, K>(src, dst, n, factor);
+  }
+  template <class F, bool Scaled, class Dst>
+  static void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
+    detail::avx2::decode<F, Scaled>(src, dst, n, scale);
+  }
+};
+template <class F, class Src>
+void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::avx2) {
+  tier::encode<F, avx2_codec>(src, dst, n, scale, o);
+}
+template <class F, class Dst>
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::avx2) {
+  tier::decode<F, avx2_codec>(src, dst, n, scale);
+}
+#endif
+
+#if FP8_TIER_AVX512
+// ---------------------------------------------------------------- avx512
+struct avx512_codec {
+  template <class F, overflow O, detail::scaling::kind_t K, class Src>
+  static void encode(const Src* src, std::uint8_t* dst, std::size_t n, float factor) noexcept {
+    detail::avx512::encode<F, O, K>(src, dst, n, factor);
+  }
+  template <class F, bool Scaled, class Dst>
+  static void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
+    detail::avx512::decode<F, Scaled>(src, dst, n, scale);
+  }
+};
+template <class F, class Src>
+void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::avx512) {
+  tier::encode<F, avx512_codec>(src, dst, n, scale, o);
+}
+#endif
+
+#if FP8_HAVE_DECODE_VBMI
+// VBMI byte tables for the whole 64-code steps (float outputs at any scale,
+// 16-bit outputs at scale 1, where the table entry is the exact result), the
+// avx512 decoder for the rest. Reached by the avx512bf16 tag, and by the
+// avx512 tag in a unit whose flags enable VBMI (as before run-time
+// dispatch: such a unit runs only where VBMI is).
+template <class F, class Dst>
+void decode_vbmi_avx512(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) {
+  std::size_t done = 0;
+  if constexpr (std::is_same<Dst, float>::value)
+    done = detail::decode_vbmi<F>(src, dst, n, scale);
+  else if (scale == 1.0f)
+    done = detail::decode16_vbmi<F>(src, dst, n);
+  tier::decode<F, avx512_codec>(src + done, dst + done, n - done, scale);
+}
+#endif
+
+#if FP8_TIER_AVX512
+template <class F, class Dst>
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::avx512) {
+#if FP8_ISA_AVX512VBMI && FP8_HAVE_DECODE_VBMI
+  decode_vbmi_avx512<F>(src, dst, n, scale);
+#else
+  tier::decode<F, avx512_codec>(src, dst, n, scale);
+#endif
+}
+#endif
+
+#if FP8_TIER_AVX512BF16 && FP8_HAVE_DECODE_VBMI && FP8_TIER_AVX512
+// ---------------------------------------------------------------- avx512bf16
+// Encoding is the avx512 tier's (the tag inherits it).
+template <class F, class Dst>
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::avx512bf16) {
+  decode_vbmi_avx512<F>(src, dst, n, scale);
+}
+#endif
+
+FP8_END_TU_NAMESPACE
 }  // namespace kernel
 FP8_END_NAMESPACE

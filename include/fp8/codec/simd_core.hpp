@@ -3,8 +3,11 @@
 // (any width), plus the few per-ISA primitives xsimd 8.1 lacks: bytes widened
 // to int32 lanes, int32 lanes narrowed to bytes, 16-bit floats widened and
 // narrowed. Every function here equals codec/scalar.hpp bit for bit; the
-// derivation of each step is in the comments. Not for direct use: the entry
-// points are in codec/bulk.hpp.
+// derivation of each step is in the comments. The xsimd part is the codec's
+// sse2 tier (codec/kernels.hpp) and the quantizers' vector code; the avx2 and
+// avx512 tiers restate its arithmetic in intrinsics (codec/kernels_avx2.hpp,
+// codec/kernels_avx512.hpp). Not for direct use: the entry points are in
+// codec/bulk.hpp.
 #pragma once
 
 #include <cmath>
@@ -15,10 +18,10 @@
 
 #include "../config.hpp"
 #include "../detail/bit.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
-#include "decode_vbmi.hpp"
 #include "scalar.hpp"
 
 #if FP8_ISA_SSE2
@@ -60,6 +63,9 @@ struct scaling {
 constexpr std::size_t chunk = 512;  // floats of stack buffer for 16-bit sources and outputs
 
 #if FP8_ISA_SSE2
+// Everything below depends on the unit's flags (the xsimd architectures it
+// has), so it lives in the flags-named namespace (detail/dispatch.hpp).
+FP8_BEGIN_TU_NAMESPACE
 
 template <class Tag>
 struct xsimd_arch;
@@ -262,9 +268,6 @@ std::size_t encode_main(const float* src, std::uint8_t* dst, std::size_t n, scal
 
 template <class F, class Tag>
 std::size_t decode_main(const std::uint8_t* src, float* dst, std::size_t n, float scale, Tag tag) noexcept {
-#if FP8_ISA_AVX512VBMI
-  if (std::is_same<Tag, isa::avx512>::value) return decode_vbmi<F>(src, dst, n, scale);
-#endif
   using Fl = vf<Tag>;
   constexpr std::size_t W = Fl::size;
   const Fl factor(scale);
@@ -275,16 +278,6 @@ std::size_t decode_main(const std::uint8_t* src, float* dst, std::size_t n, floa
     x.store_unaligned(dst + i);
   }
   return i;
-}
-
-// Without byte tables, 16-bit outputs go through float (codec/kernels.hpp).
-template <class F, class Dst, class Tag>
-std::size_t decode16_main(const std::uint8_t* src, Dst* dst, std::size_t n, Tag) noexcept {
-#if FP8_ISA_AVX512VBMI
-  if (std::is_same<Tag, isa::avx512>::value) return decode16_vbmi<F>(src, dst, n);
-#endif
-  (void)src, (void)dst, (void)n;
-  return 0;
 }
 
 // ------------------------------------------------------------ 16-bit floats
@@ -350,6 +343,7 @@ void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
   for (; i < n; ++i) dst[i] = from_float<Dst>(src[i]);
 }
 
+FP8_END_TU_NAMESPACE
 #endif  // FP8_ISA_SSE2
 
 }  // namespace detail

@@ -237,8 +237,8 @@ inline bool padded_copy_pays(const conv2d_shape& s, std::size_t slack_pixels = 0
 // (in_h + pad_top + pad_bottom) x (in_w + pad_left + pad_right) pixels whose
 // border is zero: every tap of every output pixel is then in bounds.
 // slack: zero elements after the last pixel, for readers that overrun it.
-template <class FX, class T>
-aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, std::size_t slack = 0) {
+template <class FX, class T, class Tag>
+aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, std::size_t slack, Tag tag) {
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, c = s.in_c;
   aligned_buffer<T> xp(s.batch * hp * wp * c + slack);
   std::fill(xp.data() + s.batch * hp * wp * c, xp.data() + xp.size(), T{});
@@ -251,7 +251,7 @@ aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, st
       }
       std::fill(row, row + s.pad_left * c, T{});
       kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, 1.0f,
-                         isa::best{});
+                         tag);
       std::fill(row + (s.pad_left + s.in_w) * c, row + wp * c, T{});
     }
   return xp;
@@ -342,10 +342,12 @@ class packed_conv_weights {
       // cg == 1: OHWI and OIHW are the same array.
       dw_ = kernel::aligned_buffer<float>(taps * s.out_c);
       kernel::aligned_buffer<float> row(taps);
-      for (std::size_t oc = 0; oc < s.out_c; ++oc) {
-        kernel::decode<FW>(w + oc * taps, row.data(), taps, 1.0f, isa::best{});
-        for (std::size_t t = 0; t < taps; ++t) dw_.data()[t * s.out_c + oc] = row.data()[t];
-      }
+      ::fp8::detail::dispatch([&](auto tier) {
+        for (std::size_t oc = 0; oc < s.out_c; ++oc) {
+          kernel::decode<FW>(w + oc * taps, row.data(), taps, 1.0f, tier);
+          for (std::size_t t = 0; t < taps; ++t) dw_.data()[t * s.out_c + oc] = row.data()[t];
+        }
+      });
       return;
     }
     std::vector<std::uint8_t> ohwi;
@@ -433,11 +435,13 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
 // the float weights [tap][out_c]. Each output row (ow x out_c floats, after
 // the epilogue) is written to row(index of the (n, oh) pair), a float buffer
 // handed to done() afterwards: the output itself for float NHWC.
-// wide: run the avx512 tier's vector loop (depthwise_avx512.hpp) where
-// the flags' xsimd loop is narrower; the bits are the same.
-template <class FX, class RowBuf, class RowDone>
+// Tag: the call's tier, whose decoder converts the input rows; on the avx512
+// tiers, where the flags' xsimd loop is narrower, the avx512 vector loop
+// (depthwise_avx512.hpp) runs instead of it, with the same bits.
+template <class FX, class Tag, class RowBuf, class RowDone>
 void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w, const tile_epilogue& e,
-                    std::size_t y0, std::size_t y1, bool wide, RowBuf&& row, RowDone&& done) {
+                    std::size_t y0, std::size_t y1, Tag tag, RowBuf&& row, RowDone&& done) {
+  constexpr bool wide = std::is_base_of<isa::avx512, Tag>::value && !FP8_ISA_AVX512;
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
   const std::size_t taps = s.kernel_h * s.kernel_w, xs = s.stride_w * s.in_c;  // xs: next output pixel's input
   const std::size_t wp = s.in_w + s.pad_left + s.pad_right, rw = wp * s.in_c;  // a decoded row, in floats
@@ -455,7 +459,7 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
       } else {
         std::fill(r, r + s.pad_left * s.in_c, 0.0f);
         kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * s.in_c, r + s.pad_left * s.in_c,
-                           s.in_w * s.in_c, 1.0f, isa::best{});
+                           s.in_w * s.in_c, 1.0f, tag);
         std::fill(r + (s.pad_left + s.in_w) * s.in_c, r + rw, 0.0f);
       }
     }
@@ -596,7 +600,7 @@ void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
   // The kernel computes whole tiles of MR rows: on the last tile of the
   // last output row its rows past the valid ones read up to (MR - 1) pixels
   // (stride_w apart) past the buffer, which the slack keeps in bounds.
-  const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x, (bl.mr - 1) * s.stride_w * cp);
+  const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x, (bl.mr - 1) * s.stride_w * cp, K::tier{});
   const tile_epilogue base = make_epilogue(input_scale, weight_scales, bias, o);
   const std::size_t rows = s.batch * oh, a_rs = s.stride_w * cp * sizeof(bfloat16);
   const std::size_t threads =
@@ -657,9 +661,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     conv_out.output_scale = o.output_scale;
     conv_out.output_overflow = o.output_overflow;
     aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
-    // The avx512 tier's loop where the flags' xsimd loop is narrower.
-    const bool wide = std::is_base_of<isa::avx512, typename K::tier>::value && !FP8_ISA_AVX512;
-    if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, isa::best{});
+    if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, typename K::tier{});
     parallel_run(o.executor, threads, [&](std::size_t t) {
       std::size_t y0, y1;
       part_range(rows, 1, threads, t, y0, y1);
@@ -671,11 +673,12 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
           return (void)yi, tmp.data();
       };
       auto done = [&](std::size_t yi, const float* r) {
-        if constexpr (!std::is_same<TO, float>::value) detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out);
+        if constexpr (!std::is_same<TO, float>::value)
+          detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out, typename K::tier{});
         (void)yi, (void)r;
       };
       if (xf.size() == 0)
-        depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, wide, row, done);
+        depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, typename K::tier{}, row, done);
       else
         depthwise_gather(s, xf.data(), w.depthwise_weights(), e, y0, y1, row, done);
     });
@@ -692,7 +695,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
       gemm_options conv_out;
       conv_out.output_scale = o.output_scale;
       conv_out.output_overflow = o.output_overflow;
-      detail::store_row(tmp.data(), out, tmp.size(), conv_out);
+      detail::store_row(tmp.data(), out, tmp.size(), conv_out, typename K::tier{});
     }
     return;
   }
@@ -702,7 +705,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   using P = typename K::packed;
   aligned_buffer<P> xd(pointwise(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c), zeros(pointwise(s) ? 0 : s.in_c);
   if (!pointwise(s)) {
-    kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, isa::best{});
+    kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, typename K::tier{});
     std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
   }
   for (std::size_t g = 0; g < s.groups; ++g) {
@@ -761,7 +764,7 @@ void run_chosen(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
       if constexpr (std::is_same<TO, float>::value)
         std::copy(row.data(), row.data() + hw, dst);
       else
-        kernel::detail::store_row(row.data(), dst, hw, conv_out);
+        kernel::detail::store_row(row.data(), dst, hw, conv_out, typename K::tier{});
     }
 }
 

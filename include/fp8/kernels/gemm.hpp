@@ -397,15 +397,15 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
       }
 #endif
       // Every other case, in float (kernels/smallm_f32.hpp).
-      const aligned_buffer<float> ad = smallm::a_segments(a, m, k, smallm::segments_of(k, bs));
+      const aligned_buffer<float> ad = smallm::a_segments(a, m, k, smallm::segments_of(k, bs), typename K::tier{});
       parallel_run(o.executor, threads, [&](std::size_t t) {
         std::size_t n0, n1;
         part_range(n, 16, threads, t, n0, n1);
         if (n0 >= n1) return;
         if (rows_k)
-          gemm_f32dot_rows<FB>(ad.data(), m, bp, b.rs, n0, n1, out);
+          gemm_f32dot_rows<FB>(ad.data(), m, bp, b.rs, n0, n1, out, typename K::tier{});
         else
-          gemm_f32axpy_rows<FB>(ad.data(), m, bp, b.ks, n0, n1, out);
+          gemm_f32axpy_rows<FB>(ad.data(), m, bp, b.ks, n0, n1, out, typename K::tier{});
       });
       return;
     }
@@ -423,23 +423,27 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
 
 namespace detail {
 // C elements to and from the float result: bfloat16 rounds to nearest even,
-// FP8 goes through the bulk codec with the output scale.
-inline void load_row(const float* c, float* dst, std::size_t n, const gemm_options&) noexcept {
+// FP8 goes through the bulk codec of the call's tier (Tag) with the output
+// scale.
+template <class Tag>
+void load_row(const float* c, float* dst, std::size_t n, const gemm_options&, Tag) noexcept {
   std::copy(c, c + n, dst);
 }
-inline void load_row(const bfloat16* c, float* dst, std::size_t n, const gemm_options&) noexcept {
+template <class Tag>
+void load_row(const bfloat16* c, float* dst, std::size_t n, const gemm_options&, Tag) noexcept {
   for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<float>(c[j]);
 }
-template <class F>
-void load_row(const fp8<F>* c, float* dst, std::size_t n, const gemm_options& o) noexcept {
-  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(c), dst, n, o.output_scale, isa::best{});
+template <class F, class Tag>
+void load_row(const fp8<F>* c, float* dst, std::size_t n, const gemm_options& o, Tag tag) noexcept {
+  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(c), dst, n, o.output_scale, tag);
 }
-inline void store_row(const float* src, bfloat16* c, std::size_t n, const gemm_options&) noexcept {
+template <class Tag>
+void store_row(const float* src, bfloat16* c, std::size_t n, const gemm_options&, Tag) noexcept {
   kernel::narrow_bfloat16(src, c, n);
 }
-template <class F>
-void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o) noexcept {
-  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(c), n, o.output_scale, o.output_overflow, isa::best{});
+template <class F, class Tag>
+void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o, Tag tag) noexcept {
+  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(c), n, o.output_scale, o.output_overflow, tag);
 }
 }  // namespace detail
 
@@ -461,13 +465,15 @@ void gemm_any(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_
     for (std::size_t r0 = 0; r0 < m; r0 += chunk) {
       const std::size_t rows = std::min(chunk, m - r0);
       if (beta != 0.0f)
-        for (std::size_t i = 0; i < rows; ++i) detail::load_row(c + (r0 + i) * ldc, tmp.data() + i * n, n, o);
+        for (std::size_t i = 0; i < rows; ++i)
+          detail::load_row(c + (r0 + i) * ldc, tmp.data() + i * n, n, o, typename K::tier{});
       gemm_options part = o;
       if (o.row_scale != nullptr) part.row_scale = o.row_scale + r0;
       if (o.a_block_scale != nullptr)
         part.a_block_scale = o.a_block_scale + r0 * ((k + o.scale_block - 1) / o.scale_block);
       gemm_float<K>(a.rows_from(r0), b, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
-      for (std::size_t i = 0; i < rows; ++i) detail::store_row(tmp.data() + i * n, c + (r0 + i) * ldc, n, o);
+      for (std::size_t i = 0; i < rows; ++i)
+        detail::store_row(tmp.data() + i * n, c + (r0 + i) * ldc, n, o, typename K::tier{});
     }
   }
 }

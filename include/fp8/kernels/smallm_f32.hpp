@@ -74,29 +74,31 @@ inline segments segments_of(std::size_t k, const block_scales& bs) noexcept {
 }
 
 // Row r of op(A), k values, as floats into dst (exact for FP8 and bfloat16).
-template <class F>
-void row_to_float(const matrix_source<fp8<F>>& a, std::size_t r, std::size_t k, float* dst) {
+// Tag: the call's tier, whose bulk decoder converts the codes.
+template <class F, class Tag>
+void row_to_float(const matrix_source<fp8<F>>& a, std::size_t r, std::size_t k, float* dst, Tag tag) {
   const std::uint8_t* p = reinterpret_cast<const std::uint8_t*>(a.p + r * a.rs);
   if (a.ks == 1) {
-    kernel::decode<F>(p, dst, k, 1.0f, isa::best{});
+    kernel::decode<F>(p, dst, k, 1.0f, tag);
     return;
   }
   for (std::size_t t = 0; t < k; ++t) dst[t] = scalar::decode<F>(p[t * a.ks]);
 }
-template <class T>
-void row_to_float(const matrix_source<T>& a, std::size_t r, std::size_t k, float* dst) {
+template <class T, class Tag>
+void row_to_float(const matrix_source<T>& a, std::size_t r, std::size_t k, float* dst, Tag) {
   for (std::size_t t = 0; t < k; ++t) dst[t] = static_cast<float>(a.p[r * a.rs + t * a.ks]);
 }
 
 // op(A) as m rows of count segments of `padded` floats (zeros past each
 // segment's values): the layout both paths read.
-template <class TA>
-aligned_buffer<float> a_segments(const matrix_source<TA>& a, std::size_t m, std::size_t k, const segments& sg) {
+template <class TA, class Tag>
+aligned_buffer<float> a_segments(const matrix_source<TA>& a, std::size_t m, std::size_t k, const segments& sg,
+                                 Tag tag) {
   aligned_buffer<float> out(m * sg.count * sg.padded);
   aligned_buffer<float> row(k);
   std::fill(out.data(), out.data() + out.size(), 0.0f);
   for (std::size_t i = 0; i < m; ++i) {
-    row_to_float(a, i, k, row.data());
+    row_to_float(a, i, k, row.data(), tag);
     for (std::size_t s = 0; s < sg.count; ++s) {
       const std::size_t k0 = s * sg.len, len = std::min(sg.len, k - k0);
       std::copy(row.data() + k0, row.data() + k0 + len, out.data() + (i * sg.count + s) * sg.padded);
@@ -143,9 +145,9 @@ inline float vsum(vec v) noexcept { return v; }
 
 // C[0, m) x [n0, n1) for B stored n x k (column j of op(B) is row j of b,
 // ldb apart), A laid out by smallm::a_segments.
-template <class FB>
+template <class FB, class Tag>
 void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                      std::size_t n1, const gemm_output& out) {
+                      std::size_t n1, const gemm_output& out, Tag tag) {
   using namespace smallm;
   const std::size_t k = out.k;
   const block_scales& bs = out.blocks;
@@ -157,7 +159,7 @@ void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std:
     for (std::size_t i = 0; i < m; ++i) total[i] = vec(0.0f);
     for (std::size_t s = 0; s < sg.count; ++s) {
       const std::size_t k0 = s * sg.len, len = std::min(sg.len, k - k0), used = round_up(len, lanes);
-      kernel::decode<FB>(b + j * ldb + k0, buf.data(), len, 1.0f, isa::best{});
+      kernel::decode<FB>(b + j * ldb + k0, buf.data(), len, 1.0f, tag);
       std::fill(buf.data() + len, buf.data() + used, 0.0f);
       for (std::size_t i = 0; i < m; ++i) {
         const float* ap = a + (i * sg.count + s) * sg.padded;
@@ -173,9 +175,9 @@ void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std:
 // C[0, m) x [n0, n1) for B stored k x n (row k of op(B) is row k of b, ldb
 // apart), A laid out by smallm::a_segments: every row of C accumulates
 // a[i][k] * B[k][j] over k in order, in a float row of its own.
-template <class FB>
+template <class FB, class Tag>
 void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                       std::size_t n1, const gemm_output& out) {
+                       std::size_t n1, const gemm_output& out, Tag tag) {
   using namespace smallm;
   const std::size_t k = out.k, w = n1 - n0, wp = round_up(w, lanes);
   const block_scales& bs = out.blocks;
@@ -189,7 +191,7 @@ void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std
     float* acc = bs.block != 0 ? part.data() : total.data();
     if (bs.block != 0) std::fill(part.data(), part.data() + part.size(), 0.0f);
     for (std::size_t t = 0; t < len; ++t) {
-      kernel::decode<FB>(b + (k0 + t) * ldb + n0, row.data(), w, 1.0f, isa::best{});
+      kernel::decode<FB>(b + (k0 + t) * ldb + n0, row.data(), w, 1.0f, tag);
       for (std::size_t i = 0; i < m; ++i) {
         const vec ai(a[(i * sg.count + s) * sg.padded + t]);
         float* ci = acc + i * wp;

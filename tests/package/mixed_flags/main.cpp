@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <vector>
 
+#include <fp8/fp8.hpp>
+
 #include "tu.hpp"
 
 int main() {
@@ -38,6 +40,14 @@ int main() {
         return 1;
       }
     }
-  std::printf("gemm: both units exact\n");
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const unsigned char want_code = fp8::e4m3_t(x[i]).bits();  // the value type's conversion, scalar
+    if (a.codes[i] != want_code || b.codes[i] != want_code) {
+      std::printf("error: encode of x[%zu] = %g gives %u and %u, want %u\n", i, static_cast<double>(x[i]), a.codes[i],
+                  b.codes[i], want_code);
+      return 1;
+    }
+  }
+  std::printf("gemm and encode: both units exact\n");
   return 0;
 }

@@ -11,6 +11,7 @@ struct tu_report {
   // by fp8::gemm and by a packed_b the unit packs itself.
   std::vector<float> c, c_packed;
   const void* gemm_entry = nullptr;  // the address of the fp8::gemm it calls
+  std::vector<unsigned char> codes;  // fp8::encode<E4M3> of the x it was given
 };
 // m x k and k x n values for the GEMM, whole numbers of at most 4 bits.
 constexpr std::size_t gemm_m = 30, gemm_n = 40, gemm_k = 50;

@@ -59,3 +59,10 @@
 #else
 #define FP8_NOINLINE
 #endif
+// A helper a kernel must inline (its vectors stay in registers), where the
+// compiler's heuristics would make it a call.
+#if defined(__GNUC__) || defined(__clang__)
+#define FP8_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define FP8_ALWAYS_INLINE inline
+#endif

@@ -28,7 +28,7 @@ namespace conv {
 // tap t's input at output pixel 0 of the row, xs the step to the next
 // output pixel, w the weights [tap][oc_n].
 template <std::size_t P, std::size_t V>
-inline void depthwise_block_avx512(const float* const* tp, std::size_t taps, const float* w, std::size_t oc_n,
+FP8_ALWAYS_INLINE void depthwise_block_avx512(const float* const* tp, std::size_t taps, const float* w, std::size_t oc_n,
                                    std::size_t xs, const tile_epilogue& e, std::size_t xo, std::size_t c,
                                    float* out) noexcept {
   __m512 a[P][V];

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <thread>
 #include <limits>
 #include <random>
 #include <vector>
@@ -96,4 +98,27 @@ TEST_CASE("dispatch chooses the entry tier: the CPU's under run-time dispatch, t
   CHECK(fp8::detail::entry_tier() == fp8::detail::static_tier());
 #endif
   CHECK(fp8::detail::static_tier() <= fp8::best_tier(fp8::cpu()));
+}
+
+TEST_CASE("tier_scope caps the tier of this thread's calls, nests, and restores", "[dispatch]") {
+  using fp8::cpu_tier;
+  const cpu_tier top = fp8::detail::entry_tier();
+  {
+    const fp8::tier_scope outer(cpu_tier::avx2);
+    CHECK(fp8::detail::entry_tier() == (top < cpu_tier::avx2 ? top : cpu_tier::avx2));
+    {
+      const fp8::tier_scope inner(cpu_tier::portable);
+      CHECK(fp8::detail::entry_tier() == cpu_tier::portable);
+      const char* tag = fp8::detail::dispatch([](auto t) { return decltype(t)::name; });
+      CHECK(std::string(tag) == "portable");
+      const fp8::tier_scope higher(cpu_tier::avx512bf16);  // never raises the cap
+      CHECK(fp8::detail::entry_tier() == cpu_tier::portable);
+    }
+    CHECK(fp8::detail::entry_tier() == (top < cpu_tier::avx2 ? top : cpu_tier::avx2));
+    // Another thread is not capped by this one's scope.
+    cpu_tier other = cpu_tier::portable;
+    std::thread([&] { other = fp8::detail::entry_tier(); }).join();
+    CHECK(other == top);
+  }
+  CHECK(fp8::detail::entry_tier() == top);
 }

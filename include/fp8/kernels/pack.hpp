@@ -280,7 +280,7 @@ inline void pack_panel(const std::uint8_t* src, std::size_t rs, std::size_t ks, 
 template <class P, class T>
 inline P to_packed(T x) noexcept {
   static_assert(!(std::is_same<P, bfloat16>::value && std::is_same<T, float>::value),
-                "float operands need a float micro-kernel (kernel_for<float>)");
+                "float operands need a float micro-kernel (kernel_of<tier, float>)");
   return static_cast<P>(static_cast<float>(x));
 }
 template <>

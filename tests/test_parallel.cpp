@@ -11,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fp8/fp8.hpp>
@@ -172,4 +173,41 @@ TEST_CASE("conv2d: the same bits on the default pool and a caller executor", "[p
     CHECK(same_bits(one, call(4, &rev)));
     CHECK(rev.calls >= 1);
   }
+}
+
+TEST_CASE("scratch arrays are reused by the thread that released them, within the cache's bounds", "[parallel]") {
+  using cache = fp8::detail::scratch_cache;
+  using fp8::kernel::aligned_buffer;
+  fp8::release_scratch();
+  const cache& mine = *fp8::detail::thread_scratch();
+  REQUIRE(mine.cached_bytes() == 0);
+  const void* first = nullptr;
+  {
+    aligned_buffer<float> a(1000);
+    first = a.data();
+    REQUIRE(reinterpret_cast<std::uintptr_t>(first) % cache::alignment == 0);
+  }
+  CHECK(mine.cached_bytes() == 4000);
+  {
+    aligned_buffer<std::uint16_t> b(1500);  // 3000 bytes: the 4000-byte array fits
+    CHECK(static_cast<const void*>(b.data()) == first);
+    CHECK(mine.cached_bytes() == 0);
+    aligned_buffer<std::uint16_t> c(std::move(b));  // a move hands the array over, released once
+    CHECK(static_cast<const void*>(c.data()) == first);
+  }
+  CHECK(mine.cached_bytes() == 4000);
+  { aligned_buffer<std::uint8_t> big(cache::max_bytes + 1); }  // too large to keep
+  CHECK(mine.cached_bytes() == 4000);
+  {
+    // Six arrays released: the four largest stay.
+    std::vector<aligned_buffer<std::uint8_t>> v;
+    for (std::size_t i = 1; i <= 6; ++i) v.emplace_back(i * 10000);
+  }
+  CHECK(mine.cached_bytes() == 30000 + 40000 + 50000 + 60000);
+  // Another thread has its own cache.
+  std::size_t other = 1;
+  std::thread([&] { other = fp8::detail::thread_scratch()->cached_bytes(); }).join();
+  CHECK(other == 0);
+  fp8::release_scratch();
+  CHECK(mine.cached_bytes() == 0);
 }

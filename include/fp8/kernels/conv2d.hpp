@@ -65,6 +65,7 @@
 #include "epilogue.hpp"
 #include "gemm.hpp"
 #include "microkernel_avx512bf16.hpp"
+#include "output.hpp"
 #include "pack.hpp"
 #include "parallel.hpp"
 
@@ -101,18 +102,12 @@ enum class weight_layout { ohwi, oihw };  // [out_c][kh][kw][in_c / groups] or [
 FP8_ENUM_RANGE(tensor_layout, nchw)
 FP8_ENUM_RANGE(weight_layout, oihw)
 
-struct conv2d_options {
-  // Threads (as gemm_options::threads; results are bit-identical for any count).
-  std::size_t threads = 1;
-  ::fp8::executor* executor = nullptr;  // as gemm_options::executor
-  activation act = activation::none;
-  float clamp_lo = 0.0f, clamp_hi = 0.0f;  // for activation::clamp
+// The options of a convolution: those of every kernel entry (threads,
+// executor, activation, FP8 output scale and overflow: kernels/output.hpp),
+// and the layouts.
+struct conv2d_options : output_options {
   tensor_layout input_layout = tensor_layout::nhwc, output_layout = tensor_layout::nhwc;
   weight_layout weights = weight_layout::ohwi;  // for the overload without packed weights
-  // FP8 output only (must be 1 for float and bfloat16): output holds
-  // from_float(v / output_scale, output_overflow).
-  float output_scale = 1.0f;
-  overflow output_overflow = overflow::saturate;
 };
 
 namespace kernel {
@@ -131,10 +126,18 @@ inline void check_shape(const char* fn, const conv2d_shape& s) {
   const struct {
     std::size_t v;
     const char* name;
-  } nonzero[] = {{s.batch, "shape.batch"},       {s.in_h, "shape.in_h"},         {s.in_w, "shape.in_w"},
-                 {s.in_c, "shape.in_c"},         {s.out_c, "shape.out_c"},       {s.kernel_h, "shape.kernel_h"},
-                 {s.kernel_w, "shape.kernel_w"}, {s.stride_h, "shape.stride_h"}, {s.stride_w, "shape.stride_w"},
-                 {s.dilation_h, "shape.dilation_h"}, {s.dilation_w, "shape.dilation_w"}, {s.groups, "shape.groups"}};
+  } nonzero[] = {{s.batch, "shape.batch"},
+                 {s.in_h, "shape.in_h"},
+                 {s.in_w, "shape.in_w"},
+                 {s.in_c, "shape.in_c"},
+                 {s.out_c, "shape.out_c"},
+                 {s.kernel_h, "shape.kernel_h"},
+                 {s.kernel_w, "shape.kernel_w"},
+                 {s.stride_h, "shape.stride_h"},
+                 {s.stride_w, "shape.stride_w"},
+                 {s.dilation_h, "shape.dilation_h"},
+                 {s.dilation_w, "shape.dilation_w"},
+                 {s.groups, "shape.groups"}};
   for (const auto& f : nonzero) FP8_REQUIRE_ARG(f.v != 0, fn, f.name, "is zero");
   FP8_REQUIRE_ARG(s.in_c % s.groups == 0 && s.out_c % s.groups == 0, fn, "shape.groups",
                   "does not divide both in_c and out_c");
@@ -155,24 +158,16 @@ inline void check_shape(const char* fn, const conv2d_shape& s) {
   std::size_t x = 0;
   const bool fits = mul_fits(s.batch, s.in_h, x) && mul_fits(x, s.in_w, x) && mul_fits(x, s.in_c, x) &&
                     mul_fits(s.batch, s.out_h(), x) && mul_fits(x, s.out_w(), x) && mul_fits(x, s.out_c, x) &&
-                    mul_fits(x, sizeof(float), x) && mul_fits(s.out_c, s.kernel_h, x) &&
-                    mul_fits(x, s.kernel_w, x) && mul_fits(x, s.in_c / s.groups, x) && mul_fits(x, sizeof(float), x);
+                    mul_fits(x, sizeof(float), x) && mul_fits(s.out_c, s.kernel_h, x) && mul_fits(x, s.kernel_w, x) &&
+                    mul_fits(x, s.in_c / s.groups, x) && mul_fits(x, sizeof(float), x);
   FP8_REQUIRE_ARG(fits, fn, "shape.batch", "makes the input, weight or output size overflow size_t");
 }
 
 inline void check_options(const char* fn, const conv2d_options& o, bool out_is_fp8) {
-  ::fp8::detail::require_enumerator(fn, "options.act", o.act);
   ::fp8::detail::require_enumerator(fn, "options.input_layout", o.input_layout);
   ::fp8::detail::require_enumerator(fn, "options.output_layout", o.output_layout);
   ::fp8::detail::require_enumerator(fn, "options.weights", o.weights);
-  ::fp8::detail::require_enumerator(fn, "options.output_overflow", o.output_overflow);
-  if (o.act == activation::clamp)
-    FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
-  FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
-                  "must be a positive finite float");
-  if (!out_is_fp8)
-    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
-                    "applies to FP8 output only (it must be 1 for float and bfloat16 output)");
+  detail::check_output(fn, o, out_is_fp8, "output");
 }
 
 // The checks of a call's tensors besides the shape and options: input and
@@ -187,10 +182,12 @@ inline void check_tensors(const char* fn, const conv2d_shape& s, const void* inp
   using ::fp8::detail::overlap;
   FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
-  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale", "must be a positive finite float");
+  FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale",
+                  "must be a positive finite float");
   const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;  // fits: check_shape
   FP8_REQUIRE_ARG(::fp8::detail::span_fits(input, in_bytes, 1), fn, "input", "runs past the end of the address space");
-  FP8_REQUIRE_ARG(::fp8::detail::span_fits(output, out_bytes, 1), fn, "output", "runs past the end of the address space");
+  FP8_REQUIRE_ARG(::fp8::detail::span_fits(output, out_bytes, 1), fn, "output",
+                  "runs past the end of the address space");
   FP8_REQUIRE_ARG(weight_bytes == 0 || ::fp8::detail::span_fits(weights, weight_bytes, 1), fn, "weights",
                   "run past the end of the address space");
   FP8_REQUIRE_ARG(!overlap(output, out_bytes, input, in_bytes), fn, "output", "overlaps input");
@@ -250,8 +247,7 @@ aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, st
         continue;
       }
       std::fill(row, row + s.pad_left * c, T{});
-      kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, 1.0f,
-                         tag);
+      kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, 1.0f, tag);
       std::fill(row + (s.pad_left + s.in_w) * c, row + wp * c, T{});
     }
   return xp;
@@ -314,6 +310,72 @@ struct conv_source {
     return c;
   }
 };
+
+#if FP8_TIER_AVX512BF16
+// Dense and grouped layers on AVX512-BF16 with an even number of channels
+// per group: an A source the micro-kernel reads in place (driver.hpp), from
+// the input decoded once to bfloat16 into a zero-bordered NHWC buffer
+// (decode_padded: the padding is part of that one decode, the only copy of
+// the input). Row i of a tile is output pixel ow0 + i of one output row, so
+// for every tap its k pairs sit at a fixed stride (stride_w * in_c values)
+// from the previous row's: one segment per tap (or part of one, at the edges
+// of a block of k) tells the kernel where each tap's channels start. Nothing
+// is packed per call but B (once, by packed_conv_weights).
+inline bool direct_ok(const conv2d_shape& s) noexcept { return !depthwise(s) && (s.in_c / s.groups) % 2 == 0; }
+
+struct direct_source {
+  static constexpr bool in_place = true;
+  using K = gemm_bf16dot_12x32__avx512bf16;  // the one kernel that reads A in place
+  const bfloat16* xp;                        // decode_padded's buffer
+  const conv2d_shape* s;
+  std::size_t oh, ow, hp, wp, cg, coff;  // output size, padded input size, channels per group, the group's first
+  std::size_t row0;                      // first output pixel (rows_from)
+
+  // The segments of k [pc, pc + kc): a kc block holds at most kc / 2 pairs,
+  // so at most kc / 2 + 1 runs of whole taps.
+  struct segments {
+    detail::a_segment seg[K::block.kc / 2 + 1];
+    std::size_t count = 0;
+  };
+  template <class KK>
+  segments k_block(std::size_t pc, std::size_t kc) const noexcept {
+    static_assert(std::is_same<KK, K>::value, "A read in place needs the vdpbf16ps kernel");
+    segments r;
+    for (std::size_t k = pc; k < pc + kc;) {  // cg is even: pairs never straddle taps
+      const std::size_t tap = k / cg, c = k % cg, end = std::min(pc + kc, (tap + 1) * cg);
+      const std::size_t th = tap / s->kernel_w, tw = tap % s->kernel_w;
+      const std::size_t off = (th * s->dilation_h * wp + tw * s->dilation_w) * s->in_c + coff + c;
+      r.seg[r.count++] = {off * sizeof(bfloat16), (end - k) / 2};
+      k = end;
+    }
+    return r;
+  }
+  std::size_t row_period() const noexcept { return ow; }
+  std::size_t period_left(std::size_t i) const noexcept { return ow - (row0 + i) % ow; }
+  // The tile of rows [i, i + mv) (one output row's pixels). The kernel
+  // computes whole variants of 1, 2, 4, 8 or 12 rows: on the last tile of
+  // the last output row its rows past the valid ones read up to MR - 1
+  // pixels (stride_w apart) past the buffer, which decode_padded's slack
+  // keeps in bounds.
+  template <class KK>
+  void run_tile(const segments& where, std::size_t i, std::size_t mv, const bfloat16* b, float* c, std::size_t ldc,
+                std::size_t nv, const tile_epilogue& e) const noexcept {
+    const std::size_t p = row0 + i, n = p / (oh * ow), q = p % (oh * ow), y = q / ow, xo = q % ow;
+    const bfloat16* first = xp + ((n * hp + y * s->stride_h) * wp + xo * s->stride_w) * s->in_c;
+    K::run_direct(where.seg, where.count, reinterpret_cast<const unsigned char*>(first),
+                  s->stride_w * s->in_c * sizeof(bfloat16), b, c, ldc, mv, nv, e);
+  }
+  direct_source rows_from(std::size_t r) const noexcept {
+    direct_source d = *this;
+    d.row0 += r;
+    return d;
+  }
+  // Slack for decode_padded: the pixels the last tile may read past the input.
+  static std::size_t slack_pixels(const conv2d_shape& sh) noexcept {
+    return saturating_mul(K::block.mr - 1, sh.stride_w);
+  }
+};
+#endif
 
 }  // namespace conv
 FP8_END_TU_NAMESPACE
@@ -416,15 +478,8 @@ inline bool same_weights_shape(const conv2d_shape& a, const conv2d_shape& b) noe
 // last block, beta = 0).
 inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales, const float* bias,
                                    const conv2d_options& o) noexcept {
-  gemm_options g;
-  g.col_scale = weight_scales;
-  g.bias = bias;
-  g.act = o.act;
-  g.clamp_lo = o.clamp_lo;
-  g.clamp_hi = o.clamp_hi;
-  return detail::make_epilogue(input_scale, 0.0f, g);
+  return detail::make_epilogue(input_scale, 0.0f, o, nullptr, weight_scales, bias);
 }
-
 // Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors.
 // The input rows are decoded to float as the output rows need them, into a
 // ring of (kernel_h - 1) * dilation_h + 1 zero-bordered rows of
@@ -458,8 +513,8 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
         std::fill(r, r + rw, 0.0f);
       } else {
         std::fill(r, r + s.pad_left * s.in_c, 0.0f);
-        kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * s.in_c, r + s.pad_left * s.in_c,
-                           s.in_w * s.in_c, 1.0f, tag);
+        kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * s.in_c, r + s.pad_left * s.in_c, s.in_w * s.in_c,
+                           1.0f, tag);
         std::fill(r + (s.pad_left + s.in_w) * s.in_c, r + rw, 0.0f);
       }
     }
@@ -575,76 +630,6 @@ void depthwise_gather(const conv2d_shape& s, const float* x, const float* w, con
   }
 }
 
-#if FP8_TIER_AVX512BF16
-// Dense and grouped layers on AVX512-BF16 with an even number of channels
-// per group: the micro-kernel reads A in place (run_direct) from the input
-// decoded once to bfloat16 into a zero-bordered NHWC buffer (the padding is
-// part of that one decode, the only copy of the input). Row i of a tile is
-// output pixel ow0 + i of one output row, so for every tap its k pairs sit
-// at a fixed stride (stride_w * in_c values) from the previous row's: one
-// segment per tap (or part of one, at the edges of a block of k) tells the
-// kernel where each tap's channels start. Nothing is packed per call but B
-// (once, by packed_conv_weights).
-inline bool direct_ok(const conv2d_shape& s) noexcept { return !depthwise(s) && (s.in_c / s.groups) % 2 == 0; }
-
-template <class FX, class FW>
-void run_direct(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
-                const float* weight_scales, const float* bias, float* out, const conv2d_options& o) {
-  using K = gemm_bf16dot_12x32__avx512bf16;  // w's layout (checked by the entry)
-  // static: GCC 12 crashes (ICE in make_decl_rtl) on a constexpr local used
-  // in the lambda below once two instantiations share a translation unit.
-  static constexpr blocking bl = K::block;
-  const std::size_t oh = s.out_h(), ow = s.out_w(), cg = s.in_c / s.groups, og = s.out_c / s.groups;
-  const std::size_t taps = s.kernel_h * s.kernel_w, kdim = taps * cg;
-  const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, cp = s.in_c;
-  // The kernel computes whole tiles of MR rows: on the last tile of the
-  // last output row its rows past the valid ones read up to (MR - 1) pixels
-  // (stride_w apart) past the buffer, which the slack keeps in bounds.
-  const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x, (bl.mr - 1) * s.stride_w * cp, K::tier{});
-  const tile_epilogue base = make_epilogue(input_scale, weight_scales, bias, o);
-  const std::size_t rows = s.batch * oh, a_rs = s.stride_w * cp * sizeof(bfloat16);
-  const std::size_t threads =
-      std::min(rows, detail::useful_threads(o.threads, s.batch * oh * ow, s.out_c, kdim));
-  parallel_run(o.executor, threads, [&](std::size_t t) {
-    std::size_t y0, y1;
-    part_range(rows, 1, threads, t, y0, y1);
-    std::vector<detail::a_segment> seg;
-    for (std::size_t g = 0; g < s.groups; ++g) {
-      const auto view = w.template group<K>(g);
-      for (std::size_t pc = 0; pc < kdim; pc += bl.kc) {
-        const std::size_t kc = std::min(bl.kc, kdim - pc), panel = round_up(kc, 2);
-        seg.clear();
-        for (std::size_t k = pc; k < pc + kc;) {  // cg is even: pairs never straddle taps
-          const std::size_t tap = k / cg, c = k % cg, end = std::min(pc + kc, (tap + 1) * cg);
-          const std::size_t th = tap / s.kernel_w, tw = tap % s.kernel_w;
-          const std::size_t off = (th * s.dilation_h * wp + tw * s.dilation_w) * cp + g * cg + c;
-          seg.push_back({off * sizeof(bfloat16), (end - k) / 2});
-          k = end;
-        }
-        const bfloat16* bblock = view.block(pc, 0, kdim);
-        tile_epilogue e = base;
-        e.first = pc == 0;
-        e.last = pc + kc == kdim;
-        for (std::size_t y = y0; y < y1; ++y) {
-          const std::size_t n = y / oh, r = y % oh;
-          const bfloat16* row = xp.data() + (n * hp + r * s.stride_h) * wp * cp;
-          for (std::size_t jr = 0; jr < og; jr += bl.nr) {
-            const std::size_t j = g * og + jr;
-            e.col_scale = base.col_scale != nullptr ? base.col_scale + j : nullptr;
-            e.bias = base.bias != nullptr ? base.bias + j : nullptr;
-            for (std::size_t ow0 = 0; ow0 < ow; ow0 += bl.mr)
-              K::run_direct(seg.data(), seg.size(),
-                            reinterpret_cast<const unsigned char*>(row + ow0 * s.stride_w * cp), a_rs,
-                            bblock + jr * panel, out + (y * ow + ow0) * s.out_c + j, s.out_c,
-                            std::min(bl.mr, ow - ow0), std::min(bl.nr, og - jr), e);
-          }
-        }
-      }
-    }
-  });
-}
-#endif
-
 // The convolution into NHWC output of type TO on micro-kernel K (w's
 // layout), after the checks; x is the NHWC input.
 template <class K, class FX, class FW, class TO>
@@ -655,11 +640,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     const tile_epilogue e = make_epilogue(input_scale, weight_scales, bias, o);
     const std::size_t rows = s.batch * oh;
     const double work = static_cast<double>(pixels) * static_cast<double>(s.out_c * s.kernel_h * s.kernel_w);
-    std::size_t threads = o.threads != 0 ? o.threads : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-    threads = std::max<std::size_t>(1, std::min({threads, rows, static_cast<std::size_t>(work / 1048576.0) + 1}));
-    gemm_options conv_out;  // the output conversion only
-    conv_out.output_scale = o.output_scale;
-    conv_out.output_overflow = o.output_overflow;
+    const std::size_t threads = std::min(rows, detail::useful_threads(o.threads, work, 1048576.0));
     aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
     if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, typename K::tier{});
     parallel_run(o.executor, threads, [&](std::size_t t) {
@@ -674,7 +655,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
       };
       auto done = [&](std::size_t yi, const float* r) {
         if constexpr (!std::is_same<TO, float>::value)
-          detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, conv_out, typename K::tier{});
+          detail::store_row(r, out + yi * ow * s.out_c, ow * s.out_c, o, typename K::tier{});
         (void)yi, (void)r;
       };
       if (xf.size() == 0)
@@ -684,50 +665,46 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     });
     return;
   }
-#if FP8_TIER_AVX512BF16
-  // The direct path reads up to MR - 1 pixels (stride_w apart) past its copy.
-  if (on_bf16_tier<K> && direct_ok(s) && padded_copy_pays(s, saturating_mul(K::block.mr - 1, s.stride_w))) {
-    if constexpr (std::is_same<TO, float>::value) {
-      run_direct<FX>(s, x, input_scale, w, weight_scales, bias, out, o);
-    } else {
-      aligned_buffer<float> tmp(pixels * s.out_c);
-      run_direct<FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
-      gemm_options conv_out;
-      conv_out.output_scale = o.output_scale;
-      conv_out.output_overflow = o.output_overflow;
-      detail::store_row(tmp.data(), out, tmp.size(), conv_out, typename K::tier{});
-    }
-    return;
-  }
-#endif
+  // Dense and grouped layers: one GEMM per group on the driver's loops,
+  // C = out + g * og (row stride out_c), A one of three sources: the input
+  // itself for 1x1 stride-1 layers (matrix_source: NHWC is already the
+  // pixels x in_c matrix), A read in place on the vdpbf16ps kernel
+  // (direct_source), or panels gathered per tap from the decoded input
+  // (conv_source).
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
   const matrix_source<fp8<FW>> no_b{nullptr, 0, 0};
-  using P = typename K::packed;
-  aligned_buffer<P> xd(pointwise(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c), zeros(pointwise(s) ? 0 : s.in_c);
-  if (!pointwise(s)) {
-    kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, typename K::tier{});
-    std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
+  auto per_group = [&](auto&& source_of) {
+    for (std::size_t g = 0; g < s.groups; ++g) {
+      gemm_options go;
+      static_cast<output_options&>(go) = o;
+      go.col_scale = weight_scales != nullptr ? weight_scales + g * og : nullptr;
+      go.bias = bias != nullptr ? bias + g * og : nullptr;
+      const auto view = w.template group<K>(g);
+      gemm_any<K>(source_of(g), no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+    }
+  };
+  if (pointwise(s)) {
+    per_group([&](std::size_t g) {
+      return matrix_source<fp8<FX>>{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
+    });
+    return;
   }
-  for (std::size_t g = 0; g < s.groups; ++g) {
-    gemm_options go;
-    go.threads = o.threads;
-    go.executor = o.executor;
-    go.col_scale = weight_scales != nullptr ? weight_scales + g * og : nullptr;
-    go.bias = bias != nullptr ? bias + g * og : nullptr;
-    go.act = o.act;
-    go.clamp_lo = o.clamp_lo;
-    go.clamp_hi = o.clamp_hi;
-    go.output_scale = o.output_scale;
-    go.output_overflow = o.output_overflow;
-    const auto view = w.template group<K>(g);
-    if (pointwise(s)) {
-      const matrix_source<fp8<FX>> a{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
-      gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
-    } else {
-      const conv_source<P> a{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0};
-      gemm_any<K>(a, no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+#if FP8_TIER_AVX512BF16
+  if constexpr (std::is_same<K, direct_source::K>::value) {
+    if (direct_ok(s) && padded_copy_pays(s, direct_source::slack_pixels(s))) {
+      const aligned_buffer<bfloat16> xp =
+          decode_padded<FX, bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c, typename K::tier{});
+      const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
+      per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0}; });
+      return;
     }
   }
+#endif
+  using P = typename K::packed;
+  aligned_buffer<P> xd(s.batch * s.in_h * s.in_w * s.in_c), zeros(s.in_c);
+  kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, typename K::tier{});
+  std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
+  per_group([&](std::size_t g) { return conv_source<P>{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0}; });
 }
 
 }  // namespace conv
@@ -754,17 +731,10 @@ void run_chosen(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
   run_nhwc<K, FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
   const std::size_t hw = s.out_h() * s.out_w();
   kernel::aligned_buffer<float> row(hw);
-  gemm_options conv_out;
-  conv_out.output_scale = options.output_scale;
-  conv_out.output_overflow = options.output_overflow;
   for (std::size_t n = 0; n < s.batch; ++n)
     for (std::size_t c = 0; c < s.out_c; ++c) {
       for (std::size_t p = 0; p < hw; ++p) row.data()[p] = tmp.data()[(n * hw + p) * s.out_c + c];
-      TO* dst = output + (n * s.out_c + c) * hw;
-      if constexpr (std::is_same<TO, float>::value)
-        std::copy(row.data(), row.data() + hw, dst);
-      else
-        kernel::detail::store_row(row.data(), dst, hw, conv_out, typename K::tier{});
+      kernel::detail::store_row(row.data(), output + (n * s.out_c + c) * hw, hw, options, typename K::tier{});
     }
 }
 

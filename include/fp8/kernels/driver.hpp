@@ -11,6 +11,14 @@
 //           for ir in [0, mc) step MR   A micro-panel streams from L2
 //             K::run: C[ic+ir.., jc+jr..] (MR x NR tile, epilogue)
 //
+// An A source that the micro-kernel reads where it lies (in_place: the
+// convolution's input, kernels/conv2d.hpp) skips the packing of A: per block
+// of k it describes where that block's values are (k_block), and runs each
+// tile itself (run_tile); its tiles never cross the end of one of its
+// periods of rows (period_left: an output row of the convolution, whose
+// pixels are a fixed stride apart), and the MC blocks and thread rectangles
+// are whole periods (row_period).
+//
 // A thread runs these loops on its own rectangle [m0, m1) x [n0, n1) of C,
 // whose edges are multiples of MR and NR; k is never split across threads,
 // so every element of C is computed by the same sequence of operations for
@@ -20,6 +28,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "../config.hpp"
 #include "../detail/dispatch.hpp"
@@ -53,6 +62,33 @@ struct matrix_source {
   // The same operand without its first r0 rows.
   matrix_source rows_from(std::size_t r0) const noexcept { return {p + r0 * rs, rs, ks}; }
 };
+
+// Whether A source SA is read in place (it declares in_place = true).
+template <class SA, class = void>
+struct reads_in_place : std::false_type {};
+template <class SA>
+struct reads_in_place<SA, std::enable_if_t<SA::in_place>> : std::true_type {};
+
+// The rows an A source's tiles and blocks are cut at: its row period when it
+// is read in place, none (0) otherwise.
+template <class SA>
+std::size_t row_period(const SA& a) noexcept {
+  if constexpr (reads_in_place<SA>::value)
+    return a.row_period();
+  else
+    return (void)a, 0;
+}
+
+// Where block [pc, pc + kc) of k lies in an in-place A source (its
+// k_block), or an empty tag for a source that packs.
+struct packed_a {};
+template <class K, class SA>
+auto k_block_of(const SA& a, std::size_t pc, std::size_t kc) noexcept {
+  if constexpr (reads_in_place<SA>::value)
+    return a.template k_block<K>(pc, kc);
+  else
+    return (void)a, (void)pc, (void)kc, packed_a{};
+}
 
 // Block scales (DeepSeek-V3): op(A)'s rows carry one scale per `block` of k
 // (a[i * kblocks + kb]), op(B) one per block x block square
@@ -182,10 +218,14 @@ void gemm_blocked(const SA& a, const SB& b, const prepacked_view<K>* pb, const g
   if (m0 >= m1 || n0 >= n1 || k == 0) return;
   const std::size_t kcp = round_up(std::min(bl.kc, k), G);
   using P = typename K::packed;
-  aligned_buffer<P> ap(round_up(std::min(bl.mc, m1 - m0), MR) * kcp);
+  constexpr bool in_place = reads_in_place<SA>::value;  // no block scales then (the convolution has none)
+  aligned_buffer<P> ap(!in_place ? round_up(std::min(bl.mc, m1 - m0), MR) * kcp : 0);
   aligned_buffer<P> bp(pb != nullptr ? 0 : round_up(std::min(bl.nc, n1 - n0), NR) * kcp);
   aligned_buffer<std::uint8_t> codes(std::max(MR, NR) * kcp);
 
+  const std::size_t period = row_period(a);
+  // A block of MC rows, or of whole periods for an in-place A.
+  const std::size_t mc_rows = period == 0 ? bl.mc : std::max<std::size_t>(1, bl.mc / period) * period;
   for (std::size_t jc = n0; jc < n1; jc += bl.nc) {
     const std::size_t nc = std::min(bl.nc, n1 - jc);
     for (std::size_t pc = 0; pc < k; pc += bl.kc) {
@@ -202,20 +242,27 @@ void gemm_blocked(const SA& a, const SB& b, const prepacked_view<K>* pb, const g
       tile_epilogue e = out.base;
       e.first = pc == 0;
       e.last = pc + kc == k;
-      for (std::size_t ic = m0; ic < m1; ic += bl.mc) {
-        const std::size_t mc = std::min(bl.mc, m1 - ic);
-        for (std::size_t ir = 0; ir < mc; ir += MR)
-          a.template pack<K>(ic + ir, std::min(MR, mc - ir), MR, pc, kc, codes.data(), ap.data() + ir * panel,
-                             mc - ir > MR ? std::min(MR, mc - ir - MR) : 0);
+      // Where the block of k lies in an in-place A (its segments); nothing for a packed one.
+      const auto where = k_block_of<K>(a, pc, kc);
+      for (std::size_t ic = m0; ic < m1; ic += mc_rows) {
+        const std::size_t end = std::min(m1, ic + mc_rows);
+        if constexpr (!in_place)
+          for (std::size_t ir = 0; ir < end - ic; ir += MR)
+            a.template pack<K>(ic + ir, std::min(MR, end - ic - ir), MR, pc, kc, codes.data(), ap.data() + ir * panel,
+                               end - ic - ir > MR ? std::min(MR, end - ic - ir - MR) : 0);
         for (std::size_t jr = 0; jr < nc; jr += NR) {
-          const std::size_t j = jc + jr;
+          const std::size_t j = jc + jr, nv = std::min(NR, nc - jr);
           e.col_scale = out.base.col_scale != nullptr ? out.base.col_scale + j : nullptr;
           e.bias = out.base.bias != nullptr ? out.base.bias + j : nullptr;
-          for (std::size_t ir = 0; ir < mc; ir += MR) {
-            const std::size_t i = ic + ir;
+          for (std::size_t i = ic, mv; i < end; i += mv) {
+            mv = std::min(MR, end - i);
             e.row_scale = out.base.row_scale != nullptr ? out.base.row_scale + i : nullptr;
-            detail::run_tile<K>(out, e, pc, kc, ap.data() + ir * panel, bblock + jr * panel, i, j,
-                                std::min(MR, mc - ir), std::min(NR, nc - jr));
+            if constexpr (in_place) {
+              mv = std::min(mv, a.period_left(i));
+              a.template run_tile<K>(where, i, mv, bblock + jr * panel, out.c + i * out.ldc + j, out.ldc, nv, e);
+            } else {
+              detail::run_tile<K>(out, e, pc, kc, ap.data() + (i - ic) * panel, bblock + jr * panel, i, j, mv, nv);
+            }
           }
         }
       }
@@ -231,7 +278,8 @@ void gemm_blocked(const SA& a, const SB& b, const prepacked_view<K>* pb, const g
 struct split2d {
   std::size_t tm, tn;
 };
-inline split2d choose_split(std::size_t m, std::size_t n, std::size_t mr, std::size_t nr, std::size_t threads) noexcept {
+inline split2d choose_split(std::size_t m, std::size_t n, std::size_t mr, std::size_t nr,
+                            std::size_t threads) noexcept {
   const std::size_t um = (m + mr - 1) / mr, un = (n + nr - 1) / nr;
   split2d s{1, 1};
   if (n >= m) {

@@ -36,7 +36,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <thread>
 #include <type_traits>
 
 #include "../config.hpp"
@@ -56,6 +55,7 @@
 #include "microkernel_avx512bf16.hpp"
 #include "microkernel_f32.hpp"
 #include "microkernel_f32_x86.hpp"
+#include "output.hpp"
 #include "parallel.hpp"
 #include "smallm_f32.hpp"
 
@@ -63,29 +63,15 @@ FP8_BEGIN_NAMESPACE
 
 enum class transpose { no, yes };
 
-// What the epilogue does after scaling and beta (kernels/epilogue.hpp).
-enum class activation {
-  none,
-  relu,   // max(x, 0)
-  clamp,  // min(max(x, clamp_lo), clamp_hi)
-};
-
 FP8_ENUM_RANGE(transpose, yes)
-FP8_ENUM_RANGE(activation, clamp)
 
-struct gemm_options {
-  // Threads that share C (each computes whole tiles; k is never split, so the
-  // bits do not depend on it). 0: std::thread::hardware_concurrency(). Small
-  // products use fewer threads than asked, which changes nothing but time.
-  std::size_t threads = 1;
-  // Where the threads come from (kernels/parallel.hpp): null, the library's
-  // persistent pool (fp8::default_executor()); or an engine's own.
-  ::fp8::executor* executor = nullptr;
+// The options of a GEMM: those of every kernel entry (threads, executor,
+// activation, FP8 output scale and overflow: kernels/output.hpp), and the
+// scale and bias arrays.
+struct gemm_options : output_options {
   const float* row_scale = nullptr;  // m floats, one per row of op(A) (per token), or null
   const float* col_scale = nullptr;  // n floats, one per column of op(B) (per output channel), or null
   const float* bias = nullptr;       // n floats added after alpha, scales and beta, or null
-  activation act = activation::none;
-  float clamp_lo = 0.0f, clamp_hi = 0.0f;  // for activation::clamp
   // Block scales (the DeepSeek-V3 FP8 layout), either or both, or null:
   // a_block_scale holds m x ceil(k / scale_block) floats, row-major, the
   // scale of op(A)[i][kb * scale_block ...]; b_block_scale holds
@@ -95,11 +81,6 @@ struct gemm_options {
   const float* a_block_scale = nullptr;
   const float* b_block_scale = nullptr;
   std::size_t scale_block = 128;
-  // FP8 C only (must stay 1 for float and bfloat16 C): C holds
-  // from_float(value / output_scale, output_overflow), and beta reads
-  // float(C) * output_scale, as the bulk codec does (codec/bulk.hpp).
-  float output_scale = 1.0f;
-  overflow output_overflow = overflow::saturate;
 };
 
 namespace kernel {
@@ -139,8 +120,8 @@ struct kernel_of<isa::avx512, TA> {
 #if FP8_TIER_AVX512BF16
 template <class TA>
 struct kernel_of<isa::avx512bf16, TA> {
-  using type = std::conditional_t<std::is_same<TA, float>::value, gemm_f32fma_12x32__avx512,
-                                  gemm_bf16dot_12x32__avx512bf16>;
+  using type =
+      std::conditional_t<std::is_same<TA, float>::value, gemm_f32fma_12x32__avx512, gemm_bf16dot_12x32__avx512bf16>;
 };
 #endif
 
@@ -173,8 +154,7 @@ inline bool extent(std::size_t rows, std::size_t cols, std::size_t ld, std::size
 }
 
 // What gemm_options may hold, for a call of m x n x k with C of c_bytes
-// bytes at c (README, "Arguments"): enumerators; clamp_lo <= clamp_hi for a
-// clamp; output_scale positive, finite, and 1 unless C is FP8; scale arrays
+// bytes at c (README, "Arguments"): the output options (check_output); scale arrays
 // of positive finite floats that C does not overlap (nor bias); and, when the
 // product is formed (alpha != 0, k != 0), every r = |alpha| * row_scale *
 // a_block_scale, c = col_scale * b_block_scale and r * c in the normal float
@@ -183,15 +163,7 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
                           std::size_t k, float alpha, const void* c, std::size_t c_bytes) {
   using ::fp8::detail::check_scales;
   using ::fp8::detail::overlap;
-  ::fp8::detail::require_enumerator(fn, "options.act", o.act);
-  if (o.act == activation::clamp)
-    FP8_REQUIRE_ARG(o.clamp_lo <= o.clamp_hi, fn, "options.clamp_lo", "is greater than options.clamp_hi (or NaN)");
-  ::fp8::detail::require_enumerator(fn, "options.output_overflow", o.output_overflow);
-  FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
-                  "must be a positive finite float");
-  if (!c_is_fp8)
-    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
-                    "applies to FP8 C only (it must be 1 for float and bfloat16 C)");
+  check_output(fn, o, c_is_fp8, "C");
   const bool blocks = o.a_block_scale != nullptr || o.b_block_scale != nullptr;
   if (blocks)
     FP8_REQUIRE_ARG(o.scale_block != 0 && o.scale_block % 2 == 0, fn, "options.scale_block",
@@ -218,7 +190,9 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
   if (alpha == 0.0f || k == 0 || m == 0 || n == 0) return;  // no product: the scales are not used
   const double a = std::fabs(static_cast<double>(alpha));
   const ::fp8::detail::scale_range r = ::fp8::detail::scale_range{a, a} * row * ab, cs = col * bb;
-  const char* r_name = o.row_scale != nullptr ? "options.row_scale" : o.a_block_scale != nullptr ? "options.a_block_scale" : "alpha";
+  const char* r_name = o.row_scale != nullptr       ? "options.row_scale"
+                       : o.a_block_scale != nullptr ? "options.a_block_scale"
+                                                    : "alpha";
   const char* c_name = o.col_scale != nullptr ? "options.col_scale" : "options.b_block_scale";
   ::fp8::detail::check_scale_product(fn, r_name, "|alpha| x row_scale x a_block_scale", r);
   ::fp8::detail::check_scale_product(fn, c_name, "col_scale x b_block_scale", cs);
@@ -262,26 +236,7 @@ inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m
 }
 
 inline tile_epilogue make_epilogue(float alpha, float beta, const gemm_options& o) noexcept {
-  tile_epilogue e;
-  e.alpha = alpha;
-  e.beta = beta;
-  e.row_scale = o.row_scale;
-  e.col_scale = o.col_scale;
-  e.bias = o.bias;
-  e.clamp = o.act != activation::none;
-  e.lo = o.act == activation::relu ? 0.0f : o.clamp_lo;
-  e.hi = o.act == activation::relu ? std::numeric_limits<float>::infinity() : o.clamp_hi;
-  return e;
-}
-
-// Threads worth starting: at least 2^22 multiply-adds each (a few
-// microseconds of work, about the cost of starting a std::thread).
-inline std::size_t useful_threads(std::size_t asked, std::size_t m, std::size_t n, std::size_t k) noexcept {
-  std::size_t t = asked != 0 ? asked : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const double cap = std::max(1.0, work / 4194304.0);
-  if (static_cast<double>(t) > cap) t = static_cast<std::size_t>(cap);
-  return std::max<std::size_t>(1, t);
+  return make_epilogue(alpha, beta, o, o.row_scale, o.col_scale, o.bias);
 }
 
 // k == 0 or alpha == 0: op(A) op(B) contributes nothing (and, as in BLAS, A
@@ -342,9 +297,8 @@ struct prepacked_source {
 // with the same pack(); small_m allows the small-m path (decided on the whole
 // call's m, so every row of C takes the same path).
 template <class K, class SA, class SB>
-void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_t k,
-                float alpha, float beta, float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb,
-                bool small_m) {
+void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_t k, float alpha, float beta,
+                float* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb, bool small_m) {
   if (m == 0 || n == 0) return;
   tile_epilogue e = detail::make_epilogue(alpha, beta, o);
   if (k == 0 || alpha == 0.0f) {
@@ -412,48 +366,23 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
   }
   (void)small_m;
   constexpr blocking bl = K::block;
-  const split2d s = choose_split(m, n, bl.mr, bl.nr, threads);
+  const std::size_t unit = row_period(a) != 0 ? row_period(a) : bl.mr;  // rows of C per part: whole tiles or periods
+  const split2d s = choose_split(m, n, unit, bl.nr, threads);
   parallel_run(o.executor, s.tm * s.tn, [&](std::size_t t) {
     std::size_t m0, m1, n0, n1;
-    part_range(m, bl.mr, s.tm, t / s.tn, m0, m1);
+    part_range(m, unit, s.tm, t / s.tn, m0, m1);
     part_range(n, bl.nr, s.tn, t % s.tn, n0, n1);
     gemm_blocked<K>(a, b, pb, out, m0, m1, n0, n1);
   });
 }
-
-namespace detail {
-// C elements to and from the float result: bfloat16 rounds to nearest even,
-// FP8 goes through the bulk codec of the call's tier (Tag) with the output
-// scale.
-template <class Tag>
-void load_row(const float* c, float* dst, std::size_t n, const gemm_options&, Tag) noexcept {
-  std::copy(c, c + n, dst);
-}
-template <class Tag>
-void load_row(const bfloat16* c, float* dst, std::size_t n, const gemm_options&, Tag) noexcept {
-  for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<float>(c[j]);
-}
-template <class F, class Tag>
-void load_row(const fp8<F>* c, float* dst, std::size_t n, const gemm_options& o, Tag tag) noexcept {
-  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(c), dst, n, o.output_scale, tag);
-}
-template <class Tag>
-void store_row(const float* src, bfloat16* c, std::size_t n, const gemm_options&, Tag) noexcept {
-  kernel::narrow_bfloat16(src, c, n);
-}
-template <class F, class Tag>
-void store_row(const float* src, fp8<F>* c, std::size_t n, const gemm_options& o, Tag tag) noexcept {
-  kernel::encode<F>(src, reinterpret_cast<std::uint8_t*>(c), n, o.output_scale, o.output_overflow, tag);
-}
-}  // namespace detail
 
 // The whole call for micro-kernel K after the checks, for any output type:
 // float C is the float result; bfloat16 and FP8 C get it through a float
 // scratch of at most max(MC, 2^21 / n) rows at a time (8 MiB), converted per
 // row (a product needs the float sum over all of k before it can round).
 template <class K, class SA, class SB, class TC>
-void gemm_any(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_t k,
-              float alpha, float beta, TC* c, std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb) {
+void gemm_any(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_t k, float alpha, float beta, TC* c,
+              std::size_t ldc, const gemm_options& o, const prepacked_view<K>* pb) {
   const bool small_m = m <= smallm_max;
   if constexpr (std::is_same<TC, float>::value) {
     gemm_float<K>(a, b, m, n, k, alpha, beta, c, ldc, o, pb, small_m);
@@ -486,8 +415,8 @@ void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::si
                const gemm_options& o) {
   static_assert(is_gemm_value<TA>, "A holds fp8<F>, bfloat16 or float");
   static_assert(is_gemm_value<TC>, "C holds float, bfloat16 or fp8<F>");
-  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, alpha, a, lda, sizeof(TA), b, ldb, beta, c, ldc, sizeof(TC), false, o,
-                     is_fp8_type<TC>::value);
+  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, alpha, a, lda, sizeof(TA), b, ldb, beta, c, ldc, sizeof(TC), false,
+                     o, is_fp8_type<TC>::value);
   const matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
   const matrix_source<fp8<FB>> bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
   gemm_any<K>(av, bv, m, n, k, alpha, beta, c, ldc, o, nullptr);
@@ -511,8 +440,8 @@ constexpr panel_layout layout_of() noexcept {
   return {K::name, K::block.mr, K::block.nr, K::block.kc, K::kgroup, sizeof(typename K::packed)};
 }
 inline bool same_layout(const panel_layout& a, const panel_layout& b) noexcept {
-  return std::strcmp(a.kernel, b.kernel) == 0 && a.mr == b.mr && a.nr == b.nr && a.kc == b.kc &&
-         a.kgroup == b.kgroup && a.value_bytes == b.value_bytes;
+  return std::strcmp(a.kernel, b.kernel) == 0 && a.mr == b.mr && a.nr == b.nr && a.kc == b.kc && a.kgroup == b.kgroup &&
+         a.value_bytes == b.value_bytes;
 }
 // The check every use of packed panels makes before reading them.
 inline void require_layout(const char* fn, const char* arg, const panel_layout& packed, const panel_layout& run) {
@@ -570,7 +499,8 @@ class packed_b {
     const bool bt = tb == transpose::yes;
     std::size_t extent = 0;
     if (k != 0 && n != 0) FP8_REQUIRE_ARG(b != nullptr, fn, "b", "is null while k and n are nonzero");
-    FP8_REQUIRE_ARG(ldb >= (bt ? k : n), fn, "ldb", bt ? "is smaller than k (B is n x k)" : "is smaller than n (B is k x n)");
+    FP8_REQUIRE_ARG(ldb >= (bt ? k : n), fn, "ldb",
+                    bt ? "is smaller than k (B is n x k)" : "is smaller than n (B is k x n)");
     FP8_REQUIRE_ARG(kernel::detail::extent(bt ? n : k, bt ? k : n, ldb, 1, extent), fn, "ldb",
                     "makes the extent of B overflow size_t");
     const kernel::matrix_source<fp8<FB>> src{b, bt ? ldb : 1, bt ? 1 : ldb};
@@ -618,14 +548,14 @@ FP8_BEGIN_TU_NAMESPACE
 
 // C = alpha * op(A) * B + beta * C with B packed beforehand (k and n are B's).
 template <class TA, class FB, class X, class TC>
-void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda, const packed_b<FB, X>& b,
-          float beta, TC* c, std::size_t ldc, const gemm_options& options = {}) {
+void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda, const packed_b<FB, X>& b, float beta,
+          TC* c, std::size_t ldc, const gemm_options& options = {}) {
   static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16 or float");
   static_assert(std::is_same<TA, float>::value == std::is_same<X, float>::value,
                 "float A needs packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
   const char* fn = "fp8::gemm";
-  kernel::detail::check_gemm(fn, ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr, b.n(), beta,
-                             c, ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
+  kernel::detail::check_gemm(fn, ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr, b.n(), beta, c,
+                             ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
   ::fp8::detail::dispatch([&](auto tier) {
     using K = typename kernel::kernel_of<decltype(tier), TA>::type;
     kernel::require_layout(fn, "b", b.layout(), kernel::layout_of<K>());

@@ -91,55 +91,39 @@ inline void bf16dot_store(const __m512 (&acc)[ROWS][2], float* c, std::size_t ld
   }
 }
 
-// ROWS rows of a panel whose row stride per k pair is a_stride dwords.
-template <std::size_t ROWS>
-inline void bf16dot_rows(std::size_t pairs, const bfloat16* a, std::size_t a_stride, const bfloat16* b, float* c,
-                         std::size_t ldc, std::size_t mv, std::size_t nv, const tile_epilogue& e) noexcept {
-  __m512 acc[ROWS][2];
-#pragma GCC unroll 12
-  for (std::size_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  const unsigned char* ap = reinterpret_cast<const unsigned char*>(a);
-  const unsigned char* bp = reinterpret_cast<const unsigned char*>(b);
-  for (std::size_t p = 0; p < pairs; ++p) {
-    const __m512bh b0 = as_bh(_mm512_loadu_si512(bp + 128 * p));
-    const __m512bh b1 = as_bh(_mm512_loadu_si512(bp + 128 * p + 64));
-#pragma GCC unroll 12
-    for (std::size_t i = 0; i < ROWS; ++i) {
-      std::int32_t pair;
-      std::memcpy(&pair, ap + 4 * (p * a_stride + i), 4);
-      const __m512bh av = as_bh(_mm512_set1_epi32(pair));
-      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
-      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
-    }
-  }
-  bf16dot_store<ROWS>(acc, c, ldc, mv, nv, e);
-}
-
-// ROWS rows of A read in place rather than from a packed panel (the
-// convolution's input, kernels/conv2d.hpp): for segment s, the k pair p of
-// row i is the dword at a + seg[s].offset + i * a_rs + 4 p (bytes); B is a
-// packed panel as for bf16dot_rows, its pairs following the segments in order.
+// Where a tile's A is: a list of segments of k, each a run of k pairs of
+// every row. Pair p of segment s of row i is the dword at
+// a + seg[s].offset + p * pair_bytes + i * row_bytes. A packed panel
+// (pack.hpp) is one segment with pair_bytes = 4 MR and row_bytes = 4; A read
+// in place (the convolution's input, kernels/conv2d.hpp) has one segment per
+// tap, pair_bytes = 4 and row_bytes the distance between two output
+// pixels' inputs. B is a packed panel either way, its pairs following the
+// segments in order.
 struct a_segment {
   std::size_t offset;  // bytes from the tile's first row
   std::size_t pairs;   // k pairs
 };
-template <std::size_t ROWS>
-inline void bf16dot_rows_direct(const a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_rs,
-                                const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
-                                const tile_epilogue& e) noexcept {
+
+// ROWS rows of the tile; the packed form (Packed) has both strides as
+// constants, which the loads take as displacements.
+template <std::size_t ROWS, bool Packed>
+inline void bf16dot_rows(const a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_row_bytes,
+                         const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
+                         const tile_epilogue& e) noexcept {
+  const std::size_t row_bytes = Packed ? 4 : a_row_bytes, pair_bytes = Packed ? 4 * blocks::avx512bf16.mr : 4;
   __m512 acc[ROWS][2];
 #pragma GCC unroll 12
   for (std::size_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   const unsigned char* bp = reinterpret_cast<const unsigned char*>(b);
   for (std::size_t s = 0; s < nseg; ++s) {
     const unsigned char* ap = a + seg[s].offset;
-    for (std::size_t p = 0; p < seg[s].pairs; ++p, ap += 4, bp += 128) {
+    for (std::size_t p = 0; p < seg[s].pairs; ++p, ap += pair_bytes, bp += 128) {
       const __m512bh b0 = as_bh(_mm512_loadu_si512(bp));
       const __m512bh b1 = as_bh(_mm512_loadu_si512(bp + 64));
 #pragma GCC unroll 12
       for (std::size_t i = 0; i < ROWS; ++i) {
         std::int32_t pair;
-        std::memcpy(&pair, ap + i * a_rs, 4);
+        std::memcpy(&pair, ap + i * row_bytes, 4);
         const __m512bh av = as_bh(_mm512_set1_epi32(pair));
         acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
         acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
@@ -147,6 +131,23 @@ inline void bf16dot_rows_direct(const a_segment* seg, std::size_t nseg, const un
     }
   }
   bf16dot_store<ROWS>(acc, c, ldc, mv, nv, e);
+}
+
+// The tile of mv valid rows on the variant of 1, 2, 4, 8 or 12 rows.
+template <bool Packed>
+inline void bf16dot_tile(const a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_row_bytes,
+                         const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
+                         const tile_epilogue& e) noexcept {
+  if (mv > 8)
+    bf16dot_rows<12, Packed>(seg, nseg, a, a_row_bytes, b, c, ldc, mv, nv, e);
+  else if (mv > 4)
+    bf16dot_rows<8, Packed>(seg, nseg, a, a_row_bytes, b, c, ldc, mv, nv, e);
+  else if (mv > 2)
+    bf16dot_rows<4, Packed>(seg, nseg, a, a_row_bytes, b, c, ldc, mv, nv, e);
+  else if (mv > 1)
+    bf16dot_rows<2, Packed>(seg, nseg, a, a_row_bytes, b, c, ldc, mv, nv, e);
+  else
+    bf16dot_rows<1, Packed>(seg, nseg, a, a_row_bytes, b, c, ldc, mv, nv, e);
 }
 
 }  // namespace detail
@@ -160,34 +161,19 @@ struct gemm_bf16dot_12x32__avx512bf16 {
   static constexpr std::size_t MR = 12, NR = 32;
   static_assert(block.mr == MR && block.nr == NR, "tile matches the blocking table");
 
-  FP8_NOINLINE static void run(std::size_t pairs, const bfloat16* a, const bfloat16* b, float* c, std::size_t ldc, std::size_t mv,
-                  std::size_t nv, const tile_epilogue& e) noexcept {
-    if (mv > 8)
-      detail::bf16dot_rows<12>(pairs, a, MR, b, c, ldc, mv, nv, e);
-    else if (mv > 4)
-      detail::bf16dot_rows<8>(pairs, a, MR, b, c, ldc, mv, nv, e);
-    else if (mv > 2)
-      detail::bf16dot_rows<4>(pairs, a, MR, b, c, ldc, mv, nv, e);
-    else if (mv > 1)
-      detail::bf16dot_rows<2>(pairs, a, MR, b, c, ldc, mv, nv, e);
-    else
-      detail::bf16dot_rows<1>(pairs, a, MR, b, c, ldc, mv, nv, e);
+  // Not inlined into the loops that call it: GCC 12 ran the tile 1.8x
+  // slower inlined into the convolution's loops.
+  FP8_NOINLINE static void run(std::size_t pairs, const bfloat16* a, const bfloat16* b, float* c, std::size_t ldc,
+                               std::size_t mv, std::size_t nv, const tile_epilogue& e) noexcept {
+    const detail::a_segment whole{0, pairs};
+    detail::bf16dot_tile<true>(&whole, 1, reinterpret_cast<const unsigned char*>(a), 0, b, c, ldc, mv, nv, e);
   }
 
-  // The same tile with A read in place (detail::bf16dot_rows_direct).
-  FP8_NOINLINE static void run_direct(const detail::a_segment* seg, std::size_t nseg, const unsigned char* a, std::size_t a_rs,
-                         const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
-                         const tile_epilogue& e) noexcept {
-    if (mv > 8)
-      detail::bf16dot_rows_direct<12>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
-    else if (mv > 4)
-      detail::bf16dot_rows_direct<8>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
-    else if (mv > 2)
-      detail::bf16dot_rows_direct<4>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
-    else if (mv > 1)
-      detail::bf16dot_rows_direct<2>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
-    else
-      detail::bf16dot_rows_direct<1>(seg, nseg, a, a_rs, b, c, ldc, mv, nv, e);
+  // The same tile with A read in place (detail::a_segment).
+  FP8_NOINLINE static void run_direct(const detail::a_segment* seg, std::size_t nseg, const unsigned char* a,
+                                      std::size_t a_row_bytes, const bfloat16* b, float* c, std::size_t ldc,
+                                      std::size_t mv, std::size_t nv, const tile_epilogue& e) noexcept {
+    detail::bf16dot_tile<false>(seg, nseg, a, a_row_bytes, b, c, ldc, mv, nv, e);
   }
 };
 

@@ -63,6 +63,7 @@
 #include "depthwise_avx512.hpp"
 #include "driver.hpp"
 #include "epilogue.hpp"
+#include "epilogue_vector.hpp"
 #include "gemm.hpp"
 #include "microkernel_avx512bf16.hpp"
 #include "output.hpp"
@@ -552,23 +553,12 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
             for (std::size_t v = 0; v < V; ++v)
               a[q][v] = xsimd::fma(batch::load_unaligned(xq + q * xs + v * L), wv[v], a[q][v]);
         }
-        // epilogue_store's operations (first and last block, beta = 0).
-        const batch alpha(e.alpha), lo(e.lo), hi(e.hi);
-        for (std::size_t v = 0; v < V; ++v) {
-          const std::size_t cv = c + v * L;
-          // s = r * c with r = alpha (no row scales): epilogue_factor.
-          const batch sv = e.col_scale != nullptr ? alpha * batch::load_unaligned(e.col_scale + cv) : alpha;
-          const batch bias = e.bias != nullptr ? batch::load_unaligned(e.bias + cv) : batch(0.0f);
-          for (std::size_t q = 0; q < P; ++q) {
-            batch r = a[q][v] * sv;
-            if (e.bias != nullptr) r = r + bias;
-            if (e.clamp) {
-              r = xsimd::select(r > lo, r, lo);  // fmax(r, lo): NaN gives lo
-              r = xsimd::select(r < hi, r, hi);
-            }
-            r.store_unaligned(out + (xo + q) * oc_n + cv);
-          }
-        }
+        // The vector epilogue (epilogue_vector.hpp) on P rows of V vectors.
+        tile_epilogue ec = e;
+        if (ec.col_scale != nullptr) ec.col_scale += c;
+        if (ec.bias != nullptr) ec.bias += c;
+        const lanes_xsimd::ops::mask all[V] = {};
+        lanes_xsimd::epilogue_rows<lanes_xsimd::ops>(a, out + xo * oc_n + c, oc_n, P, all, ec);
       };
       using one = std::integral_constant<std::size_t, 1>;
       using two = std::integral_constant<std::size_t, 2>;

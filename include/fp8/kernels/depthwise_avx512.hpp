@@ -3,9 +3,7 @@
 // build whose flags do not reach it (kernels/conv2d.hpp, depthwise_rows):
 // the same operations, in the same order, as its xsimd loop, 16 channels
 // per vector. Per output element: one fused multiply-add per tap in tap
-// order from +0, then the epilogue (times alpha * col_scale, plus bias,
-// then max with lo and min with hi: the xsimd loop's selects, NaN giving
-// the bound).
+// order from +0, then the vector epilogue (epilogue_vector.hpp).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +12,7 @@
 #include "../detail/dispatch.hpp"
 #include "../detail/simd_avx512.hpp"
 #include "epilogue.hpp"
+#include "epilogue_vector.hpp"
 
 #if FP8_TIER_AVX512
 #include <immintrin.h>
@@ -28,9 +27,9 @@ namespace conv {
 // tap t's input at output pixel 0 of the row, xs the step to the next
 // output pixel, w the weights [tap][oc_n].
 template <std::size_t P, std::size_t V>
-FP8_ALWAYS_INLINE void depthwise_block_avx512(const float* const* tp, std::size_t taps, const float* w, std::size_t oc_n,
-                                   std::size_t xs, const tile_epilogue& e, std::size_t xo, std::size_t c,
-                                   float* out) noexcept {
+FP8_ALWAYS_INLINE void depthwise_block_avx512(const float* const* tp, std::size_t taps, const float* w,
+                                              std::size_t oc_n, std::size_t xs, const tile_epilogue& e, std::size_t xo,
+                                              std::size_t c, float* out) noexcept {
   __m512 a[P][V];
   for (std::size_t q = 0; q < P; ++q)
     for (std::size_t v = 0; v < V; ++v) a[q][v] = _mm512_setzero_ps();
@@ -39,20 +38,18 @@ FP8_ALWAYS_INLINE void depthwise_block_avx512(const float* const* tp, std::size_
     for (std::size_t v = 0; v < V; ++v) wv[v] = _mm512_loadu_ps(w + t * oc_n + c + v * 16);
     const float* xq = tp[t] + xo * xs + c;
     for (std::size_t q = 0; q < P; ++q)
-      for (std::size_t v = 0; v < V; ++v) a[q][v] = _mm512_fmadd_ps(_mm512_loadu_ps(xq + q * xs + v * 16), wv[v], a[q][v]);
+      for (std::size_t v = 0; v < V; ++v)
+        a[q][v] = _mm512_fmadd_ps(_mm512_loadu_ps(xq + q * xs + v * 16), wv[v], a[q][v]);
   }
-  const __m512 alpha = _mm512_set1_ps(e.alpha), lo = _mm512_set1_ps(e.lo), hi = _mm512_set1_ps(e.hi);
-  for (std::size_t v = 0; v < V; ++v) {
-    const std::size_t cv = c + v * 16;
-    const __m512 sv = e.col_scale != nullptr ? _mm512_mul_ps(alpha, _mm512_loadu_ps(e.col_scale + cv)) : alpha;
-    const __m512 bias = e.bias != nullptr ? _mm512_loadu_ps(e.bias + cv) : _mm512_setzero_ps();
-    for (std::size_t q = 0; q < P; ++q) {
-      __m512 r = _mm512_mul_ps(a[q][v], sv);
-      if (e.bias != nullptr) r = _mm512_add_ps(r, bias);
-      if (e.clamp) r = ::fp8::detail::zmm::min(::fp8::detail::zmm::max(r, lo), hi);
-      _mm512_storeu_ps(out + (xo + q) * oc_n + cv, r);
-    }
-  }
+  // The epilogue (epilogue_vector.hpp) on P rows (pixels, oc_n apart) of
+  // V vectors, its column arrays at channel c.
+  tile_epilogue ec = e;
+  if (ec.col_scale != nullptr) ec.col_scale += c;
+  if (ec.bias != nullptr) ec.bias += c;
+  using lanes = lanes_avx512::ops;
+  lanes::mask all[V];
+  for (std::size_t v = 0; v < V; ++v) all[v] = lanes::all;
+  lanes_avx512::epilogue_rows<lanes>(a, out + xo * oc_n + c, oc_n, P, all, ec);
 }
 
 // One output row (ow pixels of oc_n channels, channel multiplier 1): the

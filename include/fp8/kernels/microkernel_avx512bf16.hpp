@@ -17,7 +17,7 @@
 // [p][MR rows][2] and B [p][32 columns][2] bfloat16, so one dword of A (a
 // row's pair) is broadcast against 32 columns' pairs in two zmm of B. The
 // kernel computes the whole padded tile and stores its valid part with masked
-// loads and stores: it owns its edges. Rows past the valid ones are skipped
+// loads and stores (the epilogue of epilogue_vector.hpp): it owns its edges. Rows past the valid ones are skipped
 // by variants of 1, 2, 4 and 8 rows: each row's arithmetic is the same in
 // every variant, so the bits of an element do not depend on its tile.
 #pragma once
@@ -33,6 +33,7 @@
 #include "../types/float16.hpp"
 #include "blocking.hpp"
 #include "epilogue.hpp"
+#include "epilogue_vector.hpp"
 
 // Compiled for the avx512bf16 tier: by the flags, or inside the tier's
 // target region for run-time dispatch (detail/dispatch.hpp).
@@ -45,51 +46,9 @@ namespace kernel {
 FP8_BEGIN_TU_NAMESPACE
 namespace detail {
 
-// The valid-column masks of the two 16-float halves of a 32-column tile.
-inline __mmask16 half_mask(std::size_t nv, std::size_t h) noexcept {
-  const std::size_t from = 16 * h;
-  if (nv <= from) return 0;
-  const std::size_t w = nv - from;
-  return w >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << w) - 1u);
-}
-
 // A vector cast (same 64 bytes, no instruction): GCC and clang both declare
 // __m512bh as a vector of 32 shorts.
 inline __m512bh as_bh(__m512i x) noexcept { return (__m512bh)x; }
-
-// The epilogue of kernels/epilogue.hpp on the rows of acc, 16 lanes at a
-// time, in the same order of operations as epilogue_store.
-template <std::size_t ROWS>
-inline void bf16dot_store(const __m512 (&acc)[ROWS][2], float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
-                          const tile_epilogue& e) noexcept {
-  const __m512 alpha = _mm512_set1_ps(e.alpha), beta = _mm512_set1_ps(e.beta);
-  const __m512 lo = _mm512_set1_ps(e.lo), hi = _mm512_set1_ps(e.hi);
-#pragma GCC unroll 2
-  for (std::size_t h = 0; h < 2; ++h) {
-    const __mmask16 mask = half_mask(nv, h);
-    if (mask == 0) continue;
-    const __m512 cs = e.col_scale != nullptr ? _mm512_maskz_loadu_ps(mask, e.col_scale + 16 * h) : _mm512_set1_ps(1.0f);
-    const __m512 bias = e.bias != nullptr ? _mm512_maskz_loadu_ps(mask, e.bias + 16 * h) : _mm512_setzero_ps();
-#pragma GCC unroll 12
-    for (std::size_t i = 0; i < ROWS; ++i) {
-      if (i >= mv) break;
-      float* cp = c + i * ldc + 16 * h;
-      __m512 s = e.row_scale != nullptr ? _mm512_set1_ps(e.row_scale[i]) : alpha;
-      if (e.col_scale != nullptr) s = _mm512_mul_ps(s, cs);
-      __m512 v = _mm512_mul_ps(acc[i][h], s);
-      if (e.first) {
-        if (e.beta != 0.0f) v = _mm512_fmadd_ps(beta, _mm512_maskz_loadu_ps(mask, cp), v);
-      } else {
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
-      }
-      if (e.last) {
-        if (e.bias != nullptr) v = _mm512_add_ps(v, bias);
-        if (e.clamp) v = ::fp8::detail::zmm::min(::fp8::detail::zmm::max(v, lo), hi);
-      }
-      _mm512_mask_storeu_ps(cp, mask, v);
-    }
-  }
-}
 
 // Where a tile's A is: a list of segments of k, each a run of k pairs of
 // every row. Pair p of segment s of row i is the dword at
@@ -130,7 +89,9 @@ inline void bf16dot_rows(const a_segment* seg, std::size_t nseg, const unsigned 
       }
     }
   }
-  bf16dot_store<ROWS>(acc, c, ldc, mv, nv, e);
+  using lanes = lanes_avx512::ops;
+  const lanes::mask mask[2] = {lanes::first(nv), nv > 16 ? lanes::first(nv - 16) : lanes::mask{0}};
+  lanes_avx512::epilogue_rows<lanes>(acc, c, ldc, mv, mask, e);
 }
 
 // The tile of mv valid rows on the variant of 1, 2, 4, 8 or 12 rows.

@@ -22,6 +22,7 @@
 #include "../detail/isa.hpp"
 #include "blocking.hpp"
 #include "epilogue.hpp"
+#include "epilogue_vector.hpp"
 
 #if FP8_ISA_SSE2
 #include <xsimd/xsimd.hpp>
@@ -86,7 +87,8 @@ struct gemm_f32fma_xsimd {
       }
     }
     if (nv == NR && (e.first ? e.beta == 0.0f || fused : true)) {
-      store_rows(acc, c, ldc, mv, e);
+      const lanes_xsimd::ops::mask all[NV] = {};
+      lanes_xsimd::epilogue_rows<lanes_xsimd::ops>(acc, c, ldc, mv, all, e);
       return;
     }
     // Partial tiles (and beta without a fused multiply-add): the scalar
@@ -105,36 +107,6 @@ struct gemm_f32fma_xsimd {
 #else
   static constexpr bool fused = false;  // xsimd::fma would round twice: beta takes the scalar path
 #endif
-  // epilogue_store's operations on whole rows of NR columns, in its order.
-  static void store_rows(const batch (&acc)[MR][NV], float* c, std::size_t ldc, std::size_t mv,
-                         const tile_epilogue& e) noexcept {
-    const batch alpha(e.alpha), beta(e.beta), lo(e.lo), hi(e.hi);
-    batch cs[NV], bias[NV];
-    for (std::size_t v = 0; v < NV; ++v) {
-      cs[v] = e.col_scale != nullptr ? batch::load_unaligned(e.col_scale + v * batch::size) : batch(1.0f);
-      bias[v] = e.bias != nullptr ? batch::load_unaligned(e.bias + v * batch::size) : batch(0.0f);
-    }
-    for (std::size_t i = 0; i < mv; ++i)
-      for (std::size_t v = 0; v < NV; ++v) {
-        float* cp = c + i * ldc + v * batch::size;
-        batch s = e.row_scale != nullptr ? batch(e.row_scale[i]) : alpha;
-        if (e.col_scale != nullptr) s = s * cs[v];
-        batch r = acc[i][v] * s;
-        if (e.first) {
-          if (e.beta != 0.0f) r = xsimd::fma(beta, batch::load_unaligned(cp), r);
-        } else {
-          r = r + batch::load_unaligned(cp);
-        }
-        if (e.last) {
-          if (e.bias != nullptr) r = r + bias[v];
-          if (e.clamp) {
-            r = xsimd::select(r > lo, r, lo);  // fmax(r, lo): NaN gives lo
-            r = xsimd::select(r < hi, r, hi);
-          }
-        }
-        r.store_unaligned(cp);
-      }
-  }
 };
 using gemm_f32fma__xsimd = gemm_f32fma_xsimd<xsimd::batch<float>::size == 16 ? 12 : 6, 2>;
 #endif

@@ -7,9 +7,10 @@
 //   gemm_f32fma_6x16__avx2     6 rows x 2 ymm: 12 accumulators + 2 of B + 1 broadcast
 //
 // The same arithmetic as the xsimd kernel of microkernel_f32.hpp (which
-// serves the sse2 tier): per k, acc = fma(a, b, acc), then the epilogue in
-// epilogue_store's order on whole rows, the scalar definition on partial
-// tiles. So the bits of C are the same on every float kernel.
+// serves the sse2 tier): per k, acc = fma(a, b, acc), then the vector
+// epilogue (epilogue_vector.hpp): masked on avx512, whole rows on avx2 with
+// the scalar definition on partial tiles. So the bits of C are the same on
+// every float kernel.
 // Packed panels: A [k][MR], B [k][NR] floats (kernels/pack.hpp, k group 1).
 #pragma once
 
@@ -21,6 +22,7 @@
 #include "../detail/simd_avx512.hpp"
 #include "blocking.hpp"
 #include "epilogue.hpp"
+#include "epilogue_vector.hpp"
 
 #if FP8_TIER_AVX512
 #include <immintrin.h>
@@ -53,49 +55,9 @@ struct gemm_f32fma_12x32__avx512 {
         acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
       }
     }
-    if (nv == NR) {
-      store_rows(acc, c, ldc, mv, e);
-      return;
-    }
-    alignas(64) float tile[MR][NR];  // partial tiles: the scalar definition
-#pragma GCC unroll 12
-    for (std::size_t i = 0; i < MR; ++i) {
-      _mm512_store_ps(&tile[i][0], acc[i][0]);
-      _mm512_store_ps(&tile[i][L], acc[i][1]);
-    }
-    epilogue_tile(e, &tile[0][0], NR, mv, nv, c, ldc);
-  }
-
- private:
-  static void store_rows(const __m512 (&acc)[MR][NV], float* c, std::size_t ldc, std::size_t mv,
-                         const tile_epilogue& e) noexcept {
-    const __m512 alpha = _mm512_set1_ps(e.alpha), beta = _mm512_set1_ps(e.beta);
-    const __m512 lo = _mm512_set1_ps(e.lo), hi = _mm512_set1_ps(e.hi);
-    __m512 cs[NV], bias[NV];
-    for (std::size_t v = 0; v < NV; ++v) {
-      cs[v] = e.col_scale != nullptr ? _mm512_loadu_ps(e.col_scale + v * L) : _mm512_set1_ps(1.0f);
-      bias[v] = e.bias != nullptr ? _mm512_loadu_ps(e.bias + v * L) : _mm512_setzero_ps();
-    }
-    for (std::size_t i = 0; i < mv; ++i)
-      for (std::size_t v = 0; v < NV; ++v) {
-        float* cp = c + i * ldc + v * L;
-        __m512 s = e.row_scale != nullptr ? _mm512_set1_ps(e.row_scale[i]) : alpha;
-        if (e.col_scale != nullptr) s = _mm512_mul_ps(s, cs[v]);
-        __m512 r = _mm512_mul_ps(acc[i][v], s);
-        if (e.first) {
-          if (e.beta != 0.0f) r = _mm512_fmadd_ps(beta, _mm512_loadu_ps(cp), r);
-        } else {
-          r = _mm512_add_ps(r, _mm512_loadu_ps(cp));
-        }
-        if (e.last) {
-          if (e.bias != nullptr) r = _mm512_add_ps(r, bias[v]);
-          if (e.clamp) {  // max then min, NaN giving the bound: epilogue_store's fmax/fmin
-            r = ::fp8::detail::zmm::max(r, lo);
-            r = ::fp8::detail::zmm::min(r, hi);
-          }
-        }
-        _mm512_storeu_ps(cp, r);
-      }
+    using lanes = lanes_avx512::ops;  // masked: partial tiles too
+    const lanes::mask mask[NV] = {lanes::first(nv), nv > L ? lanes::first(nv - L) : lanes::mask{0}};
+    lanes_avx512::epilogue_rows<lanes>(acc, c, ldc, mv, mask, e);
   }
 };
 
@@ -137,7 +99,8 @@ struct gemm_f32fma_6x16__avx2 {
       }
     }
     if (nv == NR) {
-      store_rows(acc, c, ldc, mv, e);
+      const lanes_avx2::ops::mask all[NV] = {};
+      lanes_avx2::epilogue_rows<lanes_avx2::ops>(acc, c, ldc, mv, all, e);
       return;
     }
     alignas(32) float tile[MR][NR];  // partial tiles: the scalar definition
@@ -147,38 +110,6 @@ struct gemm_f32fma_6x16__avx2 {
       _mm256_store_ps(&tile[i][L], acc[i][1]);
     }
     epilogue_tile(e, &tile[0][0], NR, mv, nv, c, ldc);
-  }
-
- private:
-  static void store_rows(const __m256 (&acc)[MR][NV], float* c, std::size_t ldc, std::size_t mv,
-                         const tile_epilogue& e) noexcept {
-    const __m256 alpha = _mm256_set1_ps(e.alpha), beta = _mm256_set1_ps(e.beta);
-    const __m256 lo = _mm256_set1_ps(e.lo), hi = _mm256_set1_ps(e.hi);
-    __m256 cs[NV], bias[NV];
-    for (std::size_t v = 0; v < NV; ++v) {
-      cs[v] = e.col_scale != nullptr ? _mm256_loadu_ps(e.col_scale + v * L) : _mm256_set1_ps(1.0f);
-      bias[v] = e.bias != nullptr ? _mm256_loadu_ps(e.bias + v * L) : _mm256_setzero_ps();
-    }
-    for (std::size_t i = 0; i < mv; ++i)
-      for (std::size_t v = 0; v < NV; ++v) {
-        float* cp = c + i * ldc + v * L;
-        __m256 s = e.row_scale != nullptr ? _mm256_set1_ps(e.row_scale[i]) : alpha;
-        if (e.col_scale != nullptr) s = _mm256_mul_ps(s, cs[v]);
-        __m256 r = _mm256_mul_ps(acc[i][v], s);
-        if (e.first) {
-          if (e.beta != 0.0f) r = _mm256_fmadd_ps(beta, _mm256_loadu_ps(cp), r);
-        } else {
-          r = _mm256_add_ps(r, _mm256_loadu_ps(cp));
-        }
-        if (e.last) {
-          if (e.bias != nullptr) r = _mm256_add_ps(r, bias[v]);
-          if (e.clamp) {  // vmaxps/vminps return the second operand on NaN: the bound
-            r = _mm256_max_ps(r, lo);
-            r = _mm256_min_ps(r, hi);
-          }
-        }
-        _mm256_storeu_ps(cp, r);
-      }
   }
 };
 

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// The epilogue of kernels/epilogue.hpp on vectors, written once for every
+// tier. No include guard and no includes: kernels/epilogue_vector.hpp
+// includes this file inside each tier's target region, in a namespace of
+// the tier's own next to `ops`, the tier's lane operations (a template
+// defined in a target region is compiled for that target, and only there
+// can it inline the tier's intrinsics).
+//
+// The operations and their order are epilogue_store's, lane by lane:
+// s = r[i] * c[j]; v = acc * s; first block: v = beta * C + v fused (beta
+// == 0: C is not read), later blocks: v = v + C; last block: v + bias, then
+// max with lo and min with hi (ops::max and ops::min return their second
+// operand when the first is NaN: fmax's and fmin's bound). So a tile has
+// the same bits on every tier.
+
+// The tile's rows [0, mv) of ROWS rows x NV vectors of sums, stored to C
+// (tile's first element c, row stride ldc); mask[v] selects the valid
+// columns of vector v (ops::all on tiers that only store whole vectors).
+// One vector of columns at a time, all rows, so that only that vector's
+// column scales and bias are held beside the accumulators.
+template <class V, std::size_t ROWS, std::size_t NV>
+FP8_ALWAYS_INLINE void epilogue_rows(const typename V::vec (&acc)[ROWS][NV], float* c, std::size_t ldc, std::size_t mv,
+                                     const typename V::mask (&mask)[NV], const tile_epilogue& e) noexcept {
+  using vec = typename V::vec;
+  const vec alpha = V::set1(e.alpha), beta = V::set1(e.beta), lo = V::set1(e.lo), hi = V::set1(e.hi);
+#pragma GCC unroll 4
+  for (std::size_t v = 0; v < NV; ++v) {
+    const std::size_t j = v * V::lanes;
+    const vec cs = e.col_scale != nullptr ? V::load(e.col_scale + j, mask[v]) : V::set1(1.0f);
+    const vec bias = e.bias != nullptr ? V::load(e.bias + j, mask[v]) : V::zero();
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < ROWS; ++i) {
+      if (i >= mv) break;
+      float* cp = c + i * ldc + j;
+      vec s = e.row_scale != nullptr ? V::set1(e.row_scale[i]) : alpha;
+      if (e.col_scale != nullptr) s = V::mul(s, cs);
+      vec r = V::mul(acc[i][v], s);
+      if (e.first) {
+        if (e.beta != 0.0f) r = V::fma(beta, V::load(cp, mask[v]), r);
+      } else {
+        r = V::add(r, V::load(cp, mask[v]));
+      }
+      if (e.last) {
+        if (e.bias != nullptr) r = V::add(r, bias);
+        if (e.clamp) r = V::min(V::max(r, lo), hi);
+      }
+      V::store(cp, r, mask[v]);
+    }
+  }
+}

@@ -302,6 +302,52 @@ TEST_CASE("gemm: thread counts 1..4 give identical bits", "[gemm]") {
       }
 }
 
+TEST_CASE("gemm: the float small-m path gives the same bits on every tier of float kernels", "[gemm]") {
+  // Its dot form keeps 16 partial sums whatever the vector width and adds
+  // them in one order: avx512, avx2, sse2 and portable agree bit for bit
+  // (avx512bf16 runs another kernel for FP8 A, vdpbf16ps, with its own
+  // order; float A takes the float path there too).
+  std::mt19937 g(9);
+  for (transpose tb : both)
+    for (bool blocks : {false, true})
+      for (std::size_t k : {std::size_t{1}, std::size_t{37}, std::size_t{700}}) {
+        const std::size_t m = 5, n = 83;
+        const auto a = random_matrix<fp8::E4M3>(m, k, k, g);
+        const auto b = random_matrix<fp8::E5M2>(tb == transpose::no ? k : n, tb == transpose::no ? n : k,
+                                                tb == transpose::no ? n : k, g);
+        std::vector<float> af(m * k);
+        for (std::size_t i = 0; i < af.size(); ++i) af[i] = static_cast<float>(a.v[i]) * 1.25f;  // rounds in products
+        const std::size_t kb = (k + 63) / 64;
+        std::vector<float> as(m * kb, 0.5f), bs(((n + 63) / 64) * kb, 2.0f);
+        for (std::size_t i = 0; i < as.size(); ++i) as[i] = 0.25f + 0.125f * static_cast<float>(i % 7);
+        fp8::gemm_options o;
+        if (blocks) {
+          o.scale_block = 64;
+          o.a_block_scale = as.data();
+          o.b_block_scale = bs.data();
+        }
+        std::vector<float> first8, firstf;
+        for (fp8::cpu_tier t : {fp8::cpu_tier::portable, fp8::cpu_tier::sse2, fp8::cpu_tier::avx2, fp8::cpu_tier::avx512,
+                                fp8::cpu_tier::avx512bf16}) {
+          if (t > fp8::best_tier(fp8::cpu())) continue;
+          const fp8::tier_scope scope(t);
+          std::vector<float> c8(m * n, 0.5f), cf(m * n, 0.5f);
+          fp8::gemm(transpose::no, tb, m, n, k, 0.75f, af.data(), k, b.v.data(), b.ld, 0.5f, cf.data(), n, o);
+          if (t != fp8::cpu_tier::avx512bf16)
+            fp8::gemm(transpose::no, tb, m, n, k, 0.75f, a.v.data(), a.ld, b.v.data(), b.ld, 0.5f, c8.data(), n, o);
+          INFO("tier " << static_cast<int>(t) << ", tb " << static_cast<int>(tb) << ", blocks " << blocks << ", k " << k);
+          if (firstf.empty()) {
+            first8 = c8;
+            firstf = cf;
+            continue;
+          }
+          CHECK(std::memcmp(firstf.data(), cf.data(), cf.size() * sizeof(float)) == 0);
+          if (t != fp8::cpu_tier::avx512bf16)
+            CHECK(std::memcmp(first8.data(), c8.data(), c8.size() * sizeof(float)) == 0);
+        }
+      }
+}
+
 TEST_CASE("gemm: per-row and per-column scales, bias, ReLU and clamp", "[gemm]") {
   std::mt19937 g(5);
   std::uniform_real_distribution<float> d(0.25f, 4.0f), db(-50, 50);

@@ -7,10 +7,10 @@
 // (codec/kernels.hpp, the bulk decoder) and used at once.
 //
 // * B stored n x k (tb = yes, Linear weights): each column j of op(B) is a
-//   run of k codes; C[i][j] is a dot product, summed in vector lanes
+//   run of k codes; C[i][j] is a dot product, summed in 16 partial sums
 //   (fused multiply-add; FP8 x FP8 and bfloat16 x FP8 products are exact,
-//   float x FP8 ones round once) and the lanes added at the end:
-//   gemm_f32dot_rows.
+//   float x FP8 ones round once) added in a fixed order at the end, the
+//   same on every tier: gemm_f32dot_rows.
 // * B stored k x n (tb = no): each row k of op(B) is a run of n codes; every
 //   C row accumulates a[i][k] * B[k][:] in order of k (one rounding per k):
 //   gemm_f32axpy_rows.
@@ -21,8 +21,10 @@
 // block_row_scale and block_col_scale; alpha is in r); the epilogue then
 // scales by 1.
 //
-// Every element goes through the same operations whatever its position or
-// thread, so the bits do not depend on the thread count; they may differ in
+// The loops are written once (smallm_f32-inl.hpp) and compiled for every
+// tier over its lane operations (kernels/lanes.hpp); the call's tier picks
+// them. Every element goes through the same operations whatever its
+// position, thread or tier, so the bits depend on none of them; they may differ in
 // the last places from the blocked path (another order of additions).
 #pragma once
 
@@ -41,10 +43,7 @@
 #include "buffer.hpp"
 #include "driver.hpp"
 #include "epilogue.hpp"
-
-#if FP8_ISA_SSE2
-#include <xsimd/xsimd.hpp>
-#endif
+#include "lanes.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
@@ -55,11 +54,17 @@ inline constexpr std::size_t smallm_max = 8;
 
 namespace smallm {
 
-#if FP8_ISA_SSE2
-inline constexpr std::size_t lanes = xsimd::batch<float>::size;
-#else
-inline constexpr std::size_t lanes = 1;
-#endif
+// The partial sums of the dot form, on every tier (16: one zmm, two ymm,
+// four xmm or sixteen floats): a fixed number, so that the bits do not
+// depend on the tier.
+inline constexpr std::size_t lanes = 16;
+
+// The sum of the 16 partial sums, in a fixed order: halves added pairwise.
+inline float reduce(float* x) noexcept {
+  for (std::size_t w = lanes / 2; w >= 1; w /= 2)
+    for (std::size_t i = 0; i < w; ++i) x[i] += x[i + w];
+  return x[0];
+}
 
 // k is cut into segments: the scale block with block scales (each padded
 // with zeros to whole vectors), else runs of 512.
@@ -123,90 +128,101 @@ inline tile_epilogue final_epilogue(const gemm_output& out) noexcept {
   return e;
 }
 
-// A vector of float lanes (one float without SSE2) and what the paths do
-// with it.
-#if FP8_ISA_SSE2
-using vec = xsimd::batch<float>;
-inline vec vload(const float* p) noexcept { return vec::load_aligned(p); }
-inline vec vloadu(const float* p) noexcept { return vec::load_unaligned(p); }
-inline void vstoreu(float* p, vec v) noexcept { v.store_unaligned(p); }
-inline vec vfma(vec a, vec b, vec c) noexcept { return xsimd::fma(a, b, c); }
-inline float vsum(vec v) noexcept { return xsimd::hadd(v); }
-#else
-using vec = float;
-inline vec vload(const float* p) noexcept { return *p; }
-inline vec vloadu(const float* p) noexcept { return *p; }
-inline void vstoreu(float* p, vec v) noexcept { *p = v; }
-inline vec vfma(vec a, vec b, vec c) noexcept { return std::fma(a, b, c); }
-inline float vsum(vec v) noexcept { return v; }
-#endif
-
 }  // namespace smallm
 
-// C[0, m) x [n0, n1) for B stored n x k (column j of op(B) is row j of b,
-// ldb apart), A laid out by smallm::a_segments.
-template <class FB, class Tag>
-void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                      std::size_t n1, const gemm_output& out, Tag tag) {
-  using namespace smallm;
-  const std::size_t k = out.k;
-  const block_scales& bs = out.blocks;
-  const segments sg = segments_of(k, bs);
-  const tile_epilogue e = final_epilogue(out);
-  aligned_buffer<float> buf(sg.padded);
-  for (std::size_t j = n0; j < n1; ++j) {
-    vec total[smallm_max];
-    for (std::size_t i = 0; i < m; ++i) total[i] = vec(0.0f);
-    for (std::size_t s = 0; s < sg.count; ++s) {
-      const std::size_t k0 = s * sg.len, len = std::min(sg.len, k - k0), used = round_up(len, lanes);
-      kernel::decode<FB>(b + j * ldb + k0, buf.data(), len, 1.0f, tag);
-      std::fill(buf.data() + len, buf.data() + used, 0.0f);
-      for (std::size_t i = 0; i < m; ++i) {
-        const float* ap = a + (i * sg.count + s) * sg.padded;
-        vec acc = bs.block != 0 ? vec(0.0f) : total[i];
-        for (std::size_t t = 0; t < used; t += lanes) acc = vfma(vload(ap + t), vload(buf.data() + t), acc);
-        total[i] = bs.block != 0 ? vfma(acc, vec(block_scale(out, i, j, s)), total[i]) : acc;
-      }
-    }
-    for (std::size_t i = 0; i < m; ++i) epilogue_store(e, i, j, vsum(total[i]), out.c + i * out.ldc + j);
-  }
-}
+FP8_END_TU_NAMESPACE
+}  // namespace kernel
+FP8_END_NAMESPACE
 
-// C[0, m) x [n0, n1) for B stored k x n (row k of op(B) is row k of b, ldb
-// apart), A laid out by smallm::a_segments: every row of C accumulates
-// a[i][k] * B[k][j] over k in order, in a float row of its own.
-template <class FB, class Tag>
-void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                       std::size_t n1, const gemm_output& out, Tag tag) {
-  using namespace smallm;
-  const std::size_t k = out.k, w = n1 - n0, wp = round_up(w, lanes);
-  const block_scales& bs = out.blocks;
-  const segments sg = segments_of(k, bs);
-  const tile_epilogue e = final_epilogue(out);
-  aligned_buffer<float> row(wp), total(m * wp), part(bs.block != 0 ? m * wp : 0);
-  std::fill(total.data(), total.data() + total.size(), 0.0f);
-  std::fill(row.data() + w, row.data() + wp, 0.0f);
-  for (std::size_t s = 0; s < sg.count; ++s) {
-    const std::size_t k0 = s * sg.len, len = std::min(sg.len, k - k0);
-    float* acc = bs.block != 0 ? part.data() : total.data();
-    if (bs.block != 0) std::fill(part.data(), part.data() + part.size(), 0.0f);
-    for (std::size_t t = 0; t < len; ++t) {
-      kernel::decode<FB>(b + (k0 + t) * ldb + n0, row.data(), w, 1.0f, tag);
-      for (std::size_t i = 0; i < m; ++i) {
-        const vec ai(a[(i * sg.count + s) * sg.padded + t]);
-        float* ci = acc + i * wp;
-        for (std::size_t j = 0; j < wp; j += lanes) vstoreu(ci + j, vfma(ai, vloadu(row.data() + j), vloadu(ci + j)));
-      }
-    }
-    if (bs.block != 0)
-      for (std::size_t i = 0; i < m; ++i)
-        for (std::size_t j = 0; j < w; ++j)
-          total.data()[i * wp + j] =
-              std::fma(part.data()[i * wp + j], block_scale(out, i, n0 + j, s), total.data()[i * wp + j]);
-  }
-  for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t j = 0; j < w; ++j) epilogue_store(e, i, n0 + j, total.data()[i * wp + j], out.c + i * out.ldc + n0 + j);
+// The loops of smallm_f32-inl.hpp compiled for each tier over its lane
+// operations (kernels/lanes.hpp).
+#if FP8_TIER_AVX512
+FP8_BEGIN_TARGET_AVX512
+FP8_BEGIN_NAMESPACE
+namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
+namespace lanes_avx512 {
+#include "smallm_f32-inl.hpp"
+}  // namespace lanes_avx512
+FP8_END_TU_NAMESPACE
+}  // namespace kernel
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512
+#endif
+#if FP8_TIER_AVX2
+FP8_BEGIN_TARGET_AVX2
+FP8_BEGIN_NAMESPACE
+namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
+namespace lanes_avx2 {
+#include "smallm_f32-inl.hpp"
+}  // namespace lanes_avx2
+FP8_END_TU_NAMESPACE
+}  // namespace kernel
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX2
+#endif
+FP8_BEGIN_NAMESPACE
+namespace kernel {
+FP8_BEGIN_TU_NAMESPACE
+#if FP8_ISA_SSE2
+namespace lanes_xsimd {
+#include "smallm_f32-inl.hpp"
+}  // namespace lanes_xsimd
+#endif
+namespace lanes_scalar {
+#include "smallm_f32-inl.hpp"
+}  // namespace lanes_scalar
+
+// The small-m loops of the call's tier (Tag): C[0, m) x [n0, n1), A laid
+// out by smallm::a_segments; the dot form for B stored n x k (column j of
+// op(B) is row j of b, ldb apart), the axpy form for B stored k x n.
+template <class FB>
+void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                      std::size_t n1, const gemm_output& out, isa::portable tag) {
+  lanes_scalar::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
 }
+template <class FB>
+void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                       std::size_t n1, const gemm_output& out, isa::portable tag) {
+  lanes_scalar::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+#if FP8_ISA_SSE2
+template <class FB>
+void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                      std::size_t n1, const gemm_output& out, isa::sse2 tag) {
+  lanes_xsimd::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+template <class FB>
+void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                       std::size_t n1, const gemm_output& out, isa::sse2 tag) {
+  lanes_xsimd::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+#endif
+#if FP8_TIER_AVX2
+template <class FB>
+void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                      std::size_t n1, const gemm_output& out, isa::avx2 tag) {
+  lanes_avx2::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+template <class FB>
+void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                       std::size_t n1, const gemm_output& out, isa::avx2 tag) {
+  lanes_avx2::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+#endif
+#if FP8_TIER_AVX512
+template <class FB>
+void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                      std::size_t n1, const gemm_output& out, isa::avx512 tag) {
+  lanes_avx512::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+template <class FB>
+void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
+                       std::size_t n1, const gemm_output& out, isa::avx512 tag) {
+  lanes_avx512::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+}
+#endif
 
 FP8_END_TU_NAMESPACE
 }  // namespace kernel

@@ -597,7 +597,7 @@ void quantize_segment(const Src* src, std::uint8_t* dst, std::size_t first, std:
       }
       if constexpr (linear_nibbles<Out>) {
         codes(x, bytes, i, m);
-        write_nibbles(bytes, dst, first + i, m);
+        write_nibbles(bytes, dst, first + i, m, isa::best{});
       } else {
         codes(x, dst + first + i, i, m);
       }

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// The vector requantizer, written once over a tier's lane primitives and
+// compiled once per tier: dyadic/requantize_tiers.hpp includes this file
+// inside each tier's namespace (and, for the tiers above the build's flags,
+// inside that tier's target region), after defining the struct `lanes` of
+// the tier's primitives. The loop must be defined in the region to be
+// compiled for the tier: a template defined outside one keeps no target when
+// instantiated inside it, and GCC then neither inlines the primitives into it
+// nor passes vectors to them under the tier's ABI. So this file has no
+// include guard and includes nothing (Highway's "-inl" headers do the same);
+// everything it names comes from dyadic/requantize_lanes.hpp.
+//
+// The arithmetic is the four steps derived in dyadic/requantize_lanes.hpp,
+// on lanes::width int32 lanes at a time:
+//   1. a = min(max(acc, acc_lo), acc_hi) + bias       (pre-clamp: |y| <= 2^12 + 1)
+//   2. p = a * multiplier                             (64-bit, even and odd lanes apart:
+//                                                      x86's signed 32x32->64 multiply reads
+//                                                      the even 32-bit lanes)
+//   3. y = (p + add - [p < 0] sub [+ bit_count(p) - 1 for half_even]) >> count
+//   4. out = min(max(y, lo - zp), hi - zp) + zp, one byte per lane
+// Step 3 tests p < 0 where the definition tests p < -2^30 (double_rounding
+// with shift < 0, the only case with sub != 0): for p in [-2^30, -1] both
+// give 0, as p + 2^30 + 2^(30+rs) - 2^31 and p + 2^30 + 2^(30+rs) both lie in
+// [0, 2^(31+rs)) for every rs >= 1; a sign test is one instruction on every
+// tier. For half_even, bit `count` of p is the lowest bit of p >> count
+// (arithmetic or logical alike).
+//
+// A tier without a 64-bit arithmetic shift (lanes::logical_shift: AVX2,
+// SSE2) shifts logically: with X the true value, X + 2^63 lies in [0, 2^64)
+// and (X + 2^63) >> count = floor(X / 2^count) + 2^(63 - count), so it adds
+// `add + 2^63` (mod 2^64) instead of `add` and subtracts
+// low32(2^(63 - count)) from the 32-bit result (requant_biased_add,
+// requant_bias_fix; 0 for count <= 31). The pre-clamp bounds |y|, so the low
+// 32 bits of each 64-bit result are the result.
+//
+// Per-channel constants are built once per block of `width` columns and
+// reused down all rows (the loop over rows is innermost), so per-channel
+// rescaling costs about what per-tensor does.
+//
+// What `lanes` provides (v: width int32 lanes, also read as width/2 int64
+// lanes; count: what its 64-bit variable shift takes), each named after the
+// instruction it is or emulates:
+//   load(p), load_n(p, n)           width lanes; n < width lanes, the rest 0
+//                                   (nothing past p + n is read)
+//   load_count(k)                   width/2 shift counts from int64 k[]
+//   pminsd, pmaxsd, paddd, psubd    32-bit lanes
+//   paddq, psubq, pand              64-bit lanes (pand: bits)
+//   pmuldq(a, b)                    signed products of the even 32-bit lanes
+//   psrlq32(a)                      the odd 32-bit lanes moved to the even ones
+//   sign_select(p, x)               x in the 64-bit lanes where p < 0, else 0
+//   shift_q(x, count)               per 64-bit lane: arithmetic, or logical
+//                                   if logical_shift
+//   join_low(even, odd)             the low halves of the 64-bit lanes of
+//                                   even (to the even 32-bit lanes) and odd
+//                                   (to the odd ones)
+//   store_bytes(out, v), store_bytes_n(out, v, n)
+//                                   the low byte of each lane (n < width:
+//                                   nothing past out + n is written)
+
+template <dyadic_rounding R>
+struct requant_loop {
+  using v = typename lanes::v;
+  using count = typename lanes::count;
+  static constexpr std::size_t width = lanes::width, half = lanes::width / 2;
+
+  struct consts {
+    v acc_lo, acc_hi, bias, m_even, m_odd, add_even, add_odd, sub_even, sub_odd, fix, y_lo, y_hi, zero_point, one;
+    count count_even, count_odd;
+  };
+
+  // The constants of `width` lanes, gathered in arrays and loaded: this runs
+  // once per block of columns, so plain stores and one load per constant
+  // cost nothing that counts.
+  static consts make(const requant_lane* lane, const requant_plan& plan) noexcept {
+    alignas(64) std::int32_t lo[width], hi[width], bias[width], fix[width], y_lo[width], y_hi[width], zp[width];
+    alignas(64) std::int64_t m_even[half], m_odd[half], add_even[half], add_odd[half], sub_even[half], sub_odd[half],
+        count_even[half], count_odd[half], one[half];
+    for (std::size_t j = 0; j < width; ++j) {
+      lo[j] = lane[j].acc_lo;
+      hi[j] = lane[j].acc_hi;
+      bias[j] = lane[j].bias;
+      fix[j] = lanes::logical_shift ? requant_bias_fix(lane[j].count) : 0;
+      y_lo[j] = static_cast<std::int32_t>(std::int64_t{plan.lo} - plan.zero_point);
+      y_hi[j] = static_cast<std::int32_t>(std::int64_t{plan.hi} - plan.zero_point);
+      zp[j] = plan.zero_point;
+    }
+    for (std::size_t j = 0; j < half; ++j) {
+      const requant_lane& e = lane[2 * j];
+      const requant_lane& o = lane[2 * j + 1];
+      m_even[j] = e.multiplier;
+      m_odd[j] = o.multiplier;
+      add_even[j] = lanes::logical_shift ? requant_biased_add(e.add) : e.add;
+      add_odd[j] = lanes::logical_shift ? requant_biased_add(o.add) : o.add;
+      sub_even[j] = e.sub;
+      sub_odd[j] = o.sub;
+      count_even[j] = e.count;
+      count_odd[j] = o.count;
+      one[j] = 1;
+    }
+    consts c;
+    c.acc_lo = lanes::load(lo);
+    c.acc_hi = lanes::load(hi);
+    c.bias = lanes::load(bias);
+    c.fix = lanes::load(fix);
+    c.y_lo = lanes::load(y_lo);
+    c.y_hi = lanes::load(y_hi);
+    c.zero_point = lanes::load(zp);
+    c.m_even = lanes::load(reinterpret_cast<const std::int32_t*>(m_even));
+    c.m_odd = lanes::load(reinterpret_cast<const std::int32_t*>(m_odd));
+    c.add_even = lanes::load(reinterpret_cast<const std::int32_t*>(add_even));
+    c.add_odd = lanes::load(reinterpret_cast<const std::int32_t*>(add_odd));
+    c.sub_even = lanes::load(reinterpret_cast<const std::int32_t*>(sub_even));
+    c.sub_odd = lanes::load(reinterpret_cast<const std::int32_t*>(sub_odd));
+    c.one = lanes::load(reinterpret_cast<const std::int32_t*>(one));
+    c.count_even = lanes::load_count(count_even);
+    c.count_odd = lanes::load_count(count_odd);
+    return c;
+  }
+
+  // Step 3 on width/2 64-bit lanes.
+  static v shift_round(v p, v add, v sub, count k, const consts& c) noexcept {
+    v x = lanes::paddq(p, add);
+    if constexpr (R == dyadic_rounding::double_rounding) x = lanes::psubq(x, lanes::sign_select(p, sub));
+    if constexpr (R == dyadic_rounding::half_even) x = lanes::paddq(x, lanes::pand(lanes::shift_q(p, k), c.one));
+    return lanes::shift_q(x, k);
+  }
+
+  static v compute(v acc, const consts& c) noexcept {
+    const v a = lanes::paddd(lanes::pminsd(lanes::pmaxsd(acc, c.acc_lo), c.acc_hi), c.bias);
+    const v ye = shift_round(lanes::pmuldq(a, c.m_even), c.add_even, c.sub_even, c.count_even, c);
+    const v yo = shift_round(lanes::pmuldq(lanes::psrlq32(a), c.m_odd), c.add_odd, c.sub_odd, c.count_odd, c);
+    v y = lanes::join_low(ye, yo);
+    if constexpr (lanes::logical_shift) y = lanes::psubd(y, c.fix);
+    return lanes::paddd(lanes::pminsd(lanes::pmaxsd(y, c.y_lo), c.y_hi), c.zero_point);
+  }
+
+  static void run(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
+                  std::size_t rows, std::size_t cols, const requant_lanes& src, const requant_plan& plan) noexcept {
+    requant_lane lane[width];
+    if (src.uniform()) {
+      const requant_lane one_lane = src.lane_of_channel(0);
+      for (std::size_t l = 0; l < width; ++l) lane[l] = one_lane;
+      const consts c = make(lane, plan);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::int32_t* a = acc + r * acc_stride;
+        std::uint8_t* o = out + r * out_stride;
+        std::size_t j = 0;
+        for (; j + 2 * width <= cols; j += 2 * width) {  // two independent vectors per trip
+          lanes::store_bytes(o + j, compute(lanes::load(a + j), c));
+          lanes::store_bytes(o + j + width, compute(lanes::load(a + j + width), c));
+        }
+        for (; j + width <= cols; j += width) lanes::store_bytes(o + j, compute(lanes::load(a + j), c));
+        if (j < cols) lanes::store_bytes_n(o + j, compute(lanes::load_n(a + j, cols - j), c), cols - j);
+      }
+      return;
+    }
+    for (std::size_t j = 0; j < cols; j += width) {
+      const std::size_t w = cols - j < width ? cols - j : width;
+      requant_fill_lanes(lane, width, src, j, w);
+      const consts c = make(lane, plan);
+      if (w == width) {
+        for (std::size_t r = 0; r < rows; ++r)
+          lanes::store_bytes(out + r * out_stride + j, compute(lanes::load(acc + r * acc_stride + j), c));
+      } else {
+        for (std::size_t r = 0; r < rows; ++r)
+          lanes::store_bytes_n(out + r * out_stride + j, compute(lanes::load_n(acc + r * acc_stride + j, w), c), w);
+      }
+    }
+  }
+};
+
+// The tile with the rounding chosen once (kernel::requantize_tile's overload
+// for the tier calls this).
+inline void requantize_tile(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
+                            std::size_t rows, std::size_t cols, const requant_lanes& src,
+                            const requant_plan& plan) noexcept {
+  switch (src.rounding) {
+    case dyadic_rounding::double_rounding:
+      return requant_loop<dyadic_rounding::double_rounding>::run(acc, acc_stride, out, out_stride, rows, cols, src,
+                                                                 plan);
+    case dyadic_rounding::single_rounding:
+      return requant_loop<dyadic_rounding::single_rounding>::run(acc, acc_stride, out, out_stride, rows, cols, src,
+                                                                 plan);
+    case dyadic_rounding::half_even:
+      return requant_loop<dyadic_rounding::half_even>::run(acc, acc_stride, out, out_stride, rows, cols, src, plan);
+  }
+}

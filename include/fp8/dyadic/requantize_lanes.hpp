@@ -54,7 +54,6 @@
 
 #include "../config.hpp"
 #include "../detail/bit.hpp"
-#include "../detail/dispatch.hpp"
 #include "dyadic.hpp"
 
 FP8_BEGIN_NAMESPACE
@@ -147,20 +146,6 @@ FP8_HOST_DEVICE constexpr std::int64_t requant_biased_add(std::int64_t add) noex
 FP8_HOST_DEVICE constexpr std::int32_t requant_bias_fix(int count) noexcept {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>((std::uint64_t{1} << (63 - count)) & 0xFFFFFFFFu));
 }
-
-FP8_BEGIN_TU_NAMESPACE
-// The lanes of columns [column, column + w) into lane[0..width), padded with
-// neutral lanes (a zero multiplier: computed, never stored).
-inline void requant_fill_lanes(requant_lane* lane, std::size_t width, const requant_lanes& src, std::size_t column,
-                               std::size_t w) noexcept {
-  const requant_lane neutral = requant_lane_for(dyadic{0, 0}, 0, src.rounding);
-  std::size_t ch = src.channel(column);  // advanced, not recomputed: no division per lane
-  for (std::size_t l = 0; l < width; ++l) {
-    lane[l] = l < w ? src.lane_of_channel(ch) : neutral;
-    if (++ch == src.period) ch = 0;
-  }
-}
-FP8_END_TU_NAMESPACE
 
 }  // namespace detail
 FP8_END_NAMESPACE

@@ -68,52 +68,72 @@ struct requant_loop {
     count count_even, count_odd;
   };
 
-  // The constants of `width` lanes, gathered in arrays and loaded: this runs
-  // once per block of columns, so plain stores and one load per constant
-  // cost nothing that counts.
-  static consts make(const requant_lane* lane, const requant_plan& plan) noexcept {
-    alignas(64) std::int32_t lo[width], hi[width], bias[width], fix[width], y_lo[width], y_hi[width], zp[width];
+  // The constants of `width` lanes as arrays, filled once per block of
+  // columns.
+  struct table {
+    alignas(64) std::int32_t acc_lo[width], acc_hi[width], bias[width], fix[width], y_lo[width], y_hi[width],
+        zero_point[width];
     alignas(64) std::int64_t m_even[half], m_odd[half], add_even[half], add_odd[half], sub_even[half], sub_odd[half],
         count_even[half], count_odd[half], one[half];
+  };
+  // Columns [column, column + w) straight from the caller's dyadics and
+  // biases (no requant_lane array between: this runs once per channel and
+  // per call, and per channel it is most of the cost beside the loop);
+  // lanes past w get the neutral dyadic {0, 0}, computed and never stored.
+  static void fill(table& t, const requant_lanes& src, std::size_t column, std::size_t w) noexcept {
+    std::size_t ch = src.channel(column);  // advanced, not recomputed: no division per lane
     for (std::size_t j = 0; j < width; ++j) {
-      lo[j] = lane[j].acc_lo;
-      hi[j] = lane[j].acc_hi;
-      bias[j] = lane[j].bias;
-      fix[j] = lanes::logical_shift ? requant_bias_fix(lane[j].count) : 0;
-      y_lo[j] = static_cast<std::int32_t>(std::int64_t{plan.lo} - plan.zero_point);
-      y_hi[j] = static_cast<std::int32_t>(std::int64_t{plan.hi} - plan.zero_point);
-      zp[j] = plan.zero_point;
+      const bool live = j < w;
+      const dyadic d = !live ? dyadic{0, 0} : src.dyadics != nullptr ? src.dyadics[ch] : src.uniform_dyadic;
+      const std::int32_t b = live && src.biases != nullptr ? src.biases[ch] : 0;
+      if (++ch == src.period) ch = 0;
+      const requant_lane l = requant_lane_for(d, b, src.rounding);
+      t.acc_lo[j] = l.acc_lo;
+      t.acc_hi[j] = l.acc_hi;
+      t.bias[j] = l.bias;
+      t.fix[j] = lanes::logical_shift ? requant_bias_fix(l.count) : 0;
+      std::int64_t* const m = j % 2 == 0 ? t.m_even : t.m_odd;
+      std::int64_t* const add = j % 2 == 0 ? t.add_even : t.add_odd;
+      std::int64_t* const sub = j % 2 == 0 ? t.sub_even : t.sub_odd;
+      std::int64_t* const count = j % 2 == 0 ? t.count_even : t.count_odd;
+      m[j / 2] = l.multiplier;
+      add[j / 2] = lanes::logical_shift ? requant_biased_add(l.add) : l.add;
+      sub[j / 2] = l.sub;
+      count[j / 2] = l.count;
     }
-    for (std::size_t j = 0; j < half; ++j) {
-      const requant_lane& e = lane[2 * j];
-      const requant_lane& o = lane[2 * j + 1];
-      m_even[j] = e.multiplier;
-      m_odd[j] = o.multiplier;
-      add_even[j] = lanes::logical_shift ? requant_biased_add(e.add) : e.add;
-      add_odd[j] = lanes::logical_shift ? requant_biased_add(o.add) : o.add;
-      sub_even[j] = e.sub;
-      sub_odd[j] = o.sub;
-      count_even[j] = e.count;
-      count_odd[j] = o.count;
-      one[j] = 1;
+  }
+  // The per-call constants, once per call.
+  static void fill_plan(table& t, const requant_plan& plan) noexcept {
+    for (std::size_t j = 0; j < width; ++j) {
+      t.y_lo[j] = static_cast<std::int32_t>(std::int64_t{plan.lo} - plan.zero_point);
+      t.y_hi[j] = static_cast<std::int32_t>(std::int64_t{plan.hi} - plan.zero_point);
+      t.zero_point[j] = plan.zero_point;
     }
+    for (std::size_t j = 0; j < half; ++j) t.one[j] = 1;
+  }
+  // Loaded where the loop runs, into a local that never has its address
+  // passed anywhere: the constants then stay in registers. (Returned by a
+  // call, they would live in memory that every byte store to `out` may
+  // alias, and be reloaded after each store: 3x slower per channel.)
+  static const std::int32_t* q(const std::int64_t* p) noexcept { return reinterpret_cast<const std::int32_t*>(p); }
+  static FP8_ALWAYS_INLINE consts load(const table& t) noexcept {
     consts c;
-    c.acc_lo = lanes::load(lo);
-    c.acc_hi = lanes::load(hi);
-    c.bias = lanes::load(bias);
-    c.fix = lanes::load(fix);
-    c.y_lo = lanes::load(y_lo);
-    c.y_hi = lanes::load(y_hi);
-    c.zero_point = lanes::load(zp);
-    c.m_even = lanes::load(reinterpret_cast<const std::int32_t*>(m_even));
-    c.m_odd = lanes::load(reinterpret_cast<const std::int32_t*>(m_odd));
-    c.add_even = lanes::load(reinterpret_cast<const std::int32_t*>(add_even));
-    c.add_odd = lanes::load(reinterpret_cast<const std::int32_t*>(add_odd));
-    c.sub_even = lanes::load(reinterpret_cast<const std::int32_t*>(sub_even));
-    c.sub_odd = lanes::load(reinterpret_cast<const std::int32_t*>(sub_odd));
-    c.one = lanes::load(reinterpret_cast<const std::int32_t*>(one));
-    c.count_even = lanes::load_count(count_even);
-    c.count_odd = lanes::load_count(count_odd);
+    c.acc_lo = lanes::load(t.acc_lo);
+    c.acc_hi = lanes::load(t.acc_hi);
+    c.bias = lanes::load(t.bias);
+    c.fix = lanes::load(t.fix);
+    c.y_lo = lanes::load(t.y_lo);
+    c.y_hi = lanes::load(t.y_hi);
+    c.zero_point = lanes::load(t.zero_point);
+    c.m_even = lanes::load(q(t.m_even));
+    c.m_odd = lanes::load(q(t.m_odd));
+    c.add_even = lanes::load(q(t.add_even));
+    c.add_odd = lanes::load(q(t.add_odd));
+    c.sub_even = lanes::load(q(t.sub_even));
+    c.sub_odd = lanes::load(q(t.sub_odd));
+    c.one = lanes::load(q(t.one));
+    c.count_even = lanes::load_count(t.count_even);
+    c.count_odd = lanes::load_count(t.count_odd);
     return c;
   }
 
@@ -125,8 +145,11 @@ struct requant_loop {
     return lanes::shift_q(x, k);
   }
 
+  // Bias: the lanes have a bias (without one, step 1's add is skipped).
+  template <bool Bias>
   static v compute(v acc, const consts& c) noexcept {
-    const v a = lanes::paddd(lanes::pminsd(lanes::pmaxsd(acc, c.acc_lo), c.acc_hi), c.bias);
+    v a = lanes::pminsd(lanes::pmaxsd(acc, c.acc_lo), c.acc_hi);
+    if constexpr (Bias) a = lanes::paddd(a, c.bias);
     const v ye = shift_round(lanes::pmuldq(a, c.m_even), c.add_even, c.sub_even, c.count_even, c);
     const v yo = shift_round(lanes::pmuldq(lanes::psrlq32(a), c.m_odd), c.add_odd, c.sub_odd, c.count_odd, c);
     v y = lanes::join_low(ye, yo);
@@ -136,34 +159,45 @@ struct requant_loop {
 
   static void run(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
                   std::size_t rows, std::size_t cols, const requant_lanes& src, const requant_plan& plan) noexcept {
-    requant_lane lane[width];
+    table t;
+    fill_plan(t, plan);
     if (src.uniform()) {
-      const requant_lane one_lane = src.lane_of_channel(0);
-      for (std::size_t l = 0; l < width; ++l) lane[l] = one_lane;
-      const consts c = make(lane, plan);
+      fill(t, src, 0, width);
+      const consts c = load(t);
       for (std::size_t r = 0; r < rows; ++r) {
         const std::int32_t* a = acc + r * acc_stride;
         std::uint8_t* o = out + r * out_stride;
         std::size_t j = 0;
         for (; j + 2 * width <= cols; j += 2 * width) {  // two independent vectors per trip
-          lanes::store_bytes(o + j, compute(lanes::load(a + j), c));
-          lanes::store_bytes(o + j + width, compute(lanes::load(a + j + width), c));
+          lanes::store_bytes(o + j, compute<false>(lanes::load(a + j), c));
+          lanes::store_bytes(o + j + width, compute<false>(lanes::load(a + j + width), c));
         }
-        for (; j + width <= cols; j += width) lanes::store_bytes(o + j, compute(lanes::load(a + j), c));
-        if (j < cols) lanes::store_bytes_n(o + j, compute(lanes::load_n(a + j, cols - j), c), cols - j);
+        for (; j + width <= cols; j += width) lanes::store_bytes(o + j, compute<false>(lanes::load(a + j), c));
+        if (j < cols) lanes::store_bytes_n(o + j, compute<false>(lanes::load_n(a + j, cols - j), c), cols - j);
       }
       return;
     }
+    if (src.biases != nullptr)
+      run_columns<true>(acc, acc_stride, out, out_stride, rows, cols, src, t);
+    else
+      run_columns<false>(acc, acc_stride, out, out_stride, rows, cols, src, t);
+  }
+
+  // Per channel: a block of `width` columns at a time, down all rows.
+  template <bool Bias>
+  static void run_columns(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
+                          std::size_t rows, std::size_t cols, const requant_lanes& src, table& t) noexcept {
     for (std::size_t j = 0; j < cols; j += width) {
       const std::size_t w = cols - j < width ? cols - j : width;
-      requant_fill_lanes(lane, width, src, j, w);
-      const consts c = make(lane, plan);
+      fill(t, src, j, w);
+      const consts c = load(t);
       if (w == width) {
         for (std::size_t r = 0; r < rows; ++r)
-          lanes::store_bytes(out + r * out_stride + j, compute(lanes::load(acc + r * acc_stride + j), c));
+          lanes::store_bytes(out + r * out_stride + j, compute<Bias>(lanes::load(acc + r * acc_stride + j), c));
       } else {
         for (std::size_t r = 0; r < rows; ++r)
-          lanes::store_bytes_n(out + r * out_stride + j, compute(lanes::load_n(acc + r * acc_stride + j, w), c), w);
+          lanes::store_bytes_n(out + r * out_stride + j, compute<Bias>(lanes::load_n(acc + r * acc_stride + j, w), c),
+                               w);
       }
     }
   }

@@ -17,7 +17,8 @@
 //                                                      x86's signed 32x32->64 multiply reads
 //                                                      the even 32-bit lanes)
 //   3. y = (p + add - [p < 0] sub [+ bit_count(p) - 1 for half_even]) >> count
-//   4. out = min(max(y, lo - zp), hi - zp) + zp, one byte per lane
+//   4. out = min(max(y, lo - zp), hi - zp) + zp, one byte per lane (for
+//      int8's whole range: sat8(y + zp))
 // Step 3 tests p < 0 where the definition tests p < -2^30 (double_rounding
 // with shift < 0, the only case with sub != 0): for p in [-2^30, -1] both
 // give 0, as p + 2^30 + 2^(30+rs) - 2^31 and p + 2^30 + 2^(30+rs) both lie in
@@ -47,7 +48,7 @@
 //   paddq, psubq, pand              64-bit lanes (pand: bits)
 //   pmuldq(a, b)                    signed products of the even 32-bit lanes
 //   psrlq32(a)                      the odd 32-bit lanes moved to the even ones
-//   sign_select(p, x)               x in the 64-bit lanes where p < 0, else 0
+//   psubq_if_negative(x, p, s)      x - s in the 64-bit lanes where p < 0, else x
 //   shift_q(x, count)               per 64-bit lane: arithmetic, or logical
 //                                   if logical_shift
 //   join_low(even, odd)             the low halves of the 64-bit lanes of
@@ -56,6 +57,8 @@
 //   store_bytes(out, v), store_bytes_n(out, v, n)
 //                                   the low byte of each lane (n < width:
 //                                   nothing past out + n is written)
+//   store_bytes_saturated(out, v), store_bytes_saturated_n(out, v, n)
+//                                   each lane saturated to [-128, 127]
 
 template <dyadic_rounding R>
 struct requant_loop {
@@ -140,13 +143,17 @@ struct requant_loop {
   // Step 3 on width/2 64-bit lanes.
   static v shift_round(v p, v add, v sub, count k, const consts& c) noexcept {
     v x = lanes::paddq(p, add);
-    if constexpr (R == dyadic_rounding::double_rounding) x = lanes::psubq(x, lanes::sign_select(p, sub));
+    if constexpr (R == dyadic_rounding::double_rounding) x = lanes::psubq_if_negative(x, p, sub);
     if constexpr (R == dyadic_rounding::half_even) x = lanes::paddq(x, lanes::pand(lanes::shift_q(p, k), c.one));
     return lanes::shift_q(x, k);
   }
 
-  // Bias: the lanes have a bias (without one, step 1's add is skipped).
-  template <bool Bias>
+  // Steps 1-4 on width lanes. Bias: the lanes have a bias (without one,
+  // step 1's add is skipped). Clamp: the output range is not int8's whole
+  // [-128, 127]; when it is, the bytes are stored with signed saturation
+  // (packsswb, vpmovsdb), which is step 4's clamp (|y + zp| < 2^31 after
+  // the pre-clamp), two instructions fewer.
+  template <bool Bias, bool Clamp>
   static v compute(v acc, const consts& c) noexcept {
     v a = lanes::pminsd(lanes::pmaxsd(acc, c.acc_lo), c.acc_hi);
     if constexpr (Bias) a = lanes::paddd(a, c.bias);
@@ -154,11 +161,38 @@ struct requant_loop {
     const v yo = shift_round(lanes::pmuldq(lanes::psrlq32(a), c.m_odd), c.add_odd, c.sub_odd, c.count_odd, c);
     v y = lanes::join_low(ye, yo);
     if constexpr (lanes::logical_shift) y = lanes::psubd(y, c.fix);
-    return lanes::paddd(lanes::pminsd(lanes::pmaxsd(y, c.y_lo), c.y_hi), c.zero_point);
+    if constexpr (Clamp) y = lanes::pminsd(lanes::pmaxsd(y, c.y_lo), c.y_hi);
+    return lanes::paddd(y, c.zero_point);
+  }
+  template <bool Bias, bool Clamp>
+  static void step(const std::int32_t* acc, std::uint8_t* out, const consts& c) noexcept {
+    const v y = compute<Bias, Clamp>(lanes::load(acc), c);
+    if constexpr (Clamp)
+      lanes::store_bytes(out, y);
+    else
+      lanes::store_bytes_saturated(out, y);
+  }
+  template <bool Bias, bool Clamp>
+  static void step_n(const std::int32_t* acc, std::uint8_t* out, std::size_t n, const consts& c) noexcept {
+    const v y = compute<Bias, Clamp>(lanes::load_n(acc, n), c);
+    if constexpr (Clamp)
+      lanes::store_bytes_n(out, y, n);
+    else
+      lanes::store_bytes_saturated_n(out, y, n);
   }
 
   static void run(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
                   std::size_t rows, std::size_t cols, const requant_lanes& src, const requant_plan& plan) noexcept {
+    if (plan.lo == -128 && plan.hi == 127)
+      run_plan<false>(acc, acc_stride, out, out_stride, rows, cols, src, plan);
+    else
+      run_plan<true>(acc, acc_stride, out, out_stride, rows, cols, src, plan);
+  }
+
+  template <bool Clamp>
+  static void run_plan(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
+                       std::size_t rows, std::size_t cols, const requant_lanes& src,
+                       const requant_plan& plan) noexcept {
     table t;
     fill_plan(t, plan);
     if (src.uniform()) {
@@ -169,22 +203,22 @@ struct requant_loop {
         std::uint8_t* o = out + r * out_stride;
         std::size_t j = 0;
         for (; j + 2 * width <= cols; j += 2 * width) {  // two independent vectors per trip
-          lanes::store_bytes(o + j, compute<false>(lanes::load(a + j), c));
-          lanes::store_bytes(o + j + width, compute<false>(lanes::load(a + j + width), c));
+          step<false, Clamp>(a + j, o + j, c);
+          step<false, Clamp>(a + j + width, o + j + width, c);
         }
-        for (; j + width <= cols; j += width) lanes::store_bytes(o + j, compute<false>(lanes::load(a + j), c));
-        if (j < cols) lanes::store_bytes_n(o + j, compute<false>(lanes::load_n(a + j, cols - j), c), cols - j);
+        for (; j + width <= cols; j += width) step<false, Clamp>(a + j, o + j, c);
+        if (j < cols) step_n<false, Clamp>(a + j, o + j, cols - j, c);
       }
       return;
     }
     if (src.biases != nullptr)
-      run_columns<true>(acc, acc_stride, out, out_stride, rows, cols, src, t);
+      run_columns<true, Clamp>(acc, acc_stride, out, out_stride, rows, cols, src, t);
     else
-      run_columns<false>(acc, acc_stride, out, out_stride, rows, cols, src, t);
+      run_columns<false, Clamp>(acc, acc_stride, out, out_stride, rows, cols, src, t);
   }
 
   // Per channel: a block of `width` columns at a time, down all rows.
-  template <bool Bias>
+  template <bool Bias, bool Clamp>
   static void run_columns(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
                           std::size_t rows, std::size_t cols, const requant_lanes& src, table& t) noexcept {
     for (std::size_t j = 0; j < cols; j += width) {
@@ -192,12 +226,10 @@ struct requant_loop {
       fill(t, src, j, w);
       const consts c = load(t);
       if (w == width) {
-        for (std::size_t r = 0; r < rows; ++r)
-          lanes::store_bytes(out + r * out_stride + j, compute<Bias>(lanes::load(acc + r * acc_stride + j), c));
+        for (std::size_t r = 0; r < rows; ++r) step<Bias, Clamp>(acc + r * acc_stride + j, out + r * out_stride + j, c);
       } else {
         for (std::size_t r = 0; r < rows; ++r)
-          lanes::store_bytes_n(out + r * out_stride + j, compute<Bias>(lanes::load_n(acc + r * acc_stride + j, w), c),
-                               w);
+          step_n<Bias, Clamp>(acc + r * acc_stride + j, out + r * out_stride + j, w, c);
       }
     }
   }

@@ -87,7 +87,9 @@ struct lanes {
   }
   static v psrlq32(v a) noexcept { return _mm_srli_epi64(a, 32); }
   // The sign of each high half, copied to both halves of its 64-bit lane.
-  static v sign_select(v p, v x) noexcept { return _mm_and_si128(_mm_shuffle_epi32(_mm_srai_epi32(p, 31), 0xF5), x); }
+  static v psubq_if_negative(v x, v p, v s) noexcept {
+    return _mm_sub_epi64(x, _mm_and_si128(_mm_shuffle_epi32(_mm_srai_epi32(p, 31), 0xF5), s));
+  }
   static v shift_q(v x, count k) noexcept {
     return _mm_castpd_si128(
         _mm_move_sd(_mm_castsi128_pd(_mm_srl_epi64(x, k.lane1)), _mm_castsi128_pd(_mm_srl_epi64(x, k.lane0))));
@@ -106,6 +108,18 @@ struct lanes {
   }
   static void store_bytes_n(std::uint8_t* out, v x, std::size_t n) noexcept {
     const int b = bytes(x);
+    std::memcpy(out, &b, n);
+  }
+  static int bytes_saturated(v x) noexcept {
+    const __m128i w = _mm_packs_epi32(x, x);
+    return _mm_cvtsi128_si32(_mm_packs_epi16(w, w));
+  }
+  static void store_bytes_saturated(std::uint8_t* out, v x) noexcept {
+    const int b = bytes_saturated(x);
+    std::memcpy(out, &b, 4);
+  }
+  static void store_bytes_saturated_n(std::uint8_t* out, v x, std::size_t n) noexcept {
+    const int b = bytes_saturated(x);
     std::memcpy(out, &b, n);
   }
 };
@@ -150,7 +164,9 @@ struct lanes {
   static v pand(v a, v b) noexcept { return _mm256_and_si256(a, b); }
   static v pmuldq(v a, v b) noexcept { return _mm256_mul_epi32(a, b); }
   static v psrlq32(v a) noexcept { return _mm256_srli_epi64(a, 32); }
-  static v sign_select(v p, v x) noexcept { return _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), p), x); }
+  static v psubq_if_negative(v x, v p, v s) noexcept {
+    return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), p), s));
+  }
   static v shift_q(v x, count k) noexcept { return _mm256_srlv_epi64(x, k); }
   static v join_low(v even, v odd) noexcept { return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); }
   // vpshufb moves byte 0 of each 32-bit lane to bytes 0-3 of its 128-bit
@@ -167,6 +183,21 @@ struct lanes {
   static void store_bytes_n(std::uint8_t* out, v x, std::size_t n) noexcept {
     alignas(16) std::uint8_t b[16];
     _mm_store_si128(reinterpret_cast<__m128i*>(b), bytes(x));
+    std::memcpy(out, b, n);
+  }
+  // The packs work within 128-bit halves: each half's four bytes end up in
+  // its first dword.
+  static __m128i bytes_saturated(v x) noexcept {
+    const __m256i w = _mm256_packs_epi32(x, x);
+    const __m256i t = _mm256_packs_epi16(w, w);
+    return _mm_unpacklo_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+  }
+  static void store_bytes_saturated(std::uint8_t* out, v x) noexcept {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes_saturated(x));
+  }
+  static void store_bytes_saturated_n(std::uint8_t* out, v x, std::size_t n) noexcept {
+    alignas(16) std::uint8_t b[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(b), bytes_saturated(x));
     std::memcpy(out, b, n);
   }
 };
@@ -211,7 +242,7 @@ struct lanes {
   static v pand(v a, v b) noexcept { return _mm512_and_si512(a, b); }
   static v pmuldq(v a, v b) noexcept { return _mm512_maskz_mul_epi32(all64, a, b); }
   static v psrlq32(v a) noexcept { return _mm512_maskz_srli_epi64(all64, a, 32); }
-  static v sign_select(v p, v x) noexcept { return _mm512_maskz_mov_epi64(_mm512_movepi64_mask(p), x); }
+  static v psubq_if_negative(v x, v p, v s) noexcept { return _mm512_mask_sub_epi64(x, _mm512_movepi64_mask(p), x, s); }
   static v shift_q(v x, count k) noexcept { return _mm512_maskz_srav_epi64(all64, x, k); }
   // vpshufd with imm 0xA0 puts dword 0 and 2 of each 128-bit lane of odd
   // into dwords 1 and 3; the odd-lane mask keeps even's dwords 0 and 2.
@@ -223,6 +254,12 @@ struct lanes {
   }
   static void store_bytes_n(std::uint8_t* out, v x, std::size_t n) noexcept {
     _mm512_mask_cvtepi32_storeu_epi8(out, first(n), x);
+  }
+  static void store_bytes_saturated(std::uint8_t* out, v x) noexcept {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_maskz_cvtsepi32_epi8(all32, x));
+  }
+  static void store_bytes_saturated_n(std::uint8_t* out, v x, std::size_t n) noexcept {
+    _mm512_mask_cvtsepi32_storeu_epi8(out, first(n), x);
   }
 };
 

@@ -26,6 +26,10 @@
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 
+#if FP8_ISA_SSE2
+#include <immintrin.h>  // the SSE2 tier (detail/dispatch.hpp includes it only for GCC and clang)
+#endif
+
 FP8_BEGIN_NAMESPACE
 
 struct int4 {

@@ -27,6 +27,10 @@
 #include "requantize_lanes.hpp"
 
 #if FP8_ISA_SSE2
+#include <immintrin.h>  // the SSE2 tier (detail/dispatch.hpp includes it only for GCC and clang)
+#endif
+
+#if FP8_ISA_SSE2
 // ---------------------------------------------------------------- SSE2 (+SSE4.1)
 // 4 lanes. SSE2 has no signed 32x32->64 multiply, no 32-bit min/max, no
 // per-lane 64-bit shift and no 64-bit compare; each is built from what it has.

@@ -325,10 +325,15 @@ TEST_CASE("dyadic bulk: every tier's kernel at the extremes, every length to 70"
                                 1,    128,      65535,      1 << 30, kMax - 1, kMax};
   const std::int32_t mults[] = {kMin, kMin + 1, -(1 << 30), -1, 0, 1, 1 << 30, kMax};
   const int shifts[] = {-31, -30, -23, -22, -2, -1, 0, 1, 12, 29, 30};
-  std::vector<dyadic> d;
+  std::vector<dyadic> d, negative;  // negative: every shift <= -1 (the high-halves path)
   for (std::int32_t m : mults)
-    for (int sh : shifts) d.push_back({m, sh});
+    for (int sh : shifts) {
+      d.push_back({m, sh});
+      if (sh <= -1) negative.push_back({m, sh});
+    }
   const std::vector<std::int32_t> bias = {0, kMin, kMax, -1, 1, 1000, -1000};
+  std::vector<std::int32_t> negative_bias(negative.size());  // one per channel of `negative`
+  for (std::size_t c = 0; c < negative.size(); ++c) negative_bias[c] = bias[c % bias.size()];
   test_tiers::for_each_tier([&](auto tag, const char* tier) {
     std::mt19937_64 rng(450);
     for (dyadic_rounding r : all_roundings)
@@ -348,6 +353,12 @@ TEST_CASE("dyadic bulk: every tier's kernel at the extremes, every length to 70"
           check_tile(tag, tier, acc, cols, cols, rows, cols,
                      fp8::detail::requant_lanes{d[first], nullptr, bias.data(), bias.size(), first % bias.size(), r},
                      p);
+          for (const std::int32_t* b :
+               {static_cast<const std::int32_t*>(nullptr), static_cast<const std::int32_t*>(negative_bias.data())})
+            check_tile(tag, tier, acc, cols, cols, rows, cols,
+                       fp8::detail::requant_lanes{negative[0], negative.data(), b, negative.size(),
+                                                  first % negative.size(), r},
+                       p);
           p.zero_point = 0;
           p.clamp_min = -3;
           p.clamp_max = 5;

@@ -46,6 +46,7 @@ struct lanes {
   };
   static constexpr std::size_t width = 4;
   static constexpr bool logical_shift = true;
+  static constexpr bool high_halves = false;  // no per-lane 32-bit shift
 
   static v load(const std::int32_t* p) noexcept { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
   static v load_n(const std::int32_t* p, std::size_t n) noexcept {
@@ -150,6 +151,7 @@ struct lanes {
   using count = __m256i;
   static constexpr std::size_t width = 8;
   static constexpr bool logical_shift = true;
+  static constexpr bool high_halves = true;
 
   static v load(const std::int32_t* p) noexcept { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   // vpmaskmovd reads (and faults on) only the selected lanes.
@@ -173,6 +175,9 @@ struct lanes {
   }
   static v shift_q(v x, count k) noexcept { return _mm256_srlv_epi64(x, k); }
   static v join_low(v even, v odd) noexcept { return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); }
+  // vpshufd 0xF5 copies dwords 1 and 3 of even to dwords 0 and 2.
+  static v join_high(v even, v odd) noexcept { return _mm256_blend_epi32(_mm256_shuffle_epi32(even, 0xF5), odd, 0xAA); }
+  static v shift_d(v x, v k) noexcept { return _mm256_srlv_epi32(x, k); }
   // vpshufb moves byte 0 of each 32-bit lane to bytes 0-3 of its 128-bit
   // half; the two halves' first dwords then make 8 bytes in order.
   static __m128i bytes(v x) noexcept {
@@ -230,6 +235,7 @@ struct lanes {
   using count = __m512i;
   static constexpr std::size_t width = 16;
   static constexpr bool logical_shift = false;
+  static constexpr bool high_halves = true;
   static constexpr __mmask16 all32 = 0xFFFF;
   static constexpr __mmask8 all64 = 0xFF;
 
@@ -253,6 +259,12 @@ struct lanes {
   static v join_low(v even, v odd) noexcept {
     return _mm512_mask_shuffle_epi32(even, static_cast<__mmask16>(0xAAAA), odd, static_cast<_MM_PERM_ENUM>(0xA0));
   }
+  // The even-lane mask takes dwords 1 and 3 of each 128-bit lane of even
+  // (vpshufd 0xF5) into dwords 0 and 2; odd keeps its own dwords 1 and 3.
+  static v join_high(v even, v odd) noexcept {
+    return _mm512_mask_shuffle_epi32(odd, static_cast<__mmask16>(0x5555), even, static_cast<_MM_PERM_ENUM>(0xF5));
+  }
+  static v shift_d(v x, v k) noexcept { return _mm512_maskz_srav_epi32(all32, x, k); }
   static void store_bytes(std::uint8_t* out, v x) noexcept {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_maskz_cvtepi32_epi8(all32, x));
   }

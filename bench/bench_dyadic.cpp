@@ -5,7 +5,10 @@
 // scalar loop an engine writes (TFLite's reference epilogue: multiply by the
 // quantized multiplier, add the zero point, clamp; here through
 // fp8::requantize_element, i.e. fp8::requantize per element) and memcpy of the
-// output bytes. Counters: items/s = accumulators per second.
+// output bytes; and each tier's kernel called directly (requant_tier_*: the
+// entries run the best tier the CPU has whatever the build's flags, so these
+// rows compare the tiers in one binary). Counters: items/s = accumulators per
+// second.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -77,7 +80,7 @@ void BM_requant_per_channel(benchmark::State& state) {
 }
 
 // One row of 4096 channels (a GEMV / LLM decode step): the per-channel
-// constants are built once per 16 channels and used once.
+// constants are built once per vector of channels and used once.
 template <fp8::dyadic_rounding R>
 void BM_requant_per_channel_one_row(benchmark::State& state) {
   const auto acc = accumulators();
@@ -94,7 +97,7 @@ void BM_requant_per_channel_one_row(benchmark::State& state) {
   set_counters(state);
 }
 
-// A scale >= 1/2 (shift >= 0): the kernel narrows each 64-bit half instead of the high halves.
+// A scale >= 1/2 (shift >= 0): the left-shift side of every rounding.
 template <fp8::dyadic_rounding R>
 void BM_requant_per_tensor_large_scale(benchmark::State& state) {
   const auto acc = accumulators();
@@ -185,6 +188,40 @@ void BM_memcpy_output(benchmark::State& state) {
   set_counters(state);
 }
 
+// A tier's kernel, called directly (a tier the CPU lacks reports an error
+// instead of a time): 4096 accumulators per tensor as one row, or
+// 64 x 64 per channel, double_rounding.
+constexpr fp8::cpu_tier tier_of(fp8::isa::portable) { return fp8::cpu_tier::portable; }
+constexpr fp8::cpu_tier tier_of(fp8::isa::sse2) { return fp8::cpu_tier::sse2; }
+constexpr fp8::cpu_tier tier_of(fp8::isa::avx2) { return fp8::cpu_tier::avx2; }
+constexpr fp8::cpu_tier tier_of(fp8::isa::avx512) { return fp8::cpu_tier::avx512; }
+
+template <class Tag, bool PerChannel>
+void BM_requant_tier(benchmark::State& state) {
+  if (fp8::best_tier(fp8::cpu()) < tier_of(Tag{})) {
+    state.SkipWithError("this CPU does not run the tier");
+    return;
+  }
+  const auto acc = accumulators();
+  const auto d = channel_dyadics();
+  std::vector<std::uint8_t> out(kN);
+  const auto r = fp8::dyadic_rounding::double_rounding;
+  const auto p = params(r);
+  const fp8::detail::requant_plan plan{r, p.zero_point, fp8::requantize_lowest<std::int8_t>(p),
+                                       fp8::requantize_highest<std::int8_t>(p)};
+  const fp8::detail::requant_lanes lanes{
+      fp8::to_dyadic(0.00371), PerChannel ? d.data() : nullptr, nullptr, PerChannel ? kChannels : 1, 0, r};
+  for (auto _ : state) {
+    if (PerChannel)
+      fp8::kernel::requantize_tile(acc.data(), kChannels, out.data(), kChannels, kRows, kChannels, lanes, plan, Tag{});
+    else
+      fp8::kernel::requantize_tile(acc.data(), 0, out.data(), 0, 1, kN, lanes, plan, Tag{});
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state);
+}
+
 constexpr auto kDouble = fp8::dyadic_rounding::double_rounding;
 constexpr auto kSingle = fp8::dyadic_rounding::single_rounding;
 constexpr auto kHalfEven = fp8::dyadic_rounding::half_even;
@@ -207,3 +244,17 @@ BENCHMARK(BM_scalar_loop_per_tensor<kSingle>)->Name("scalar_loop_per_tensor/sing
 BENCHMARK(BM_scalar_loop_per_tensor<kHalfEven>)->Name("scalar_loop_per_tensor/half_even");
 BENCHMARK(BM_scalar_loop_per_channel<kDouble>)->Name("scalar_loop_per_channel/double_rounding");
 BENCHMARK(BM_memcpy_output)->Name("memcpy_output_bytes");
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::portable, false)->Name("requant_tier_per_tensor/portable");
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::portable, true)->Name("requant_tier_per_channel/portable");
+#if FP8_ISA_SSE2
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::sse2, false)->Name("requant_tier_per_tensor/sse2");
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::sse2, true)->Name("requant_tier_per_channel/sse2");
+#endif
+#if FP8_TIER_AVX2
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::avx2, false)->Name("requant_tier_per_tensor/avx2");
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::avx2, true)->Name("requant_tier_per_channel/avx2");
+#endif
+#if FP8_TIER_AVX512
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::avx512, false)->Name("requant_tier_per_tensor/avx512");
+BENCHMARK_TEMPLATE(BM_requant_tier, fp8::isa::avx512, true)->Name("requant_tier_per_channel/avx512");
+#endif

@@ -2,7 +2,9 @@
 // int4/uint4 storage (dyadic/int4.hpp): the two layouts on hand-made values
 // (bytes spelled out from the ONNX and HAWQ-V3 descriptions), round trips of
 // every value at every tail length, the nibble writer's read-modify-write at
-// odd boundaries, and range errors raised before anything is written.
+// odd boundaries, and range errors raised before anything is written. The
+// packer's vector code runs on every tier the CPU has: the nibble writer
+// with each tier's tag, the entries under each tier_scope.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -10,6 +12,8 @@
 #include <vector>
 
 #include <fp8/dyadic/int4.hpp>
+
+#include "tiers.hpp"
 
 TEST_CASE("dyadic int4: two per byte, low nibble first", "[dyadic]") {
   const std::int8_t s[] = {1, -1, -8, 7, 0, 5, -3};
@@ -53,56 +57,63 @@ TEST_CASE("dyadic int4: eight per int32 in HAWQ-V3 order", "[dyadic]") {
 
 TEST_CASE("dyadic int4: round trips at every length, both layouts", "[dyadic]") {
   std::mt19937 rng(9);
-  for (std::size_t n = 0; n <= 200; ++n) {
-    std::vector<std::int8_t> s(n);
-    std::vector<std::uint8_t> u(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      s[i] = static_cast<std::int8_t>(static_cast<int>(rng() % 16) - 8);
-      u[i] = static_cast<std::uint8_t>(rng() % 16);
+  for (const fp8::cpu_tier tier :
+       {fp8::cpu_tier::portable, fp8::cpu_tier::sse2, fp8::cpu_tier::avx2, fp8::cpu_tier::avx512})
+    for (std::size_t n = 0; n <= 200; ++n) {
+      if (tier > fp8::best_tier(fp8::cpu())) break;
+      const fp8::tier_scope scope(tier);
+      INFO("tier " << static_cast<int>(tier) << " n " << n);
+      std::vector<std::int8_t> s(n);
+      std::vector<std::uint8_t> u(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        s[i] = static_cast<std::int8_t>(static_cast<int>(rng() % 16) - 8);
+        u[i] = static_cast<std::uint8_t>(rng() % 16);
+      }
+      std::vector<std::uint8_t> bytes((n + 1) / 2 + 1, 0xCC);
+      std::vector<std::int32_t> words((n + 7) / 8 + 1, 0x33333333);
+      std::vector<std::int8_t> s2(n);
+      std::vector<std::uint8_t> u2(n);
+      fp8::pack_int4(s.data(), bytes.data(), n);
+      CHECK(bytes.back() == 0xCC);  // nothing past (n + 1) / 2
+      if (n % 2 != 0) CHECK((bytes[n / 2] & 0xF0) == 0);
+      fp8::unpack_int4(bytes.data(), s2.data(), n);
+      CHECK(s2 == s);
+      fp8::pack_uint4(u.data(), bytes.data(), n);
+      fp8::unpack_uint4(bytes.data(), u2.data(), n);
+      CHECK(u2 == u);
+      for (std::size_t i = 0; i < n; ++i)
+        REQUIRE(fp8::unpack_uint4_nibble(bytes[i / 2], static_cast<int>(i % 2)) == u[i]);
+      fp8::pack_int4x8(s.data(), words.data(), n);
+      CHECK(words.back() == 0x33333333);
+      if (n % 8 != 0) CHECK((static_cast<std::uint32_t>(words[n / 8]) & ((1u << (32 - 4 * (n % 8))) - 1)) == 0);
+      fp8::unpack_int4x8(words.data(), s2.data(), n);
+      CHECK(s2 == s);
+      fp8::pack_uint4x8(u.data(), words.data(), n);
+      fp8::unpack_uint4x8(words.data(), u2.data(), n);
+      CHECK(u2 == u);
     }
-    std::vector<std::uint8_t> bytes((n + 1) / 2 + 1, 0xCC);
-    std::vector<std::int32_t> words((n + 7) / 8 + 1, 0x33333333);
-    std::vector<std::int8_t> s2(n);
-    std::vector<std::uint8_t> u2(n);
-    fp8::pack_int4(s.data(), bytes.data(), n);
-    CHECK(bytes.back() == 0xCC);  // nothing past (n + 1) / 2
-    if (n % 2 != 0) CHECK((bytes[n / 2] & 0xF0) == 0);
-    fp8::unpack_int4(bytes.data(), s2.data(), n);
-    CHECK(s2 == s);
-    fp8::pack_uint4(u.data(), bytes.data(), n);
-    fp8::unpack_uint4(bytes.data(), u2.data(), n);
-    CHECK(u2 == u);
-    for (std::size_t i = 0; i < n; ++i)
-      REQUIRE(fp8::unpack_uint4_nibble(bytes[i / 2], static_cast<int>(i % 2)) == u[i]);
-    fp8::pack_int4x8(s.data(), words.data(), n);
-    CHECK(words.back() == 0x33333333);
-    if (n % 8 != 0) CHECK((static_cast<std::uint32_t>(words[n / 8]) & ((1u << (32 - 4 * (n % 8))) - 1)) == 0);
-    fp8::unpack_int4x8(words.data(), s2.data(), n);
-    CHECK(s2 == s);
-    fp8::pack_uint4x8(u.data(), words.data(), n);
-    fp8::unpack_uint4x8(words.data(), u2.data(), n);
-    CHECK(u2 == u);
-  }
 }
 
 TEST_CASE("dyadic int4: the nibble writer keeps its neighbours", "[dyadic]") {
-  std::mt19937 rng(10);
-  for (int trial = 0; trial < 2000; ++trial) {
-    const std::size_t total = 1 + rng() % 150, first = rng() % total, n = rng() % (total - first + 1);
-    std::vector<std::uint8_t> dst((total + 1) / 2), expect;
-    for (auto& b : dst) b = static_cast<std::uint8_t>(rng());
-    expect = dst;
-    std::vector<std::uint8_t> src(n);
-    for (auto& v : src) v = static_cast<std::uint8_t>(rng());  // high nibbles must be ignored
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t k = first + i;
-      std::uint8_t& b = expect[k / 2];
-      b = static_cast<std::uint8_t>(k % 2 == 0 ? (b & 0xF0) | (src[i] & 0x0F) : (b & 0x0F) | ((src[i] & 0x0F) << 4));
+  test_tiers::for_each_tier([](auto tag, const char* name) {
+    std::mt19937 rng(10);
+    for (int trial = 0; trial < 2000; ++trial) {
+      const std::size_t total = 1 + rng() % 150, first = rng() % total, n = rng() % (total - first + 1);
+      std::vector<std::uint8_t> dst((total + 1) / 2), expect;
+      for (auto& b : dst) b = static_cast<std::uint8_t>(rng());
+      expect = dst;
+      std::vector<std::uint8_t> src(n);
+      for (auto& v : src) v = static_cast<std::uint8_t>(rng());  // high nibbles must be ignored
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t k = first + i;
+        std::uint8_t& b = expect[k / 2];
+        b = static_cast<std::uint8_t>(k % 2 == 0 ? (b & 0xF0) | (src[i] & 0x0F) : (b & 0x0F) | ((src[i] & 0x0F) << 4));
+      }
+      fp8::detail::write_nibbles(src.data(), dst.data(), first, n, tag);
+      INFO(name << " total " << total << " first " << first << " n " << n);
+      REQUIRE(dst == expect);
     }
-    fp8::detail::write_nibbles(src.data(), dst.data(), first, n);
-    INFO("total " << total << " first " << first << " n " << n);
-    REQUIRE(dst == expect);
-  }
+  });
 }
 
 TEST_CASE("dyadic int4: out-of-range elements throw before writing", "[dyadic]") {

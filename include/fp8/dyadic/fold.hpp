@@ -31,12 +31,17 @@
 
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../error.hpp"
 #include "dyadic.hpp"
 #include "int4.hpp"
 #include "requantize.hpp"
 
 FP8_BEGIN_NAMESPACE
+// The functions live in the flags-named namespace (docs/dispatch.md): their
+// loops are compiled (and may be vectorized) for the unit's flags, so units
+// built with different flags keep their own copies; the types stay shared.
+FP8_BEGIN_TU_NAMESPACE
 
 // ---------------------------------------------------------------- batch norm
 // weight: out_channels x weights_per_channel (OIHW, or any layout with the
@@ -119,6 +124,8 @@ inline void quantize_bias(const float* bias, std::int32_t* dst, std::size_t out_
   }
 }
 
+FP8_END_TU_NAMESPACE
+
 // ---------------------------------------------------------------- residual add / concat
 // One input branch: its values are x, and x - zero_point is rescaled by d.
 struct quantized_branch {
@@ -134,6 +141,7 @@ struct concat_input {
 };
 
 namespace detail {
+FP8_BEGIN_TU_NAMESPACE
 
 template <class In>
 constexpr bool fold_input_ok() noexcept {
@@ -168,7 +176,10 @@ inline void fold_store(std::uint8_t* dst, std::size_t i, std::int32_t v) noexcep
   }
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace detail
+
+FP8_BEGIN_TU_NAMESPACE
 
 // dst[i] = clamp(R(a[i] - z_a, d_a) + R(b[i] - z_b, d_b) + zero_point, lo, hi), i < n.
 // dst may be a or b itself (in place) when the element types match; any
@@ -253,4 +264,5 @@ void concat(const concat_input<In>* inputs, std::size_t count, std::size_t rows,
   if (quantized_type<Out>::bits == 4 && n % 2 != 0) out[n / 2] = static_cast<std::uint8_t>(out[n / 2] & 0x0Fu);
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

@@ -22,11 +22,12 @@
 
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 
 #if FP8_ISA_SSE2
-#include <immintrin.h>
+#include <immintrin.h>  // the SSE2 tier (detail/dispatch.hpp includes it only for GCC and clang)
 #endif
 
 FP8_BEGIN_NAMESPACE
@@ -82,21 +83,44 @@ inline void check_pack_pointers(const char* function, const void* src, std::size
   FP8_REQUIRE_ARG(!::fp8::detail::overlap(src, src_bytes, dst, dst_bytes), function, "dst", "overlaps src");
 }
 
+FP8_BEGIN_TU_NAMESPACE
+
 // Pack 2m bytes (the low nibble of each counts) into m bytes, low nibble
 // first. The vector paths read each byte pair as one little-endian 16-bit
 // lane x = b0 | b1 << 8 and form (x & 0x000F) | ((x >> 4) & 0x00F0): b0's
 // nibble stays in bits 0-3, b1's moves from bits 8-11 to 4-7; then the 16-bit
 // lanes narrow to bytes.
-inline void pack_nibble_pairs(const std::uint8_t* src, std::uint8_t* dst, std::size_t pairs) noexcept {
+inline void pack_nibble_pairs(const std::uint8_t* src, std::uint8_t* dst, std::size_t pairs, isa::portable) noexcept {
+  for (std::size_t i = 0; i < pairs; ++i) dst[i] = pack_nibbles(src[2 * i], src[2 * i + 1]);
+}
+#if FP8_ISA_SSE2
+inline void pack_nibble_pairs(const std::uint8_t* src, std::uint8_t* dst, std::size_t pairs, isa::sse2) noexcept {
   std::size_t i = 0;
-#if FP8_ISA_AVX512
-  const __m512i lo = _mm512_set1_epi16(0x000F), hi = _mm512_set1_epi16(0x00F0);
-  for (; i + 32 <= pairs; i += 32) {
-    const __m512i x = _mm512_loadu_si512(src + 2 * i);
-    const __m512i v = _mm512_or_si512(_mm512_and_si512(x, lo), _mm512_and_si512(_mm512_srli_epi16(x, 4), hi));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_cvtepi16_epi8(v));
+  const __m128i lo = _mm_set1_epi16(0x000F), hi = _mm_set1_epi16(0x00F0);
+  for (; i + 16 <= pairs; i += 16) {
+    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
+    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i + 16));
+    const __m128i v0 = _mm_or_si128(_mm_and_si128(x0, lo), _mm_and_si128(_mm_srli_epi16(x0, 4), hi));
+    const __m128i v1 = _mm_or_si128(_mm_and_si128(x1, lo), _mm_and_si128(_mm_srli_epi16(x1, 4), hi));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_packus_epi16(v0, v1));  // lanes <= 0xFF: exact
   }
-#elif FP8_ISA_AVX2
+  pack_nibble_pairs(src + 2 * i, dst + i, pairs - i, isa::portable{});
+}
+#endif
+
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+
+// The tiers above the flags, in target regions (docs/dispatch.md; the
+// zero-masking AVX-512 forms keep GCC 12's -Wall quiet).
+#if FP8_TIER_AVX2
+FP8_BEGIN_TARGET_AVX2
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+inline void pack_nibble_pairs(const std::uint8_t* src, std::uint8_t* dst, std::size_t pairs, isa::avx2) noexcept {
+  std::size_t i = 0;
   const __m256i lo = _mm256_set1_epi16(0x000F), hi = _mm256_set1_epi16(0x00F0);
   for (; i + 32 <= pairs; i += 32) {
     const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * i));
@@ -107,24 +131,47 @@ inline void pack_nibble_pairs(const std::uint8_t* src, std::uint8_t* dst, std::s
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i),
                         _mm256_permute4x64_epi64(_mm256_packus_epi16(v0, v1), 0xD8));
   }
-#elif FP8_ISA_SSE2
-  const __m128i lo = _mm_set1_epi16(0x000F), hi = _mm_set1_epi16(0x00F0);
-  for (; i + 16 <= pairs; i += 16) {
-    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
-    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i + 16));
-    const __m128i v0 = _mm_or_si128(_mm_and_si128(x0, lo), _mm_and_si128(_mm_srli_epi16(x0, 4), hi));
-    const __m128i v1 = _mm_or_si128(_mm_and_si128(x1, lo), _mm_and_si128(_mm_srli_epi16(x1, 4), hi));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_packus_epi16(v0, v1));  // lanes <= 0xFF: exact
-  }
-#endif
-  for (; i < pairs; ++i) dst[i] = pack_nibbles(src[2 * i], src[2 * i + 1]);
+  pack_nibble_pairs(src + 2 * i, dst + i, pairs - i, isa::portable{});
 }
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX2
+#endif  // FP8_TIER_AVX2
+
+#if FP8_TIER_AVX512
+FP8_BEGIN_TARGET_AVX512
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+inline void pack_nibble_pairs(const std::uint8_t* src, std::uint8_t* dst, std::size_t pairs, isa::avx512) noexcept {
+  std::size_t i = 0;
+  const __mmask32 all = 0xFFFFFFFFu;
+  const __m512i lo = _mm512_set1_epi16(0x000F), hi = _mm512_set1_epi16(0x00F0);
+  for (; i + 32 <= pairs; i += 32) {
+    const __m512i x = _mm512_loadu_si512(src + 2 * i);
+    const __m512i v =
+        _mm512_or_si512(_mm512_and_si512(x, lo), _mm512_and_si512(_mm512_maskz_srli_epi16(all, x, 4), hi));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_maskz_cvtepi16_epi8(all, v));
+  }
+  pack_nibble_pairs(src + 2 * i, dst + i, pairs - i, isa::portable{});
+}
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512
+#endif  // FP8_TIER_AVX512
+
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
 
 // Write elements [first, first + n) of a low-nibble-first int4/uint4 array
 // from the low nibbles of src[0..n). Nibbles outside the range are kept (a
 // partial byte at either end is read, modified and written), so adjacent
 // ranges may be written in any order.
-inline void write_nibbles(const std::uint8_t* src, std::uint8_t* dst, std::size_t first, std::size_t n) noexcept {
+template <class Tag>
+void write_nibbles(const std::uint8_t* src, std::uint8_t* dst, std::size_t first, std::size_t n, Tag tag) noexcept {
   if (n == 0) return;
   if (first % 2 != 0) {  // the high nibble of a byte whose low nibble is not ours
     std::uint8_t& b = dst[first / 2];
@@ -133,7 +180,7 @@ inline void write_nibbles(const std::uint8_t* src, std::uint8_t* dst, std::size_
     ++first;
     --n;
   }
-  pack_nibble_pairs(src, dst + first / 2, n / 2);
+  pack_nibble_pairs(src, dst + first / 2, n / 2, tag);
   if (n % 2 != 0) {  // the low nibble of a byte whose high nibble is not ours
     std::uint8_t& b = dst[(first + n) / 2];
     b = static_cast<std::uint8_t>((b & 0xF0u) | (src[n - 1] & 0x0Fu));
@@ -167,20 +214,24 @@ inline void unpack_words(const std::int32_t* src, E* dst, std::size_t n) noexcep
   }
 }
 
+FP8_END_TU_NAMESPACE
 }  // namespace detail
+
+FP8_BEGIN_TU_NAMESPACE
 
 // ---------------------------------------------------------------- two per byte
 // dst holds (n + 1) / 2 bytes.
 inline void pack_int4(const std::int8_t* src, std::uint8_t* dst, std::size_t n) {
   detail::check_pack_pointers("fp8::pack_int4", src, 1, 1, dst, 2, 1, n);
   detail::check_nibble_range("fp8::pack_int4", src, n, int4::lowest, int4::max);
-  detail::pack_nibble_pairs(reinterpret_cast<const std::uint8_t*>(src), dst, n / 2);
+  detail::dispatch(
+      [&](auto tag) { detail::pack_nibble_pairs(reinterpret_cast<const std::uint8_t*>(src), dst, n / 2, tag); });
   if (n % 2 != 0) dst[n / 2] = pack_nibbles(src[n - 1], 0);
 }
 inline void pack_uint4(const std::uint8_t* src, std::uint8_t* dst, std::size_t n) {
   detail::check_pack_pointers("fp8::pack_uint4", src, 1, 1, dst, 2, 1, n);
   detail::check_nibble_range("fp8::pack_uint4", src, n, uint4::lowest, uint4::max);
-  detail::pack_nibble_pairs(src, dst, n / 2);
+  detail::dispatch([&](auto tag) { detail::pack_nibble_pairs(src, dst, n / 2, tag); });
   if (n % 2 != 0) dst[n / 2] = pack_nibbles(src[n - 1], 0);
 }
 // src holds (n + 1) / 2 bytes.
@@ -214,4 +265,5 @@ inline void unpack_uint4x8(const std::int32_t* src, std::uint8_t* dst, std::size
   detail::unpack_words<false>(src, dst, n);
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

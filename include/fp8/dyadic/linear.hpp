@@ -32,6 +32,7 @@
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
 #include "../detail/bit.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/enum.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
@@ -159,7 +160,10 @@ linear_params linear_params_from_range(float range_min, float range_max,
 }
 
 // ---------------------------------------------------------------- kernels
+// In the flags-named namespace (docs/dispatch.md): xsimd code of the build's
+// ISA, which units built with other flags must not share.
 namespace detail {
+FP8_BEGIN_TU_NAMESPACE
 
 template <class Out>
 constexpr bool linear_signed = quantized_type<Out>::lowest < 0;
@@ -597,7 +601,7 @@ void quantize_segment(const Src* src, std::uint8_t* dst, std::size_t first, std:
       }
       if constexpr (linear_nibbles<Out>) {
         codes(x, bytes, i, m);
-        write_nibbles(bytes, dst, first + i, m);
+        write_nibbles(bytes, dst, first + i, m, isa::best{});
       } else {
         codes(x, dst + first + i, i, m);
       }
@@ -721,8 +725,10 @@ template <class Src>
 constexpr bool linear_source =
     std::is_same<Src, float>::value || std::is_same<Src, bfloat16>::value || std::is_same<Src, half>::value;
 
+FP8_END_TU_NAMESPACE
 }  // namespace detail
 
+FP8_BEGIN_TU_NAMESPACE
 // ---------------------------------------------------------------- per tensor
 // Out is std::int8_t, std::uint8_t, fp8::int4 or fp8::uint4, always given
 // explicitly: quantize_linear<std::uint8_t>(x, q, n, scale, zero_point).
@@ -857,4 +863,5 @@ void fake_quantize_linear_per_channel(const float* src, float* dst, std::size_t 
   fake_quantize_linear_per_channel<Out>(src, cols, dst, cols, rows, cols, scale, zero_point, channel);
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

@@ -16,8 +16,9 @@
 // 4-bit outputs are packed two per byte, low nibble first (dyadic/int4.hpp);
 // with an odd count the last high nibble is 0.
 //
-// The instruction set is chosen once per call (detail/isa.hpp); the kernels
-// are in dyadic/kernels_requantize.hpp. Bad input throws fp8::invalid_argument
+// The tier (portable, sse2, avx2, avx512) is chosen once per call at run time
+// (detail::dispatch, docs/dispatch.md), whatever the build's flags; the
+// kernels are in dyadic/kernels_requantize.hpp. Bad input throws fp8::invalid_argument
 // before anything is written: a null pointer with elements to process,
 // dst overlapping acc, d or bias, an element count that overflows, a shift outside
 // [-31, 30] (the range TFLite's kernels accept; to_dyadic() returns larger
@@ -32,6 +33,7 @@
 
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "dyadic.hpp"
@@ -105,6 +107,17 @@ constexpr std::int32_t requantize_element(std::int32_t acc, std::int32_t bias, d
 }
 
 namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+
+// The smallest and largest shift of n dyadics (n >= 1): one pass that the
+// per-channel entry checks, naming a channel only when it fails.
+inline void dyadic_shift_range(const dyadic* d, std::size_t n, int& lo, int& hi) noexcept {
+  lo = hi = d[0].shift;
+  for (std::size_t c = 1; c < n; ++c) {
+    lo = d[c].shift < lo ? d[c].shift : lo;
+    hi = d[c].shift > hi ? d[c].shift : hi;
+  }
+}
 
 inline void requant_check_shift(const char* function, const char* argument, dyadic d, std::size_t index, bool indexed) {
   if (d.shift < -31 || d.shift > 30)
@@ -151,17 +164,17 @@ void requant_check_channel_arrays(const char* function, const void* dst, std::si
   FP8_REQUIRE_ARG(!overlap(dst, out, bias, channels * sizeof(std::int32_t)), function, "dst", "overlaps bias");
 }
 
-// Runs the kernel over rows x channels with every output byte written to
-// out[i] (8-bit types) or to a stack buffer that is then packed (4-bit).
-template <class Out>
+// Runs the tier's kernel over rows x channels with every output byte written
+// to out[i] (8-bit types) or to a stack buffer that is then packed (4-bit).
+template <class Out, class Tag>
 void requant_run(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, std::size_t channels,
-                 requant_lanes lanes, const requant_plan& plan) {
+                 const requant_lanes& lanes, const requant_plan& plan, Tag tag) {
   const std::size_t n = rows * channels;
   if (n == 0) return;
   // rows x channels, one byte per element, contiguous.
   const auto run_bytes = [&](const std::int32_t* a, std::uint8_t* o, std::size_t nrows) {
     if (lanes.uniform()) {
-      kernel::requantize_tile(a, 0, o, 0, 1, nrows * channels, lanes, plan, isa::best{});
+      kernel::requantize_tile(a, 0, o, 0, 1, nrows * channels, lanes, plan, tag);
       return;
     }
     // Few channels would leave vector lanes idle: g rows become one row of
@@ -169,10 +182,9 @@ void requant_run(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, s
     constexpr std::size_t wide = 64;
     const std::size_t g = channels < wide ? wide / channels : 1;
     const std::size_t cols = g * channels, full_rows = nrows / g, rest = nrows - full_rows * g;
-    kernel::requantize_tile(a, cols, o, cols, full_rows, cols, lanes, plan, isa::best{});
+    kernel::requantize_tile(a, cols, o, cols, full_rows, cols, lanes, plan, tag);
     if (rest != 0)
-      kernel::requantize_tile(a + full_rows * cols, 0, o + full_rows * cols, 0, 1, rest * channels, lanes, plan,
-                              isa::best{});
+      kernel::requantize_tile(a + full_rows * cols, 0, o + full_rows * cols, 0, 1, rest * channels, lanes, plan, tag);
   };
   if (quantized_type<Out>::bits == 8) {
     run_bytes(acc, out, rows);
@@ -188,10 +200,10 @@ void requant_run(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, s
     for (std::size_t u = 0; u < units; u += per_chunk) {
       const std::size_t m = units - u < per_chunk ? units - u : per_chunk;
       if (lanes.uniform())
-        kernel::requantize_tile(acc + u, 0, buffer, 0, 1, m, lanes, plan, isa::best{});
+        kernel::requantize_tile(acc + u, 0, buffer, 0, 1, m, lanes, plan, tag);
       else
         run_bytes(acc + u * channels, buffer, m);
-      write_nibbles(buffer, out, u * unit, m * unit);
+      write_nibbles(buffer, out, u * unit, m * unit, tag);
     }
   } else {
     for (std::size_t r = 0; r < rows; ++r) {
@@ -199,17 +211,27 @@ void requant_run(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, s
         const std::size_t m = channels - c < staging ? channels - c : staging;
         requant_lanes piece = lanes;
         piece.first = c;
-        kernel::requantize_tile(acc + r * channels + c, 0, buffer, 0, 1, m, piece, plan, isa::best{});
-        write_nibbles(buffer, out, r * channels + c, m);
+        kernel::requantize_tile(acc + r * channels + c, 0, buffer, 0, 1, m, piece, plan, tag);
+        write_nibbles(buffer, out, r * channels + c, m, tag);
       }
     }
   }
   if (n % 2 != 0) out[n / 2] = static_cast<std::uint8_t>(out[n / 2] & 0x0Fu);
 }
 
+// One call: the tier chosen once, here.
+template <class Out>
+void requant_dispatch(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, std::size_t channels,
+                      const requant_lanes& lanes, const requant_plan& plan) {
+  if (rows * channels == 0) return;
+  dispatch([&](auto tag) { requant_run<Out>(acc, out, rows, channels, lanes, plan, tag); });
+}
+
+FP8_END_TU_NAMESPACE
 }  // namespace detail
 
 // ---------------------------------------------------------------- entry points
+FP8_BEGIN_TU_NAMESPACE
 // Out is one of std::int8_t, std::uint8_t, int4, uint4 and is always given
 // explicitly: requantize<std::int8_t>(acc, dst, n, d).
 
@@ -220,8 +242,8 @@ void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::siz
   const char* function = "fp8::requantize";
   const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, n, 1, params);
   detail::requant_check_shift(function, "d", d, 0, false);
-  detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), 1, n,
-                           detail::requant_lanes{d, nullptr, nullptr, 1, 0, params.rounding}, plan);
+  detail::requant_dispatch<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), 1, n,
+                                detail::requant_lanes{d, nullptr, nullptr, 1, 0, params.rounding}, plan);
 }
 
 // Per tensor with a per-channel bias (bias may be null: no bias).
@@ -232,9 +254,9 @@ void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::siz
   const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, rows, channels, params);
   detail::requant_check_shift(function, "d", d, 0, false);
   detail::requant_check_channel_arrays<Out>(function, dst, rows, channels, nullptr, bias);
-  detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels,
-                           detail::requant_lanes{d, nullptr, bias, channels == 0 ? 1 : channels, 0, params.rounding},
-                           plan);
+  detail::requant_dispatch<Out>(
+      acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels,
+      detail::requant_lanes{d, nullptr, bias, channels == 0 ? 1 : channels, 0, params.rounding}, plan);
 }
 
 // Per channel: d[channels], and an optional bias[channels] (null: no bias).
@@ -244,18 +266,19 @@ void requantize_per_channel(const std::int32_t* acc, quantized_storage_t<Out>* d
                             const requantize_params& params = {}) {
   const char* function = "fp8::requantize_per_channel";
   const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, rows, channels, params);
-  detail::requant_lanes lanes{dyadic{0, 0}, d, bias, channels == 0 ? 1 : channels, 0, params.rounding};
+  const detail::requant_lanes lanes{dyadic{0, 0}, d, bias, channels == 0 ? 1 : channels, 0, params.rounding};
   if (rows * channels != 0) {
     FP8_REQUIRE_ARG(d != nullptr, function, "d", "is null while there are elements");
     detail::requant_check_channel_arrays<Out>(function, dst, rows, channels, d, bias);
-    // One vectorized scan gives the range the kernels need; only when it is
-    // out of bounds, a second one finds the channel to name.
-    detail::dyadic_shift_range(d, channels, lanes.min_shift, lanes.max_shift);
-    lanes.shifts_known = true;
-    if (lanes.min_shift < -31 || lanes.max_shift > 30)
+    // One scan gives the range; only when it is out of bounds, a second one
+    // finds the channel to name.
+    int lo = 0, hi = 0;
+    detail::dyadic_shift_range(d, channels, lo, hi);
+    if (lo < -31 || hi > 30)
       for (std::size_t c = 0; c < channels; ++c) detail::requant_check_shift(function, "d", d[c], c, true);
   }
-  detail::requant_run<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels, lanes, plan);
+  detail::requant_dispatch<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels, lanes, plan);
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

@@ -13,8 +13,7 @@
 //      half_even adds bit `count` of p as well (see below)
 //   4. out = min(max(y, lo - zp), hi - zp) + zp                     (int32, one byte)
 //
-// Step 1, the pre-clamp (AVX2, SSE2; the AVX-512 kernel narrows with
-// saturation instead and keeps only the saturating bias add). Rescaling is
+// Step 1, the pre-clamp (every vector tier). Rescaling is
 // monotone in a, so clamping a to a range
 // [-A, A] outside of which every result already lies beyond the output clamp
 // changes no output, and it bounds |y| so that step 3 fits in int32 (the
@@ -121,10 +120,6 @@ struct requant_lanes {
   const std::int32_t* biases;  // null: no bias
   std::size_t period, first;
   dyadic_rounding rounding;
-  // The range of the shifts of all channels, when the caller has it (the
-  // entry points scan it once while validating); else kernels scan.
-  bool shifts_known = false;
-  int min_shift = 0, max_shift = 0;
 
   constexpr bool uniform() const noexcept { return dyadics == nullptr && biases == nullptr; }
   std::size_t channel(std::size_t column) const noexcept { return (first + column) % period; }
@@ -140,6 +135,17 @@ struct requant_lanes {
     return biases != nullptr ? biases[(first + column) % period] : 0;
   }
 };
+
+// Without a 64-bit arithmetic shift a tier shifts logically and adds 2^63
+// (dyadic/requantize_loop_inl.hpp derives both): the rounding constant with
+// its sign bit flipped, and the low 32 bits of 2^(63 - count) that the
+// logical shift leaves in the result (0 for count <= 31).
+FP8_HOST_DEVICE constexpr std::int64_t requant_biased_add(std::int64_t add) noexcept {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(add) ^ (std::uint64_t{1} << 63));
+}
+FP8_HOST_DEVICE constexpr std::int32_t requant_bias_fix(int count) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>((std::uint64_t{1} << (63 - count)) & 0xFFFFFFFFu));
+}
 
 }  // namespace detail
 FP8_END_NAMESPACE

@@ -5,7 +5,7 @@
 // (the low 8 bits of the clamped output value; 4-bit outputs are packed by
 // the caller). The portable overload is the definition element by element;
 // the vector tiers (sse2, avx2, avx512; the tags inherit, so avx512bf16 runs
-// avx512's) are one loop, dyadic/requantize_loop_inl.hpp, compiled per tier
+// avx512's) are one loop, dyadic/requantize_loop-inl.hpp, compiled per tier
 // over that tier's lane primitives (dyadic/requantize_tiers.hpp), and equal
 // the portable overload bit for bit (tests/test_dyadic_bulk.cpp runs every
 // tier the CPU has). The entries choose the tier once per call

@@ -137,7 +137,7 @@ struct requant_lanes {
 };
 
 // Without a 64-bit arithmetic shift a tier shifts logically and adds 2^63
-// (dyadic/requantize_loop_inl.hpp derives both): the rounding constant with
+// (dyadic/requantize_loop-inl.hpp derives both): the rounding constant with
 // its sign bit flipped, and the low 32 bits of 2^(63 - count) that the
 // logical shift leaves in the result (0 for count <= 31).
 FP8_HOST_DEVICE constexpr std::int64_t requant_biased_add(std::int64_t add) noexcept {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The lane primitives of each vector tier of the requantizer, and the
 // requantizer itself compiled once per tier from
-// dyadic/requantize_loop_inl.hpp (which lists what a tier provides and
+// dyadic/requantize_loop-inl.hpp (which lists what a tier provides and
 // derives the arithmetic): detail::requant_sse2, requant_avx2 and
 // requant_avx512::requantize_tile. SSE2 is the build's flags' (SSE4.1's
 // pminsd / pmaxsd / pmuldq where the flags have it); AVX2 and AVX-512 are
@@ -129,7 +129,7 @@ struct lanes {
   }
 };
 
-#include "requantize_loop_inl.hpp"
+#include "requantize_loop-inl.hpp"
 
 }  // namespace requant_sse2
 FP8_END_TU_NAMESPACE
@@ -211,7 +211,7 @@ struct lanes {
   }
 };
 
-#include "requantize_loop_inl.hpp"
+#include "requantize_loop-inl.hpp"
 
 }  // namespace requant_avx2
 FP8_END_TU_NAMESPACE
@@ -279,7 +279,7 @@ struct lanes {
   }
 };
 
-#include "requantize_loop_inl.hpp"
+#include "requantize_loop-inl.hpp"
 
 }  // namespace requant_avx512
 FP8_END_TU_NAMESPACE

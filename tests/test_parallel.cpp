@@ -211,3 +211,46 @@ TEST_CASE("scratch arrays are reused by the thread that released them, within th
   fp8::release_scratch();
   CHECK(mine.cached_bytes() == 0);
 }
+
+TEST_CASE("concurrent gemm and conv2d calls from several threads on the default pool give the sequential bits",
+          "[parallel][gemm][conv]") {
+  // Four caller threads at once, each call split over the shared pool (and
+  // each thread's scratch cache): the entries are reentrant. Under
+  // ThreadSanitizer (the tsan.parallel test) this is the race check.
+  std::mt19937 g(21);
+  const std::size_t m = 96, n = 80, k = 200;
+  const auto a = random_codes(m * k, g), b = random_codes(k * n, g);
+  fp8::conv2d_shape s;
+  s.batch = 1;
+  s.in_h = s.in_w = 20;
+  s.in_c = s.out_c = 16;
+  s.kernel_h = s.kernel_w = 3;
+  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+  const auto x = random_codes(s.in_h * s.in_w * s.in_c, g), w = random_codes(s.out_c * 9 * s.in_c, g);
+  const auto gemm_once = [&] {
+    fp8::gemm_options o;
+    o.threads = 3;
+    std::vector<float> c(m * n);
+    fp8::gemm(fp8::transpose::no, fp8::transpose::no, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n, o);
+    return c;
+  };
+  const auto conv_once = [&] {
+    fp8::conv2d_options o;
+    o.threads = 3;
+    std::vector<float> y(s.out_h() * s.out_w() * s.out_c);
+    fp8::conv2d(s, x.data(), 0.5f, w.data(), nullptr, nullptr, y.data(), o);
+    return y;
+  };
+  const std::vector<float> c0 = gemm_once(), y0 = conv_once();
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&] {
+      for (int r = 0; r < 5; ++r) {
+        if (!same_bits(c0, gemm_once())) mismatches.fetch_add(1);
+        if (!same_bits(y0, conv_once())) mismatches.fetch_add(1);
+      }
+    });
+  for (auto& t : callers) t.join();
+  CHECK(mismatches.load() == 0);
+}

@@ -51,6 +51,7 @@
 //   odd_lanes(p, a)                 the same for a = load(p), where a second
 //                                   load may be cheaper
 //   psubq_if_negative(x, p, s)      x - s in the 64-bit lanes where p < 0, else x
+//   paddq_bit(x, p, k, bit, one)    x + bit k of p per 64-bit lane (bit = 2^k)
 //   shift_q(x, count)               per 64-bit lane: arithmetic, or logical
 //                                   if logical_shift
 //   high_halves                     whether the tier has the two below:
@@ -66,10 +67,11 @@
 //                                   nothing past out + n is written)
 //   store_bytes_saturated(out, v), store_bytes_saturated_n(out, v, n)
 //                                   each lane saturated to [-128, 127]
-// and, where high_halves (derive and shift_range below use them):
-//   set1_d(x), set1_q(x), store(p, v)
-//   psllq_n<n>, psrlq_n<n>, psllvq  64-bit shifts, immediate or per lane
+//   set1_d(x), set1_q(x)            x in every 32-bit, 64-bit lane
 //   to_count(v)                     a vector of 64-bit counts as `count`
+// and, where high_halves (derive and shift_range below use them):
+//   store(p, v)
+//   psllq_n<n>, psrlq_n<n>, psllvq  64-bit shifts, immediate or per lane
 //   load_dyadics(p, first, second)  `width` dyadics as 64-bit lanes
 //                                   (multiplier low, shift high)
 //   deinterleave_q(first, second, even, odd)
@@ -87,6 +89,7 @@ struct requant_loop {
     v acc_lo, acc_hi, bias, m_even, m_odd, add_even, add_odd, sub_even, sub_odd, fix, y_lo, y_hi, zero_point, one;
     v count32;  // count - 32 per 32-bit lane, for the high-halves path
     count count_even, count_odd;
+    v bit_even, bit_odd;  // 2^count, for half_even
   };
   // zp * 2^count passes through step 3's floor, so adding it to `add` adds
   // the zero point for free ("Fold"). Exact when every count is <= 53 (every
@@ -102,7 +105,7 @@ struct requant_loop {
     alignas(64) std::int32_t acc_lo[width], acc_hi[width], bias[width], fix[width], y_lo[width], y_hi[width],
         zero_point[width], count32[width];
     alignas(64) std::int64_t m_even[half], m_odd[half], add_even[half], add_odd[half], sub_even[half], sub_odd[half],
-        count_even[half], count_odd[half], one[half];
+        count_even[half], count_odd[half], bit_even[half], bit_odd[half], one[half];
   };
   // Columns [column, column + w) straight from the caller's dyadics and
   // biases (no requant_lane array between: this runs once per channel and
@@ -113,12 +116,21 @@ struct requant_loop {
   static void fill(table& t, const requant_lanes& src, std::size_t column, std::size_t w,
                    std::int32_t zero_point) noexcept {
     std::size_t ch = src.channel(column);  // advanced, not recomputed: no division per lane
+    requant_lane l{};
+    dyadic last{0, 0};
+    std::int32_t last_bias = 0;
     for (std::size_t j = 0; j < width; ++j) {
       const bool live = j < w;
       const dyadic d = !live ? dyadic{0, -1} : src.dyadics != nullptr ? src.dyadics[ch] : src.uniform_dyadic;
       const std::int32_t b = live && src.biases != nullptr ? src.biases[ch] : 0;
       if (++ch == src.period) ch = 0;
-      const requant_lane l = requant_lane_for(d, b, src.rounding);
+      // A lane like the one before (per tensor, or the neutral lanes) is not
+      // derived again: per tensor this runs once per call.
+      if (j == 0 || d.multiplier != last.multiplier || d.shift != last.shift || b != last_bias) {
+        l = requant_lane_for(d, b, src.rounding);
+        last = d;
+        last_bias = b;
+      }
       t.acc_lo[j] = l.acc_lo;
       t.acc_hi[j] = l.acc_hi;
       t.bias[j] = l.bias;
@@ -128,11 +140,13 @@ struct requant_loop {
       std::int64_t* const add = j % 2 == 0 ? t.add_even : t.add_odd;
       std::int64_t* const sub = j % 2 == 0 ? t.sub_even : t.sub_odd;
       std::int64_t* const count = j % 2 == 0 ? t.count_even : t.count_odd;
+      std::int64_t* const bit = j % 2 == 0 ? t.bit_even : t.bit_odd;
       m[j / 2] = l.multiplier;
       const std::int64_t a = Fold ? l.add + zero_point * (std::int64_t{1} << l.count) : l.add;
       add[j / 2] = L::logical_shift ? requant_biased_add(a) : a;
       sub[j / 2] = l.sub;
       count[j / 2] = l.count;
+      bit[j / 2] = std::int64_t{1} << l.count;  // count <= 62
     }
   }
   // The per-call constants, once per call.
@@ -168,8 +182,35 @@ struct requant_loop {
     c.sub_odd = L::load(q(t.sub_odd));
     c.one = L::load(q(t.one));
     c.count32 = L::load(t.count32);
+    c.bit_even = L::load(q(t.bit_even));
+    c.bit_odd = L::load(q(t.bit_odd));
     c.count_even = L::load_count(t.count_even);
     c.count_odd = L::load_count(t.count_odd);
+    return c;
+  }
+
+  // Every lane alike: per tensor, and the per-call constants of the
+  // high-halves path (derive() then sets the per-channel ones). One lane
+  // derived, then broadcast: filling a table costs more than a short call.
+  template <bool Fold>
+  static FP8_ALWAYS_INLINE consts broadcast(const requant_lane& l, const requant_plan& plan) noexcept {
+    const std::int32_t zp = Fold ? 0 : plan.zero_point;  // added after the shift
+    const std::int64_t add = Fold ? l.add + plan.zero_point * (std::int64_t{1} << l.count) : l.add;
+    consts c;
+    c.acc_lo = L::set1_d(l.acc_lo);
+    c.acc_hi = L::set1_d(l.acc_hi);
+    c.bias = L::set1_d(l.bias);
+    c.fix = L::set1_d(L::logical_shift ? requant_bias_fix(l.count) : 0);
+    c.y_lo = L::set1_d(static_cast<std::int32_t>(std::int64_t{plan.lo} - zp));
+    c.y_hi = L::set1_d(static_cast<std::int32_t>(std::int64_t{plan.hi} - zp));
+    c.zero_point = L::set1_d(zp);
+    c.m_even = c.m_odd = L::set1_d(l.multiplier);  // pmuldq reads the low half of each 64-bit lane
+    c.add_even = c.add_odd = L::set1_q(L::logical_shift ? requant_biased_add(add) : add);
+    c.sub_even = c.sub_odd = L::set1_q(l.sub);
+    c.one = L::set1_q(1);
+    c.count32 = L::set1_d(l.count - 32);
+    c.count_even = c.count_odd = L::to_count(L::set1_q(l.count));
+    c.bit_even = c.bit_odd = L::set1_q(std::int64_t{1} << l.count);  // count <= 62
     return c;
   }
 
@@ -182,7 +223,7 @@ struct requant_loop {
   // INT32_MAX - max(bias, 0)] (dyadic/requantize_lanes.hpp). A dyadic is one
   // 64-bit lane (multiplier low, shift high), so after deinterleave_q the even
   // and odd channels' multipliers already sit where pmuldq reads them.
-  static void derive_half(v dy, v zp, v& add, v& sub, count& k, const consts& c) noexcept {
+  static void derive_half(v dy, v zp, v& add, v& sub, count& k, v& bit, const consts& c) noexcept {
     const v kq = L::template psrlq_n<32>(L::psubd(L::set1_d(31), dy));  // count = 31 - shift (high halves)
     v a = L::psllvq(c.one, L::psubq(kq, c.one));                       // 2^(count - 1)
     if constexpr (R == dyadic_rounding::double_rounding) {
@@ -195,6 +236,7 @@ struct requant_loop {
     if constexpr (L::logical_shift) a = L::paddq(a, L::set1_q(INT64_MIN));  // + 2^63 mod 2^64
     add = a;
     k = L::to_count(kq);
+    if constexpr (R == dyadic_rounding::half_even) bit = L::psllvq(c.one, kq);
   }
   template <bool Bias>
   static FP8_ALWAYS_INLINE void derive(consts& c, const dyadic* d, const std::int32_t* b, v zp) noexcept {
@@ -206,8 +248,8 @@ struct requant_loop {
     c.count32 = L::psubd(L::set1_d(-1), L::join_high(even, odd));  // count - 32 = -1 - shift
     // A logical tier's fix: 2^(63 - count) = 2^31 >> (count - 32).
     if constexpr (L::logical_shift) c.fix = L::shift_d(L::set1_d(INT32_MIN), c.count32);
-    derive_half(even, zp, c.add_even, c.sub_even, c.count_even, c);
-    derive_half(odd, zp, c.add_odd, c.sub_odd, c.count_odd, c);
+    derive_half(even, zp, c.add_even, c.sub_even, c.count_even, c.bit_even, c);
+    derive_half(odd, zp, c.add_odd, c.sub_odd, c.count_odd, c.bit_odd, c);
     if constexpr (Bias) {
       const v zero = L::set1_d(0);
       c.bias = L::load(b);
@@ -246,10 +288,10 @@ struct requant_loop {
   }
 
   // Step 3 on width/2 64-bit lanes, up to the shift.
-  static v rounded_sum(v p, v add, v sub, count k, const consts& c) noexcept {
+  static v rounded_sum(v p, v add, v sub, count k, v bit, const consts& c) noexcept {
     v x = L::paddq(p, add);
     if constexpr (R == dyadic_rounding::double_rounding) x = L::psubq_if_negative(x, p, sub);
-    if constexpr (R == dyadic_rounding::half_even) x = L::paddq(x, L::pand(L::shift_q(p, k), c.one));
+    if constexpr (R == dyadic_rounding::half_even) x = L::paddq_bit(x, p, k, bit, c.one);
     return x;
   }
 
@@ -277,8 +319,8 @@ struct requant_loop {
     if constexpr (pre_clamp<Bias, High>) a = L::pminsd(L::pmaxsd(a, c.acc_lo), c.acc_hi);
     if constexpr (Bias) a = L::paddd(a, c.bias);
     if constexpr (pre_clamp<Bias, High>) a_odd = L::psrlq32(a);
-    const v xe = rounded_sum(L::pmuldq(a, c.m_even), c.add_even, c.sub_even, c.count_even, c);
-    const v xo = rounded_sum(L::pmuldq(a_odd, c.m_odd), c.add_odd, c.sub_odd, c.count_odd, c);
+    const v xe = rounded_sum(L::pmuldq(a, c.m_even), c.add_even, c.sub_even, c.count_even, c.bit_even, c);
+    const v xo = rounded_sum(L::pmuldq(a_odd, c.m_odd), c.add_odd, c.sub_odd, c.count_odd, c.bit_odd, c);
     v y;
     if constexpr (High)
       y = L::shift_d(L::join_high(xe, xo), c.count32);
@@ -339,11 +381,8 @@ struct requant_loop {
   static void run_plan(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
                        std::size_t rows, std::size_t cols, const requant_lanes& src,
                        const requant_plan& plan) noexcept {
-    table t;
-    fill_plan<Fold>(t, plan);
     if (src.uniform()) {
-      fill<Fold>(t, src, 0, width, plan.zero_point);
-      const consts c = load(t);
+      const consts c = broadcast<Fold>(requant_lane_for(src.uniform_dyadic, 0, src.rounding), plan);
       for (std::size_t r = 0; r < rows; ++r) {
         const std::int32_t* a = acc + r * acc_stride;
         std::uint8_t* o = out + r * out_stride;
@@ -358,22 +397,27 @@ struct requant_loop {
       return;
     }
     if (src.biases != nullptr)
-      run_columns<true, Clamp, High, Fold>(acc, acc_stride, out, out_stride, rows, cols, src, plan, t);
+      run_columns<true, Clamp, High, Fold>(acc, acc_stride, out, out_stride, rows, cols, src, plan);
     else
-      run_columns<false, Clamp, High, Fold>(acc, acc_stride, out, out_stride, rows, cols, src, plan, t);
+      run_columns<false, Clamp, High, Fold>(acc, acc_stride, out, out_stride, rows, cols, src, plan);
   }
 
   // Per channel: a block of `width` columns at a time, down all rows.
   template <bool Bias, bool Clamp, bool High, bool Fold>
   static void run_columns(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
-                          std::size_t rows, std::size_t cols, const requant_lanes& src, const requant_plan& plan,
-                          table& t) noexcept {
+                          std::size_t rows, std::size_t cols, const requant_lanes& src,
+                          const requant_plan& plan) noexcept {
+    // High: the per-call part (the lanes of a neutral dyadic, a zero
+    // multiplier, whose shift -1 suits this path), to which derive() adds
+    // each block's. Otherwise the table, filled per block.
     consts base{};
     v zp{};
+    table t;
     if constexpr (High) {
-      fill<Fold>(t, src, 0, 0, 0);  // neutral lanes: only the per-call constants matter
-      base = load(t);
+      base = broadcast<Fold>(requant_lane_for(dyadic{0, -1}, 0, src.rounding), plan);
       zp = L::set1_q(Fold ? std::int64_t{plan.zero_point} : 0);
+    } else {
+      fill_plan<Fold>(t, plan);
     }
     for (std::size_t j = 0; j < cols; j += width) {
       const std::size_t w = cols - j < width ? cols - j : width;

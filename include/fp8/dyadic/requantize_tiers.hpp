@@ -91,7 +91,12 @@ struct lanes {
 #endif
   }
   static v psrlq32(v a) noexcept { return _mm_srli_epi64(a, 32); }
+  static v set1_d(std::int32_t x) noexcept { return _mm_set1_epi32(x); }
+  static v set1_q(std::int64_t x) noexcept { return _mm_set1_epi64x(x); }
+  static count to_count(v k) noexcept { return {k, _mm_unpackhi_epi64(k, k)}; }
   static v odd_lanes(const std::int32_t*, v a) noexcept { return psrlq32(a); }
+  // x + bit k of p, per 64-bit lane (bit = 2^k).
+  static v paddq_bit(v x, v p, count k, v, v one) noexcept { return _mm_add_epi64(x, _mm_and_si128(shift_q(p, k), one)); }
   // The sign of each high half, copied to both halves of its 64-bit lane.
   static v psubq_if_negative(v x, v p, v s) noexcept {
     return _mm_sub_epi64(x, _mm_and_si128(_mm_shuffle_epi32(_mm_srai_epi32(p, 31), 0xF5), s));
@@ -172,6 +177,9 @@ struct lanes {
   static v pmuldq(v a, v b) noexcept { return _mm256_mul_epi32(a, b); }
   static v psrlq32(v a) noexcept { return _mm256_srli_epi64(a, 32); }
   static v odd_lanes(const std::int32_t*, v a) noexcept { return psrlq32(a); }
+  static v paddq_bit(v x, v p, count k, v, v one) noexcept {
+    return _mm256_add_epi64(x, _mm256_and_si256(_mm256_srlv_epi64(p, k), one));
+  }
   static v psubq_if_negative(v x, v p, v s) noexcept {
     return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), p), s));
   }
@@ -294,6 +302,10 @@ struct lanes {
   static void deinterleave_q(v first, v second, v& even, v& odd) noexcept {
     even = _mm512_permutex2var_epi64(first, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), second);
     odd = _mm512_permutex2var_epi64(first, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), second);
+  }
+  // vptestmq and a masked add: two instructions where a shift, an and and an add are three.
+  static v paddq_bit(v x, v p, count, v bit, v one) noexcept {
+    return _mm512_mask_add_epi64(x, _mm512_test_epi64_mask(p, bit), x, one);
   }
   static v psubq_if_negative(v x, v p, v s) noexcept { return _mm512_mask_sub_epi64(x, _mm512_movepi64_mask(p), x, s); }
   static v shift_q(v x, count k) noexcept { return _mm512_maskz_srav_epi64(all64, x, k); }

@@ -503,3 +503,42 @@ TEST_CASE("dyadic bulk: per channel at every range of shifts", "[dyadic]") {
     }
   });
 }
+
+TEST_CASE("dyadic bulk: per channel, the shift range found wherever its ends lie", "[dyadic]") {
+  for_each_entry_tier([&] {
+    // The kernels choose their path from the range of the shifts (all <= -1,
+    // all >= -22), which each tier scans a vector of channels at a time: one
+    // channel that leaves the range, at every position (first vector, later
+    // ones, the tail), must change the path.
+    std::mt19937_64 rng(600);
+    for (const std::size_t channels : {std::size_t{16}, std::size_t{37}, std::size_t{64}}) {
+      const std::size_t rows = 3, n = rows * channels;
+      std::vector<std::int32_t> acc(n);
+      for (auto& a : acc) a = random_int32(rng);
+      for (const int odd_shift : {-23, 0, -31, 30}) {
+        for (std::size_t at = 0; at < channels; ++at) {
+          std::vector<dyadic> d(channels);
+          for (auto& x : d) x = {random_int32(rng), -1 - static_cast<int>(rng() % 22)};  // in [-22, -1]
+          d[at].shift = odd_shift;
+          const auto r = all_roundings[at % 3];
+          const auto p = random_params<std::int8_t>(rng, r);
+          guarded<std::int8_t> out(n, 0);
+          fp8::requantize_per_channel<std::int8_t>(acc.data(), out.data(), rows, channels, d.data(), nullptr, p);
+          check_elements<std::int8_t>(acc, 0, rows, channels, d.data(), d[0], nullptr, p, out);
+        }
+      }
+      // Out of bounds at any position: thrown before anything is written.
+      for (const int bad : {31, -32}) {
+        for (std::size_t at = 0; at < channels; ++at) {
+          std::vector<dyadic> d(channels, dyadic{1 << 30, -5});
+          d[at].shift = bad;
+          std::vector<std::int8_t> out(n, 7);
+          CHECK_THROWS_AS(fp8::requantize_per_channel<std::int8_t>(acc.data(), out.data(), rows, channels, d.data(),
+                                                                   nullptr, fp8::requantize_params{}),
+                          fp8::invalid_argument);
+          CHECK(out == std::vector<std::int8_t>(n, 7));
+        }
+      }
+    }
+  });
+}

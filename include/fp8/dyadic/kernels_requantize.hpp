@@ -57,6 +57,16 @@ inline void requantize_tile(const std::int32_t* acc, std::size_t acc_stride, std
   }
 }
 
+// The smallest and largest shift of n >= 1 dyadics (the per-channel entry
+// checks them and passes them on).
+inline void dyadic_shift_range(const dyadic* d, std::size_t n, int& lo, int& hi, isa::portable) noexcept {
+  lo = hi = d[0].shift;
+  for (std::size_t c = 1; c < n; ++c) {
+    lo = d[c].shift < lo ? d[c].shift : lo;
+    hi = d[c].shift > hi ? d[c].shift : hi;
+  }
+}
+
 // ---------------------------------------------------------------- vector tiers
 // Plain calls into each tier's code (compiled for the tier, never inlined
 // here): no vector crosses the call.
@@ -66,6 +76,9 @@ inline void requantize_tile(const std::int32_t* acc, std::size_t acc_stride, std
                             const ::fp8::detail::requant_plan& plan, isa::sse2) {
   ::fp8::detail::requant_sse2::requantize_tile(acc, acc_stride, out, out_stride, rows, cols, src, plan);
 }
+inline void dyadic_shift_range(const dyadic* d, std::size_t n, int& lo, int& hi, isa::sse2) noexcept {
+  ::fp8::detail::requant_sse2::dyadic_shift_range(d, n, lo, hi);
+}
 #endif
 #if FP8_TIER_AVX2
 inline void requantize_tile(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
@@ -73,12 +86,18 @@ inline void requantize_tile(const std::int32_t* acc, std::size_t acc_stride, std
                             const ::fp8::detail::requant_plan& plan, isa::avx2) {
   ::fp8::detail::requant_avx2::requantize_tile(acc, acc_stride, out, out_stride, rows, cols, src, plan);
 }
+inline void dyadic_shift_range(const dyadic* d, std::size_t n, int& lo, int& hi, isa::avx2) noexcept {
+  ::fp8::detail::requant_avx2::dyadic_shift_range(d, n, lo, hi);
+}
 #endif
 #if FP8_TIER_AVX512
 inline void requantize_tile(const std::int32_t* acc, std::size_t acc_stride, std::uint8_t* out, std::size_t out_stride,
                             std::size_t rows, std::size_t cols, const ::fp8::detail::requant_lanes& src,
                             const ::fp8::detail::requant_plan& plan, isa::avx512) {
   ::fp8::detail::requant_avx512::requantize_tile(acc, acc_stride, out, out_stride, rows, cols, src, plan);
+}
+inline void dyadic_shift_range(const dyadic* d, std::size_t n, int& lo, int& hi, isa::avx512) noexcept {
+  ::fp8::detail::requant_avx512::dyadic_shift_range(d, n, lo, hi);
 }
 #endif
 

@@ -109,16 +109,6 @@ constexpr std::int32_t requantize_element(std::int32_t acc, std::int32_t bias, d
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 
-// The smallest and largest shift of n dyadics (n >= 1): one pass that the
-// per-channel entry checks, naming a channel only when it fails.
-inline void dyadic_shift_range(const dyadic* d, std::size_t n, int& lo, int& hi) noexcept {
-  lo = hi = d[0].shift;
-  for (std::size_t c = 1; c < n; ++c) {
-    lo = d[c].shift < lo ? d[c].shift : lo;
-    hi = d[c].shift > hi ? d[c].shift : hi;
-  }
-}
-
 inline void requant_check_shift(const char* function, const char* argument, dyadic d, std::size_t index, bool indexed) {
   if (d.shift < -31 || d.shift > 30)
     fail_argument(function, argument,
@@ -219,12 +209,27 @@ void requant_run(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, s
   if (n % 2 != 0) out[n / 2] = static_cast<std::uint8_t>(out[n / 2] & 0x0Fu);
 }
 
-// One call: the tier chosen once, here.
+// One call: the tier chosen once, here. Per channel (lanes.dyadics not
+// null), the tier's scan of the shifts comes first: it checks them (naming a
+// channel only when one is out of bounds, in a second pass) before anything
+// is written, and the kernel takes the range from it.
 template <class Out>
-void requant_dispatch(const std::int32_t* acc, std::uint8_t* out, std::size_t rows, std::size_t channels,
-                      const requant_lanes& lanes, const requant_plan& plan) {
+void requant_dispatch(const char* function, const std::int32_t* acc, std::uint8_t* out, std::size_t rows,
+                      std::size_t channels, const requant_lanes& lanes, const requant_plan& plan) {
   if (rows * channels == 0) return;
-  dispatch([&](auto tag) { requant_run<Out>(acc, out, rows, channels, lanes, plan, tag); });
+  dispatch([&](auto tag) {
+    requant_lanes known = lanes;
+    if (lanes.dyadics != nullptr) {
+      int lo = 0, hi = 0;
+      kernel::dyadic_shift_range(lanes.dyadics, channels, lo, hi, tag);
+      if (lo < -31 || hi > 30)
+        for (std::size_t c = 0; c < channels; ++c) requant_check_shift(function, "d", lanes.dyadics[c], c, true);
+      known.shifts_known = true;
+      known.min_shift = lo;
+      known.max_shift = hi;
+    }
+    requant_run<Out>(acc, out, rows, channels, known, plan, tag);
+  });
 }
 
 FP8_END_TU_NAMESPACE
@@ -242,8 +247,9 @@ void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::siz
   const char* function = "fp8::requantize";
   const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, n, 1, params);
   detail::requant_check_shift(function, "d", d, 0, false);
-  detail::requant_dispatch<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), 1, n,
-                                detail::requant_lanes{d, nullptr, nullptr, 1, 0, params.rounding}, plan);
+  detail::requant_dispatch<Out>(
+      function, acc, reinterpret_cast<std::uint8_t*>(dst), 1, n,
+      detail::requant_lanes{d, nullptr, nullptr, 1, 0, params.rounding, true, d.shift, d.shift}, plan);
 }
 
 // Per tensor with a per-channel bias (bias may be null: no bias).
@@ -254,9 +260,10 @@ void requantize(const std::int32_t* acc, quantized_storage_t<Out>* dst, std::siz
   const detail::requant_plan plan = detail::requant_check<Out>(function, acc, dst, rows, channels, params);
   detail::requant_check_shift(function, "d", d, 0, false);
   detail::requant_check_channel_arrays<Out>(function, dst, rows, channels, nullptr, bias);
-  detail::requant_dispatch<Out>(
-      acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels,
-      detail::requant_lanes{d, nullptr, bias, channels == 0 ? 1 : channels, 0, params.rounding}, plan);
+  detail::requant_dispatch<Out>(function, acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels,
+                                detail::requant_lanes{d, nullptr, bias, channels == 0 ? 1 : channels, 0,
+                                                      params.rounding, true, d.shift, d.shift},
+                                plan);
 }
 
 // Per channel: d[channels], and an optional bias[channels] (null: no bias).
@@ -270,14 +277,9 @@ void requantize_per_channel(const std::int32_t* acc, quantized_storage_t<Out>* d
   if (rows * channels != 0) {
     FP8_REQUIRE_ARG(d != nullptr, function, "d", "is null while there are elements");
     detail::requant_check_channel_arrays<Out>(function, dst, rows, channels, d, bias);
-    // One scan gives the range; only when it is out of bounds, a second one
-    // finds the channel to name.
-    int lo = 0, hi = 0;
-    detail::dyadic_shift_range(d, channels, lo, hi);
-    if (lo < -31 || hi > 30)
-      for (std::size_t c = 0; c < channels; ++c) detail::requant_check_shift(function, "d", d[c], c, true);
   }
-  detail::requant_dispatch<Out>(acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels, lanes, plan);
+  // The shifts are checked in requant_dispatch, by the tier's scan.
+  detail::requant_dispatch<Out>(function, acc, reinterpret_cast<std::uint8_t*>(dst), rows, channels, lanes, plan);
 }
 
 FP8_END_TU_NAMESPACE

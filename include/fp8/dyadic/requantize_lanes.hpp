@@ -120,6 +120,10 @@ struct requant_lanes {
   const std::int32_t* biases;  // null: no bias
   std::size_t period, first;
   dyadic_rounding rounding;
+  // The smallest and largest shift of the channels, when the entry knows them
+  // (it scanned them to check them); otherwise the kernel scans them.
+  bool shifts_known = false;
+  int min_shift = 0, max_shift = 0;
 
   constexpr bool uniform() const noexcept { return dyadics == nullptr && biases == nullptr; }
   std::size_t channel(std::size_t column) const noexcept { return (first + column) % period; }

@@ -91,6 +91,12 @@ struct lanes {
 #endif
   }
   static v psrlq32(v a) noexcept { return _mm_srli_epi64(a, 32); }
+  static v set1_d(std::int32_t x) noexcept { return _mm_set1_epi32(x); }
+  static v set1_q(std::int64_t x) noexcept { return _mm_set1_epi64x(x); }
+  static count to_count(v k) noexcept { return {k, _mm_unpackhi_epi64(k, k)}; }
+  static v odd_lanes(const std::int32_t*, v a) noexcept { return psrlq32(a); }
+  // x + bit k of p, per 64-bit lane (bit = 2^k).
+  static v paddq_bit(v x, v p, count k, v, v one) noexcept { return _mm_add_epi64(x, _mm_and_si128(shift_q(p, k), one)); }
   // The sign of each high half, copied to both halves of its 64-bit lane.
   static v psubq_if_negative(v x, v p, v s) noexcept {
     return _mm_sub_epi64(x, _mm_and_si128(_mm_shuffle_epi32(_mm_srai_epi32(p, 31), 0xF5), s));
@@ -170,8 +176,33 @@ struct lanes {
   static v pand(v a, v b) noexcept { return _mm256_and_si256(a, b); }
   static v pmuldq(v a, v b) noexcept { return _mm256_mul_epi32(a, b); }
   static v psrlq32(v a) noexcept { return _mm256_srli_epi64(a, 32); }
+  static v odd_lanes(const std::int32_t*, v a) noexcept { return psrlq32(a); }
+  static v paddq_bit(v x, v p, count k, v, v one) noexcept {
+    return _mm256_add_epi64(x, _mm256_and_si256(_mm256_srlv_epi64(p, k), one));
+  }
   static v psubq_if_negative(v x, v p, v s) noexcept {
     return _mm256_sub_epi64(x, _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), p), s));
+  }
+  // For deriving per-channel constants (dyadic/requantize_loop-inl.hpp, derive).
+  static v set1_d(std::int32_t x) noexcept { return _mm256_set1_epi32(x); }
+  static v set1_q(std::int64_t x) noexcept { return _mm256_set1_epi64x(x); }
+  static void store(std::int32_t* p, v x) noexcept { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), x); }
+  template <int n>
+  static v psllq_n(v a) noexcept { return _mm256_slli_epi64(a, n); }
+  template <int n>
+  static v psrlq_n(v a) noexcept { return _mm256_srli_epi64(a, n); }
+  static v psllvq(v a, v k) noexcept { return _mm256_sllv_epi64(a, k); }
+  static count to_count(v k) noexcept { return k; }
+  // width dyadics from p: as 64-bit lanes (multiplier low, shift high),
+  // channels 0..3 in first, 4..7 in second.
+  static void load_dyadics(const dyadic* p, v& first, v& second) noexcept {
+    first = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    second = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 4));
+  }
+  // The even channels' and the odd channels' 64-bit lanes, in order.
+  static void deinterleave_q(v first, v second, v& even, v& odd) noexcept {
+    even = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(first, second), 0xD8);
+    odd = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(first, second), 0xD8);
   }
   static v shift_q(v x, count k) noexcept { return _mm256_srlv_epi64(x, k); }
   static v join_low(v even, v odd) noexcept { return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA); }
@@ -252,6 +283,30 @@ struct lanes {
   static v pand(v a, v b) noexcept { return _mm512_and_si512(a, b); }
   static v pmuldq(v a, v b) noexcept { return _mm512_maskz_mul_epi32(all64, a, b); }
   static v psrlq32(v a) noexcept { return _mm512_maskz_srli_epi64(all64, a, 32); }
+  // A second load at p + 1 (a load costs less than a shift here); its last
+  // lane, which vpmuldq ignores, is masked off: nothing past p[width - 1] is read.
+  static v odd_lanes(const std::int32_t* p, v) noexcept { return _mm512_maskz_loadu_epi32(0x7FFF, p + 1); }
+  static v set1_d(std::int32_t x) noexcept { return _mm512_set1_epi32(x); }
+  static v set1_q(std::int64_t x) noexcept { return _mm512_set1_epi64(x); }
+  static void store(std::int32_t* p, v x) noexcept { _mm512_storeu_si512(p, x); }
+  template <int n>
+  static v psllq_n(v a) noexcept { return _mm512_maskz_slli_epi64(all64, a, n); }
+  template <int n>
+  static v psrlq_n(v a) noexcept { return _mm512_maskz_srli_epi64(all64, a, n); }
+  static v psllvq(v a, v k) noexcept { return _mm512_maskz_sllv_epi64(all64, a, k); }
+  static count to_count(v k) noexcept { return k; }
+  static void load_dyadics(const dyadic* p, v& first, v& second) noexcept {
+    first = _mm512_loadu_si512(p);
+    second = _mm512_loadu_si512(p + 8);
+  }
+  static void deinterleave_q(v first, v second, v& even, v& odd) noexcept {
+    even = _mm512_permutex2var_epi64(first, _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), second);
+    odd = _mm512_permutex2var_epi64(first, _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), second);
+  }
+  // vptestmq and a masked add: two instructions where a shift, an and and an add are three.
+  static v paddq_bit(v x, v p, count, v bit, v one) noexcept {
+    return _mm512_mask_add_epi64(x, _mm512_test_epi64_mask(p, bit), x, one);
+  }
   static v psubq_if_negative(v x, v p, v s) noexcept { return _mm512_mask_sub_epi64(x, _mm512_movepi64_mask(p), x, s); }
   static v shift_q(v x, count k) noexcept { return _mm512_maskz_srav_epi64(all64, x, k); }
   // vpshufd with imm 0xA0 puts dword 0 and 2 of each 128-bit lane of odd

@@ -1208,9 +1208,9 @@ TEST_CASE("histogram binning: every tier gives the counts of the rule", "[ptq][h
     float lo, hi;
     std::size_t bins;
   };
-  const range ranges[] = {{-4.0f, 4.0f, 64}, {0.0f, 10.0f, 2048}, {-1e-3f, 3e-3f, 7}, {-1.0f, 1.0f, 1},
+  const range tier_ranges[] = {{-4.0f, 4.0f, 64}, {0.0f, 10.0f, 2048}, {-1e-3f, 3e-3f, 7}, {-1.0f, 1.0f, 1},
                           {0.0f, 1e30f, 100}};
-  for (const range& rg : ranges) {
+  for (const range& rg : tier_ranges) {
     for (std::size_t n = 0; n <= 300; n += (n < 40 ? 1 : 37)) {
       std::vector<float> v, unused;
       make_special_pairs(v, unused, n, kind::independent, rng(), 5);

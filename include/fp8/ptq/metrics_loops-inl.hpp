@@ -39,19 +39,20 @@ inline void stats_add(stats_state& s, const float* r, const float* x, std::size_
           vr = ops::keep(finite, vr);
           vx = ops::keep(finite, vx);
         }
-        dv R[2], X[2];
+        dv R[2], X[2], A[2];
         ops::widen(vr, R[0], R[1]);
         ops::widen(vx, X[0], X[1]);
         for (std::size_t h = 0; h < 2; ++h) {
           const std::size_t d = 2 * v + h;
-          const dv E = ops::sub(X[h], R[h]), A = ops::absd(E);
+          const dv E = ops::sub(X[h], R[h]);
+          A[h] = ops::absd(E);
           acc[sum_rr_][d] = ops::add(acc[sum_rr_][d], ops::mul(R[h], R[h]));
           acc[sum_xx_][d] = ops::add(acc[sum_xx_][d], ops::mul(X[h], X[h]));
           acc[sum_rx_][d] = ops::add(acc[sum_rx_][d], ops::mul(R[h], X[h]));
           acc[sum_ee_][d] = ops::fma_square(acc[sum_ee_][d], E);
-          acc[sum_ae_][d] = ops::add(acc[sum_ae_][d], A);
-          m = ops::maxd(m, A);
+          acc[sum_ae_][d] = ops::add(acc[sum_ae_][d], A[h]);
         }
+        m = ops::maxd(m, ops::maxd(A[0], A[1]));  // one maximum on m's dependency chain per vector
       }
     }
     for (std::size_t k = 0; k < stats_sums_; ++k)

@@ -33,7 +33,9 @@ inline void stats_add(stats_state& s, const float* r, const float* x, std::size_
         const float* xp = x + i + v * L;
         fv vr = ops::loadf(rp), vx = ops::loadf(xp);
         const typename ops::fmask finite = ops::finite(vr, vx);
-        if (!ops::all(finite)) {
+        // Expected false: the hot loop is then one straight block (GCC laid it
+        // out as two, 1.4x slower in L1 on Zen 5, depending on code alignment).
+        if (__builtin_expect(!ops::all(finite), 0)) {
           for (std::size_t k = 0; k < L; ++k)
             if (!both_finite(rp[k], xp[k])) classify_nonfinite(s, rp[k], xp[k]);
           vr = ops::keep(finite, vr);

@@ -161,7 +161,8 @@ struct ops {
   }
   // vfpclassps (DQ) with categories QNaN 0x01, +inf 0x08, -inf 0x10, SNaN
   // 0x80: the lanes where r or x is not finite, in fewer instructions
-  // than absolute values and comparisons (the loop is front-end bound).
+  // than absolute values and comparisons (the L1-resident loop's speed
+  // depended on its instruction count and layout).
   static fmask nonfinite(fv r, fv x) noexcept {
     return static_cast<fmask>(_mm512_fpclass_ps_mask(r, 0x99) | _mm512_fpclass_ps_mask(x, 0x99));
   }

@@ -6,8 +6,10 @@
 // beyond, at several pointer offsets and stream positions (so the vector
 // head, body and tail and every partial sum are reached), hand-computed
 // cases, every edge case, add() split into batches (bit for bit) and merge()
-// (within the summation bound), the portable path as well as the compiled
-// ISA's, and every argument error (named, nothing changed).
+// (within the summation bound), every tier the CPU runs (each tier's loops
+// directly and the entries under tier_scope) bit for bit against the
+// definition restated with its 16 partial sums, and every argument error
+// (named, nothing changed).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include <fp8/ptq/metrics.hpp>
 
 #include "formats.hpp"
+#include "tiers.hpp"
 
 namespace {
 
@@ -1058,4 +1061,223 @@ TEST_CASE("metric_value computes every metric in one call", "[ptq][metrics]") {
   require_invalid([&] { (void)fp8::kld(nullptr, x.data(), 5); }, "r");
   require_invalid([&] { (void)fp8::kld(r.data(), x.data(), 5, fnan, 1.0f); }, "lo");
   require_invalid([&] { (void)fp8::kld(r.data(), x.data(), 5, 1.0f, 1.0f); }, "hi");
+}
+
+// ------------------------------------------------------------ every tier, bit for bit
+
+namespace {
+
+// The summation order restated (docs/ptq.md): pair p into partial sum
+// p mod 16, E^2 by one fma, the other products exact, the partial sums
+// combined by the pairwise tree; the NaN/Inf rule pair by pair.
+struct def_stats {
+  double lane[5][16] = {};
+  double max_abs = 0;
+  std::uint64_t pairs = 0, skipped = 0, nonfinite = 0, matched = 0;
+  void add(const float* r, const float* x, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i, ++pairs) {
+      const std::size_t j = static_cast<std::size_t>(pairs % 16);
+      if (std::isnan(r[i])) {
+        ++skipped;
+      } else if (!std::isfinite(r[i]) || !std::isfinite(x[i])) {
+        if (x[i] == r[i])
+          ++matched;
+        else
+          ++nonfinite;
+      } else {
+        const double R = r[i], X = x[i], E = X - R;
+        lane[0][j] += R * R;
+        lane[1][j] += X * X;
+        lane[2][j] += R * X;
+        lane[3][j] = std::fma(E, E, lane[3][j]);
+        lane[4][j] += std::fabs(E);
+        max_abs = std::max(max_abs, std::fabs(E));
+      }
+    }
+  }
+  double sum(std::size_t k) const {
+    double a[16];
+    std::copy(lane[k], lane[k] + 16, a);
+    for (std::size_t w = 8; w >= 1; w /= 2)
+      for (std::size_t i = 0; i < w; ++i) a[i] = a[2 * i] + a[2 * i + 1];
+    return a[0];
+  }
+};
+
+void require_same_bits(const fp8::error_stats& s, const def_stats& d) {
+  REQUIRE(bits_of(s.sum_rr()) == bits_of(d.sum(0)));
+  REQUIRE(bits_of(s.sum_xx()) == bits_of(d.sum(1)));
+  REQUIRE(bits_of(s.sum_rx()) == bits_of(d.sum(2)));
+  REQUIRE(bits_of(s.sum_squared_error()) == bits_of(d.sum(3)));
+  REQUIRE(bits_of(s.sum_abs_error()) == bits_of(d.sum(4)));
+  REQUIRE(s.pairs() == d.pairs);
+  REQUIRE(s.skipped() == d.skipped);
+  REQUIRE(s.nonfinite() == d.nonfinite);
+  REQUIRE(s.matched_infinities() == d.matched);
+  if (d.nonfinite == 0) REQUIRE(bits_of(s.max_abs()) == bits_of(d.max_abs));
+}
+
+// Random pairs of every kind with non-finite values sprinkled in (about one
+// pair in `rarity`: NaN, infinities, both sides).
+void make_special_pairs(std::vector<float>& r, std::vector<float>& x, std::size_t n, kind k, std::uint64_t seed,
+                        unsigned rarity) {
+  make_pairs(r, x, n, k, seed);
+  std::mt19937_64 rng(seed ^ 0x5eed);
+  const float specials[] = {fnan, finf, -finf, 0.0f, -0.0f, FLT_MAX, -FLT_MAX};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (rng() % rarity != 0) continue;
+    const float v = specials[rng() % 7];
+    switch (rng() % 3) {
+      case 0: r[i] = v; break;
+      case 1: x[i] = v; break;
+      default: r[i] = x[i] = v; break;
+    }
+  }
+}
+
+const fp8::cpu_tier all_cpu_tiers[] = {fp8::cpu_tier::portable, fp8::cpu_tier::sse2, fp8::cpu_tier::avx2,
+                                       fp8::cpu_tier::avx512, fp8::cpu_tier::avx512bf16};
+
+}  // namespace
+
+TEST_CASE("error_stats: every tier gives the bits of the definition, whatever the split", "[ptq][metrics][tiers]") {
+  std::mt19937_64 rng(77);
+  std::vector<std::size_t> ns;
+  for (std::size_t n = 0; n <= 40; ++n) ns.push_back(n);  // every tail, heads at every stream position below
+  for (const std::size_t n : {63u, 64u, 65u, 257u, 1000u, 4099u}) ns.push_back(n);
+  for (const kind k : all_kinds) {
+    for (const std::size_t n : ns) {
+      for (const unsigned rarity : {1000000u, 23u, 3u}) {
+        std::vector<float> r, x;
+        make_special_pairs(r, x, n, k, rng(), rarity);
+        // Splits: one call, and random batches (0 to 40 pairs each).
+        std::vector<std::size_t> split{n};
+        if (n > 0) {
+          split.clear();
+          for (std::size_t done = 0; done < n;) {
+            const std::size_t c = std::min<std::size_t>(static_cast<std::size_t>(rng() % 41), n - done);
+            split.push_back(c);
+            done += c;
+          }
+        }
+        const std::size_t lead = static_cast<std::size_t>(rng() % 16);  // a stream position before the data
+        std::vector<float> pr, px;
+        make_pairs(pr, px, lead, k, rng());
+        def_stats d;
+        d.add(pr.data(), px.data(), lead);
+        d.add(r.data(), x.data(), n);
+        INFO("kind " << static_cast<int>(k) << " n " << n << " rarity " << rarity << " lead " << lead);
+        test_tiers::for_each_tier([&](auto tag, const char* name) {
+          INFO("tier " << name << " (direct)");
+          for (const bool whole : {true, false}) {
+            fp8::error_stats s;
+            fp8::detail::add_pairs(s, pr.data(), px.data(), lead, tag);
+            if (whole) {
+              fp8::detail::add_pairs(s, r.data(), x.data(), n, tag);
+            } else {
+              std::size_t first = 0;
+              for (const std::size_t c : split) {
+                fp8::detail::add_pairs(s, r.data() + first, x.data() + first, c, tag);
+                first += c;
+              }
+            }
+            require_same_bits(s, d);
+          }
+        });
+        for (const fp8::cpu_tier t : all_cpu_tiers) {
+          if (t > fp8::best_tier(fp8::cpu())) continue;
+          const fp8::tier_scope scope(t);
+          INFO("entry under tier_scope " << static_cast<int>(t));
+          fp8::error_stats s;
+          s.add(pr.data(), px.data(), lead);
+          std::size_t first = 0;
+          for (const std::size_t c : split) {
+            s.add(r.data() + first, x.data() + first, c);
+            first += c;
+          }
+          require_same_bits(s, d);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("histogram binning: every tier gives the counts of the rule", "[ptq][histogram][tiers]") {
+  std::mt19937_64 rng(78);
+  struct range {
+    float lo, hi;
+    std::size_t bins;
+  };
+  const range tier_ranges[] = {{-4.0f, 4.0f, 64}, {0.0f, 10.0f, 2048}, {-1e-3f, 3e-3f, 7}, {-1.0f, 1.0f, 1},
+                          {0.0f, 1e30f, 100}};
+  for (const range& rg : tier_ranges) {
+    for (std::size_t n = 0; n <= 300; n += (n < 40 ? 1 : 37)) {
+      std::vector<float> v, unused;
+      make_special_pairs(v, unused, n, kind::independent, rng(), 5);
+      for (float& f : v) f *= rg.hi / 2.0f;  // specials stay special; some of the range, some out of it
+      if (n > 2) v[1] = rg.lo, v[2] = rg.hi;
+      const fp8::histogram shape(rg.bins, rg.lo, rg.hi);
+      for (const bool magnitudes : {false, true}) {
+        std::vector<std::uint64_t> want(rg.bins + 3, 0);
+        for (const float f : v) ++want[shape.bin_of(magnitudes ? std::fabs(f) : f)];
+        INFO("range [" << rg.lo << ", " << rg.hi << "] bins " << rg.bins << " n " << n << " magnitudes "
+                       << magnitudes);
+        const fp8::detail::bin_params p{rg.lo, rg.hi, shape.scale(), rg.bins};
+        test_tiers::for_each_tier([&](auto tag, const char* name) {
+          INFO("tier " << name << " (direct)");
+          std::vector<std::uint64_t> got(rg.bins + 3, 0);
+          if (magnitudes)
+            fp8::detail::bin_values<true>(got.data(), v.data(), n, p, tag);
+          else
+            fp8::detail::bin_values<false>(got.data(), v.data(), n, p, tag);
+          REQUIRE(got == want);
+        });
+        for (const fp8::cpu_tier t : all_cpu_tiers) {
+          if (t > fp8::best_tier(fp8::cpu())) continue;
+          const fp8::tier_scope scope(t);
+          INFO("entry under tier_scope " << static_cast<int>(t));
+          fp8::histogram h(rg.bins, rg.lo, rg.hi);
+          if (magnitudes)
+            h.add_magnitudes(v.data(), n);
+          else
+            h.add(v.data(), n);
+          REQUIRE(std::vector<std::uint64_t>(h.counts(), h.counts() + rg.bins + 3) == want);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("kld: every tier scans and divides with the same bits", "[ptq][kld][tiers]") {
+  std::mt19937_64 rng(79);
+  for (std::size_t n = 0; n <= 200; n += (n < 40 ? 1 : 23)) {
+    for (const unsigned rarity : {1000000u, 31u, 4u}) {
+      std::vector<float> r, x;
+      make_special_pairs(r, x, n, kind::rounded, rng(), rarity);
+      const auto want = fp8::detail::kld_scan(r.data(), x.data(), n, fp8::isa::portable{});
+      double want_kld = 0.0, want_kld_range = 0.0;
+      {
+        const fp8::tier_scope scope(fp8::cpu_tier::portable);
+        want_kld = fp8::kld(r.data(), x.data(), n, 64);
+        want_kld_range = fp8::kld(r.data(), x.data(), n, -2.0f, 3.0f, 64);
+      }
+      INFO("n " << n << " rarity " << rarity);
+      test_tiers::for_each_tier([&](auto tag, const char* name) {
+        INFO("tier " << name << " (direct)");
+        const auto got = fp8::detail::kld_scan(r.data(), x.data(), n, tag);
+        REQUIRE(got.nonfinite == want.nonfinite);
+        if (want.nonfinite) return;
+        REQUIRE(got.skipped == want.skipped);
+        REQUIRE(std::memcmp(&got.lo, &want.lo, sizeof(float)) == 0);  // a zero's sign included
+        REQUIRE(std::memcmp(&got.hi, &want.hi, sizeof(float)) == 0);
+      });
+      for (const fp8::cpu_tier t : all_cpu_tiers) {
+        if (t > fp8::best_tier(fp8::cpu())) continue;
+        const fp8::tier_scope scope(t);
+        INFO("entry under tier_scope " << static_cast<int>(t));
+        REQUIRE(bits_of(fp8::kld(r.data(), x.data(), n, 64)) == bits_of(want_kld));
+        REQUIRE(bits_of(fp8::kld(r.data(), x.data(), n, -2.0f, 3.0f, 64)) == bits_of(want_kld_range));
+      }
+    }
+  }
 }

@@ -41,18 +41,19 @@
 // Summation order. Finite inputs never overflow a double sum (|E| < 2^129,
 // so E^2 < 2^258 and 2^64 of them < 2^322). The sums are not exact, so their
 // order is part of the definition: the pair at stream position p (counting
-// every pair ever given to add()) goes to partial sum p mod L, in stream
-// order, where L is the vector width in floats of the ISA the translation
-// unit is compiled for (16 AVX-512, 8 AVX2, 4 SSE2, 1 portable); E^2 is added
-// with one fused multiply-add where the target has FMA (x86 __FMA__) and as a
-// rounded product otherwise; the 16 partial sums (unused ones are 0) are
-// combined by a fixed pairwise tree when read. Hence, for a given build, the
-// results do not depend on how the stream is split into add() calls (bit for
-// bit), but they may differ in the last bits between ISAs. merge() adds the
-// partial sums of two accumulators: a different order, so results after a
-// merge depend on what was merged in which order, in the last bits (the
-// usual bound: relative error of a sum at most about (terms per partial
-// sum + 4) * 2^-53 times the sum of the magnitudes of its terms).
+// every pair ever given to add()) goes to partial sum p mod 16, in stream
+// order, on every tier and build; E^2 is added with one fused multiply-add
+// (std::fma, vfmadd; without FMA in the flags the sse2 tier calls std::fma
+// lane by lane), the other products are exact; the 16 partial sums are
+// combined by a fixed pairwise tree when read. Hence the results depend
+// neither on how the stream is split into add() calls nor on the tier
+// (portable, sse2, avx2, avx512) nor on the build's flags: bit for bit.
+// merge() adds the partial sums of two accumulators: a different order, so
+// results after a merge depend on what was merged in which order, in the
+// last bits (the usual bound: relative error of a sum at most about (terms
+// per partial sum + 4) * 2^-53 times the sum of the magnitudes of its
+// terms). The loops are in ptq/metrics_tiers.hpp; add(), the histograms'
+// add() and kld choose the tier once per call (detail/dispatch.hpp).
 //
 // Histograms: bins uniform bins over [lo, hi] (lo < hi finite floats). A
 // value v goes to bin min(floor(fl64(fl64(v - lo) * s)), bins - 1) with
@@ -81,29 +82,13 @@
 #include <limits>
 #include <vector>
 
-#include "../codec/simd_core.hpp"
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/enum.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
-
-// Whether E^2 is added with a fused multiply-add (see "Summation order"). On
-// x86 this is exactly when the vector paths can use vfmadd; elsewhere only
-// the scalar path exists and fuses where the target has a fast fma. Both
-// paths make the choice explicitly so that compiler contraction cannot make
-// one lane differ from another.
-#if FP8_ISA_SSE2
-#if defined(__FMA__)
-#define FP8_PTQ_FMA 1
-#else
-#define FP8_PTQ_FMA 0
-#endif
-#elif defined(__FP_FAST_FMA) || defined(__ARM_FEATURE_FMA)
-#define FP8_PTQ_FMA 1
-#else
-#define FP8_PTQ_FMA 0
-#endif
+#include "metrics_tiers.hpp"
 
 FP8_BEGIN_NAMESPACE
 
@@ -130,203 +115,6 @@ class histogram;
 
 namespace detail {
 
-// The widest float vector has 16 lanes (AVX-512: 512 / 32), so 16 partial
-// sums serve every ISA; narrower ones leave the upper ones 0.
-constexpr std::size_t stats_lanes = 16;
-enum stats_sum { sum_rr_, sum_xx_, sum_rx_, sum_ee_, sum_ae_, stats_sums_ };
-
-struct stats_state {
-  double lane[stats_sums_][stats_lanes] = {};
-  double max_abs = 0.0;                  // M, exact: a maximum is order-free
-  std::uint64_t pairs = 0;               // every pair given to add(): the stream position
-  std::uint64_t skipped = 0;             // reference NaN
-  std::uint64_t nonfinite = 0;           // non-finite error
-  std::uint64_t matched_infinities = 0;  // x == r, both infinite
-};
-
-inline double add_square(double s, double e) noexcept {
-#if FP8_PTQ_FMA
-  return std::fma(e, e, s);
-#else
-  return s + e * e;
-#endif
-}
-
-inline bool both_finite(float r, float x) noexcept {
-  return std::fabs(r) <= FLT_MAX && std::fabs(x) <= FLT_MAX;  // false for NaN
-}
-
-// A pair that is not both finite: the NaN/Inf rule.
-inline void classify_nonfinite(stats_state& s, float r, float x) noexcept {
-  if (r != r)
-    ++s.skipped;
-  else if (x == r)
-    ++s.matched_infinities;
-  else
-    ++s.nonfinite;
-}
-
-// One pair into partial sum j: the definition.
-inline void stats_pair(stats_state& s, std::size_t j, float r, float x) noexcept {
-  if (!both_finite(r, x)) {
-    classify_nonfinite(s, r, x);
-    return;
-  }
-  const double R = r, X = x, E = X - R, A = std::fabs(E);
-  s.lane[sum_rr_][j] += R * R;
-  s.lane[sum_xx_][j] += X * X;
-  s.lane[sum_rx_][j] += R * X;
-  s.lane[sum_ee_][j] = add_square(s.lane[sum_ee_][j], E);
-  s.lane[sum_ae_][j] += A;
-  s.max_abs = A > s.max_abs ? A : s.max_abs;
-}
-
-inline void stats_add(stats_state& s, const float* r, const float* x, std::size_t n, isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i) stats_pair(s, 0, r[i], x[i]);
-  s.pairs += n;
-}
-
-#if FP8_ISA_SSE2
-template <class Tag>
-using vd = xsimd::batch<double, typename xsimd_arch<Tag>::type>;
-
-// A float vector widened (exactly) to two double vectors: lanes [0, W/2) and
-// [W/2, W).
-inline void widen(vf<isa::sse2> v, vd<isa::sse2>& lo, vd<isa::sse2>& hi, isa::sse2) noexcept {
-  lo = _mm_cvtps_pd(v);
-  hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
-}
-// s + e * e, fused exactly when the scalar path fuses (FP8_PTQ_FMA).
-inline vd<isa::sse2> add_square(vd<isa::sse2> s, vd<isa::sse2> e, isa::sse2) noexcept {
-#if FP8_PTQ_FMA
-  return _mm_fmadd_pd(e, e, s);
-#else
-  return _mm_add_pd(_mm_mul_pd(e, e), s);
-#endif
-}
-// Truncation of integral-valued double lanes to int32, stored at p.
-inline void store_int32(vd<isa::sse2> t, std::int32_t* p, isa::sse2) noexcept {
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_cvttpd_epi32(t));
-}
-#if FP8_ISA_AVX2
-inline void widen(vf<isa::avx2> v, vd<isa::avx2>& lo, vd<isa::avx2>& hi, isa::avx2) noexcept {
-  lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-  hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
-}
-inline vd<isa::avx2> add_square(vd<isa::avx2> s, vd<isa::avx2> e, isa::avx2) noexcept {
-  return _mm256_fmadd_pd(e, e, s);  // FP8_ISA_AVX2 implies FMA
-}
-inline void store_int32(vd<isa::avx2> t, std::int32_t* p, isa::avx2) noexcept {
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvttpd_epi32(t));
-}
-#endif
-#if FP8_ISA_AVX512
-inline void widen(vf<isa::avx512> v, vd<isa::avx512>& lo, vd<isa::avx512>& hi, isa::avx512) noexcept {
-  lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-  hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
-}
-inline vd<isa::avx512> add_square(vd<isa::avx512> s, vd<isa::avx512> e, isa::avx512) noexcept {
-  return _mm512_fmadd_pd(e, e, s);
-}
-inline void store_int32(vd<isa::avx512> t, std::int32_t* p, isa::avx512) noexcept {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvttpd_epi32(t));
-}
-#endif
-
-// The accumulators of one float vector of W lanes: its two double halves.
-template <class Tag>
-struct stats_vectors {
-  using D = vd<Tag>;
-  static constexpr std::size_t H = D::size;
-  D rr0, rr1, xx0, xx1, rx0, rx1, ee0, ee1, ae0, ae1, m;
-  explicit stats_vectors(const stats_state& s)
-      : rr0(D::load_unaligned(s.lane[sum_rr_])),
-        rr1(D::load_unaligned(s.lane[sum_rr_] + H)),
-        xx0(D::load_unaligned(s.lane[sum_xx_])),
-        xx1(D::load_unaligned(s.lane[sum_xx_] + H)),
-        rx0(D::load_unaligned(s.lane[sum_rx_])),
-        rx1(D::load_unaligned(s.lane[sum_rx_] + H)),
-        ee0(D::load_unaligned(s.lane[sum_ee_])),
-        ee1(D::load_unaligned(s.lane[sum_ee_] + H)),
-        ae0(D::load_unaligned(s.lane[sum_ae_])),
-        ae1(D::load_unaligned(s.lane[sum_ae_] + H)),
-        m(s.max_abs) {}
-  void store(stats_state& s) const {
-    rr0.store_unaligned(s.lane[sum_rr_]);
-    rr1.store_unaligned(s.lane[sum_rr_] + H);
-    xx0.store_unaligned(s.lane[sum_xx_]);
-    xx1.store_unaligned(s.lane[sum_xx_] + H);
-    rx0.store_unaligned(s.lane[sum_rx_]);
-    rx1.store_unaligned(s.lane[sum_rx_] + H);
-    ee0.store_unaligned(s.lane[sum_ee_]);
-    ee1.store_unaligned(s.lane[sum_ee_] + H);
-    ae0.store_unaligned(s.lane[sum_ae_]);
-    ae1.store_unaligned(s.lane[sum_ae_] + H);
-    alignas(64) double lanes[H];
-    m.store_aligned(lanes);
-    for (std::size_t k = 0; k < H; ++k) s.max_abs = lanes[k] > s.max_abs ? lanes[k] : s.max_abs;
-  }
-};
-
-// One float vector of pairs at r, x into a. A lane zeroed for a non-finite pair adds +0, which leaves a
-// sum unchanged (no partial sum is ever -0: they start at +0 and x + (-x)
-// is +0); one branch per vector, rarely taken, counts those pairs.
-template <class Tag>
-inline void stats_vector(stats_state& s, stats_vectors<Tag>& a, const float* r, const float* x, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  using D = vd<Tag>;
-  constexpr std::size_t W = Fl::size;
-  const Fl limit(FLT_MAX), zero(0.0f);
-  Fl vr = Fl::load_unaligned(r), vx = Fl::load_unaligned(x);
-  const auto finite = (xsimd::abs(vr) <= limit) & (xsimd::abs(vx) <= limit);  // false for NaN
-  if (!xsimd::all(finite)) {
-    for (std::size_t k = 0; k < W; ++k)
-      if (!both_finite(r[k], x[k])) classify_nonfinite(s, r[k], x[k]);
-    vr = xsimd::select(finite, vr, zero);
-    vx = xsimd::select(finite, vx, zero);
-  }
-  D R0, R1, X0, X1;
-  widen(vr, R0, R1, tag);
-  widen(vx, X0, X1, tag);
-  const D E0 = X0 - R0, E1 = X1 - R1, A0 = xsimd::abs(E0), A1 = xsimd::abs(E1);
-  a.rr0 = a.rr0 + R0 * R0;
-  a.rr1 = a.rr1 + R1 * R1;
-  a.xx0 = a.xx0 + X0 * X0;
-  a.xx1 = a.xx1 + X1 * X1;
-  a.rx0 = a.rx0 + R0 * X0;
-  a.rx1 = a.rx1 + R1 * X1;
-  a.ee0 = add_square(a.ee0, E0, tag);
-  a.ee1 = add_square(a.ee1, E1, tag);
-  a.ae0 = a.ae0 + A0;
-  a.ae1 = a.ae1 + A1;
-  a.m = xsimd::max(a.m, xsimd::max(A0, A1));
-}
-
-// The vector pass. Partial sum j of the definition is lane j of the
-// accumulators, so a vector adds pair p to partial sum p mod W exactly as
-// stats_pair would: the products R^2, X^2, R X are exact (fused or not, the
-// sum rounds once) and E^2 is fused as in add_square. Pairs before the first
-// stream position that is a multiple of W, and after the last full vector,
-// go through stats_pair. One vector per step: the loop is bound by its
-// about 30 vector operations per vector, not by the add latency (two
-// vectors per step with their own accumulators, 32 partial sums, measured
-// no faster on AVX-512).
-template <class Tag>
-void stats_add(stats_state& s, const float* r, const float* x, std::size_t n, Tag tag) noexcept {
-  constexpr std::size_t W = vf<Tag>::size;
-  std::size_t i = 0;
-  const auto lane_of = [&](std::size_t k) { return static_cast<std::size_t>((s.pairs + k) % W); };
-  for (; i < n && lane_of(i) != 0; ++i) stats_pair(s, lane_of(i), r[i], x[i]);
-  if (i + W <= n) {
-    stats_vectors<Tag> a(s);
-    for (; i + W <= n; i += W) stats_vector(s, a, r + i, x + i, tag);
-    a.store(s);
-  }
-  for (; i < n; ++i) stats_pair(s, lane_of(i), r[i], x[i]);
-  s.pairs += n;
-}
-#endif
-
 // The 16 partial sums combined by a fixed pairwise tree.
 inline double sum_lanes(const double* l) noexcept {
   double a[stats_lanes / 2];
@@ -348,14 +136,17 @@ class error_stats {
  public:
   error_stats() noexcept = default;
 
-  // Adds the n pairs (r[i], x[i]) in one pass. r and x may be the same array.
-  // Throws fp8::invalid_argument ('r' or 'x' null while n > 0) before any
-  // change.
+  // Adds the n pairs (r[i], x[i]) in one pass on the best tier the CPU runs
+  // (chosen once per call; every tier gives the same bits). r and x may be
+  // the same array. Throws fp8::invalid_argument ('r' or 'x' null while
+  // n > 0) before any change. (Key, a type named after the unit's flags,
+  // keeps the code of units built with different flags apart.)
+  template <class Key = detail::tu_key>
   void add(const float* r, const float* x, std::size_t n) {
     constexpr const char* function = "fp8::error_stats::add";
     FP8_REQUIRE_ARG(n == 0 || r != nullptr, function, "r", "is null while n > 0");
     FP8_REQUIRE_ARG(n == 0 || x != nullptr, function, "x", "is null while n > 0");
-    detail::stats_add(s_, r, x, n, isa::best{});
+    detail::dispatch([&](auto tag) { detail::stats_add(s_, r, x, n, tag); });
   }
   // Adds other's pairs (partial sum by partial sum; counts and max exactly).
   void merge(const error_stats& other) noexcept {
@@ -452,75 +243,6 @@ inline double loss(metric m, const error_stats& s) {
 
 // ---------------------------------------------------------------- histogram
 
-namespace detail {
-
-// The bin of v by the definition (header comment), or bins, bins + 1,
-// bins + 2 for below, above and NaN: the slots after the bins where the
-// histogram keeps those counts.
-inline std::size_t bin_index(float v, float lo, float hi, double scale, std::size_t bins) noexcept {
-  if (v != v) return bins + 2;
-  if (v < lo) return bins;
-  if (v > hi) return bins + 1;
-  const double t = (static_cast<double>(v) - static_cast<double>(lo)) * scale;
-  const double last = static_cast<double>(bins - 1);
-  return static_cast<std::size_t>(t < last ? t : last);  // t >= 0: truncation is floor
-}
-
-struct bin_params {
-  float lo, hi;
-  double scale;
-  std::size_t bins;
-};
-
-template <bool Magnitude>
-void bin_values(std::uint64_t* counts, const float* x, std::size_t n, const bin_params& p, isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i)
-    ++counts[bin_index(Magnitude ? std::fabs(x[i]) : x[i], p.lo, p.hi, p.scale, p.bins)];
-}
-
-#if FP8_ISA_SSE2
-// Bin indices of W values at a time computed in double lanes exactly as
-// bin_index does (the same subtraction, product, clamp and comparisons, then
-// a truncation of an integral value), into a block of 256 indices; the
-// counts are then incremented one by one (a histogram update is a scatter
-// with conflicts, which SIMD does not speed up). 256 int32 indices are 1 KiB
-// of stack, in L1 with the counts.
-template <bool Magnitude, class Tag>
-void bin_values(std::uint64_t* counts, const float* x, std::size_t n, const bin_params& p, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  using D = vd<Tag>;
-  constexpr std::size_t W = Fl::size, H = W / 2, block = 256;
-  const D lo(static_cast<double>(p.lo)), hi(static_cast<double>(p.hi)), scale(p.scale);
-  const D last(static_cast<double>(p.bins - 1)), below(static_cast<double>(p.bins)),
-      above(static_cast<double>(p.bins + 1)), not_a_number(static_cast<double>(p.bins + 2));
-  const auto slot = [&](D v) {
-    D t = xsimd::min((v - lo) * scale, last);
-    t = xsimd::select(v < lo, below, t);
-    t = xsimd::select(v > hi, above, t);
-    return xsimd::select(xsimd::isnan(v), not_a_number, t);  // not v != v: xsimd 8.1's
-                                                                 // != is ordered (false for NaN) on AVX
-  };
-  alignas(64) std::int32_t idx[block];
-  std::size_t i = 0;
-  while (n - i >= W) {
-    const std::size_t m = (n - i) / W * W < block ? (n - i) / W * W : block;
-    for (std::size_t k = 0; k < m; k += W) {
-      Fl v = Fl::load_unaligned(x + i + k);
-      if (Magnitude) v = xsimd::abs(v);
-      D v0, v1;
-      widen(v, v0, v1, tag);
-      store_int32(slot(v0), idx + k, tag);
-      store_int32(slot(v1), idx + k + H, tag);
-    }
-    for (std::size_t k = 0; k < m; ++k) ++counts[static_cast<std::size_t>(idx[k])];
-    i += m;
-  }
-  bin_values<Magnitude>(counts, x + i, n - i, p, isa::portable{});
-}
-#endif
-
-}  // namespace detail
-
 // Counts of float values in `bins` uniform bins over [lo, hi], with the
 // values below lo, above hi and NaN counted apart (header comment: the exact
 // binning rule). Streaming: add() any number of times, merge() histograms of
@@ -550,16 +272,19 @@ class histogram {
     return h;
   }
 
-  // Bins x[0..n): NaN to nan(), below lo to below(), above hi to above().
-  // Throws ('x' null while n > 0) before any change.
+  // Bins x[0..n): NaN to nan(), below lo to below(), above hi to above(),
+  // on the best tier the CPU runs (chosen once per call; the same counts on
+  // every tier). Throws ('x' null while n > 0) before any change.
+  template <class Key = detail::tu_key>
   void add(const float* x, std::size_t n) {
     FP8_REQUIRE_ARG(n == 0 || x != nullptr, "fp8::histogram::add", "x", "is null while n > 0");
-    detail::bin_values<false>(counts_.data(), x, n, params(), isa::best{});
+    bin<false>(x, n);
   }
   // Bins |x[i]| (NaN stays NaN, -0 is 0).
+  template <class Key = detail::tu_key>
   void add_magnitudes(const float* x, std::size_t n) {
     FP8_REQUIRE_ARG(n == 0 || x != nullptr, "fp8::histogram::add_magnitudes", "x", "is null while n > 0");
-    detail::bin_values<true>(counts_.data(), x, n, params(), isa::best{});
+    bin<true>(x, n);
   }
   // Adds other's counts. Throws ('other') unless other has the same bins, lo
   // and hi, before any change.
@@ -611,6 +336,12 @@ class histogram {
         scale_(static_cast<double>(c.bins) / (static_cast<double>(c.hi) - static_cast<double>(c.lo))),
         counts_(c.bins + 3, 0) {}
   detail::bin_params params() const noexcept { return {lo_, hi_, scale_, bins_}; }
+  template <bool Magnitude, class Key = detail::tu_key>
+  void bin(const float* x, std::size_t n) noexcept {
+    const detail::bin_params p = params();
+    std::uint64_t* counts = counts_.data();
+    detail::dispatch([&](auto tag) { detail::bin_values<Magnitude>(counts, x, n, p, tag); });
+  }
 
   std::size_t bins_;
   float lo_, hi_;
@@ -654,8 +385,12 @@ inline double kl_divergence(const std::uint64_t* p, const std::uint64_t* q, std:
     // ln(P / Q) from the ratio where it and Q are normal doubles (the most
     // accurate, P close to Q included); in logarithms where an extreme
     // epsilon (subnormal, or near DBL_MAX) would take them out of range.
-    kl += P * (std::isnormal(Q) && std::isnormal(ratio) ? std::log(ratio)
-                                                         : std::log(P) - std::log(q_raw) + log_renormalize);
+    // One fused multiply-add, written out: a compiler may or may not
+    // contract P * log + kl depending on its flags, and the bits must not.
+    kl = std::fma(P,
+                  std::isnormal(Q) && std::isnormal(ratio) ? std::log(ratio)
+                                                          : std::log(P) - std::log(q_raw) + log_renormalize,
+                  kl);
   }
   return kl > 0.0 ? kl : 0.0;
 }
@@ -687,75 +422,6 @@ inline double kl_loss(const histogram& ref, const histogram& x, double epsilon =
 }
 
 namespace detail {
-
-struct kld_scan_result {
-  bool nonfinite = false, skipped = false;
-  // The range of the finite reference values of the compared pairs; empty
-  // (lo > hi) when there is none.
-  float lo = std::numeric_limits<float>::infinity(), hi = -std::numeric_limits<float>::infinity();
-};
-// One pair under the NaN/Inf rule; false for a non-finite error.
-inline bool kld_scan_pair(kld_scan_result& s, float a, float b) noexcept {
-  if (a != a) {
-    s.skipped = true;
-    return true;
-  }
-  if (!both_finite(a, b)) return b == a;  // equal infinities: compared, outside every finite range
-  s.lo = a < s.lo ? a : s.lo;
-  s.hi = a > s.hi ? a : s.hi;
-  return true;
-}
-// The NaN/Inf rule over the pairs and the range of the finite reference
-// values of the compared pairs (stopping at the first non-finite error).
-inline kld_scan_result kld_scan(const float* r, const float* x, std::size_t n, isa::portable) noexcept {
-  kld_scan_result s;
-  for (std::size_t i = 0; i < n; ++i)
-    if (!kld_scan_pair(s, r[i], x[i])) {
-      s.nonfinite = true;
-      return s;
-    }
-  return s;
-}
-#if FP8_ISA_SSE2
-// The same a vector at a time: a minimum and maximum of r (exact, so the
-// order does not matter), with vectors holding a non-finite value passed to
-// kld_scan_pair one pair at a time.
-template <class Tag>
-kld_scan_result kld_scan(const float* r, const float* x, std::size_t n, Tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  kld_scan_result s;
-  const Fl limit(FLT_MAX);
-  Fl lo(s.lo), hi(s.hi);
-  std::size_t i = 0;
-  for (; i + W <= n; i += W) {
-    const Fl vr = Fl::load_unaligned(r + i), vx = Fl::load_unaligned(x + i);
-    if (xsimd::all((xsimd::abs(vr) <= limit) & (xsimd::abs(vx) <= limit))) {
-      lo = xsimd::min(lo, vr);
-      hi = xsimd::max(hi, vr);
-      continue;
-    }
-    for (std::size_t k = 0; k < W; ++k)
-      if (!kld_scan_pair(s, r[i + k], x[i + k])) {
-        s.nonfinite = true;
-        return s;
-      }
-  }
-  alignas(64) float l[W], h[W];
-  lo.store_aligned(l);
-  hi.store_aligned(h);
-  for (std::size_t k = 0; k < W; ++k) {
-    s.lo = l[k] < s.lo ? l[k] : s.lo;
-    s.hi = h[k] > s.hi ? h[k] : s.hi;
-  }
-  for (; i < n; ++i)
-    if (!kld_scan_pair(s, r[i], x[i])) {
-      s.nonfinite = true;
-      return s;
-    }
-  return s;
-}
-#endif
 
 // Both histograms of the compared pairs: every pair, or when some reference
 // is NaN, the pairs without it, gathered in blocks of 512.
@@ -792,6 +458,10 @@ inline void kld_check(const char* function, const float* r, const float* x, std:
 
 }  // namespace detail
 
+// The entries below choose their tier once per call: their code depends on
+// the unit's flags, so they live in the flags-named namespace.
+FP8_BEGIN_TU_NAMESPACE
+
 // PopRT-style kld of a candidate against its reference: the compared pairs
 // (NaN/Inf rule; a non-finite error gives +inf) binned into `bins` bins over
 // [lo, hi], reference and candidate alike, outliers folded into the edge
@@ -803,7 +473,7 @@ inline double kld(const float* r, const float* x, std::size_t n, float lo, float
   detail::kld_check(function, r, x, n, bins, epsilon);
   FP8_REQUIRE_ARG(std::fabs(lo) <= FLT_MAX, function, "lo", "must be finite");
   FP8_REQUIRE_ARG(std::fabs(hi) <= FLT_MAX && hi > lo, function, "hi", "must be finite and greater than lo");
-  const detail::kld_scan_result s = detail::kld_scan(r, x, n, isa::best{});
+  const detail::kld_scan_result s = detail::dispatch([&](auto tag) { return detail::kld_scan(r, x, n, tag); });
   if (s.nonfinite) return std::numeric_limits<double>::infinity();
   histogram hr(bins, lo, hi), hx(bins, lo, hi);
   detail::kld_fill(hr, hx, r, x, n, s.skipped);
@@ -818,7 +488,7 @@ inline double kld(const float* r, const float* x, std::size_t n, std::size_t bin
                   double epsilon = kld_default_epsilon) {
   constexpr const char* function = "fp8::kld";
   detail::kld_check(function, r, x, n, bins, epsilon);
-  const detail::kld_scan_result s = detail::kld_scan(r, x, n, isa::best{});
+  const detail::kld_scan_result s = detail::dispatch([&](auto tag) { return detail::kld_scan(r, x, n, tag); });
   if (s.nonfinite) return std::numeric_limits<double>::infinity();
   if (!(s.lo < s.hi)) return 0.0;  // no finite reference value, or all equal
   histogram hr(bins, s.lo, s.hi), hx(bins, s.lo, s.hi);
@@ -841,4 +511,5 @@ inline double metric_value(metric m, const float* r, const float* x, std::size_t
   return loss(m, s);
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

@@ -84,6 +84,13 @@ void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const
             isa::sse2) noexcept {
   detail::sse2::stream<F, O>(src, dst, n, rule, sink);
 }
+// rows x n floats at leading dimensions src_ld, dst_ld, the rule's indices
+// restarting at each row (per-column scales), in one call of the tier's loop.
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink, isa::sse2) noexcept {
+  detail::sse2::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
+}
 template <class F, overflow O, class Rule, class Sink, class Src>
 void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
             isa::sse2 tag) noexcept {
@@ -136,6 +143,11 @@ void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const R
             isa::avx2) noexcept {
   detail::avx2::stream<F, O>(src, dst, n, rule, sink);
 }
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink, isa::avx2) noexcept {
+  detail::avx2::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
+}
 template <class F, class Dst>
 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::avx2) {
   tier::decode<F, avx2_codec>(src, dst, n, scale);
@@ -154,6 +166,11 @@ template <class F, overflow O, class Rule, class Sink, class Src>
 void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
             isa::avx512) noexcept {
   detail::avx512::stream<F, O>(src, dst, n, rule, sink);
+}
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink, isa::avx512) noexcept {
+  detail::avx512::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
 }
 #endif
 

@@ -170,22 +170,31 @@ inline void step(const Src* src, Out* dst, std::size_t index, std::size_t count,
 
 // The tail is one step over a zero-padded copy (a zero encodes to a zero
 // under every rule, and a rule's finish() is told how many elements count).
+// Rows: `rows` rows of n elements at leading dimensions src_ld and dst_ld,
+// the rule's indices restarting at each row (per-column scales); the 1-D
+// calls are one row.
 template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule,
-            const Sink& sink) noexcept {
+void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
   using Out = typename Sink::out_type;
   lanes_of<Rule> r(rule);
   const sink_of<Sink> s(sink);
   constexpr std::size_t E = lanes_of<Rule>::vectors * W;
-  std::size_t i = 0;
-  for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
-  if (i < n) {
-    Src in[E] = {};
-    Out out[E] = {};
-    std::memcpy(in, src + i, (n - i) * sizeof(Src));
-    step<F, O>(in, out, i, n - i, r, s);
-    std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+  for (std::size_t row = 0; row < rows; ++row, src += src_ld, dst += dst_ld) {
+    std::size_t i = 0;
+    for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
+    if (i < n) {
+      Src in[E] = {};
+      Out out[E] = {};
+      std::memcpy(in, src + i, (n - i) * sizeof(Src));
+      step<F, O>(in, out, i, n - i, r, s);
+      std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+    }
   }
+}
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
 }
 
 // ------------------------------------------------------------ decode

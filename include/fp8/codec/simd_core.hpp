@@ -318,22 +318,29 @@ inline void step(const float* src, Out* dst, std::size_t index, std::size_t coun
   r.finish(index, count);
 }
 
+// Rows as in codec/kernels_avx2.hpp's stream.
 template <class F, overflow O, class Rule, class Sink>
-void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule,
-            const Sink& sink) noexcept {
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
   using Out = typename Sink::out_type;
   lanes_of<Rule> r(rule);
   const sink_of<Sink> s(sink);
   constexpr std::size_t E = lanes_of<Rule>::vectors * W;
-  std::size_t i = 0;
-  for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
-  if (i < n) {
-    float in[E] = {};
-    Out out[E] = {};
-    std::memcpy(in, src + i, (n - i) * sizeof(float));
-    step<F, O>(in, out, i, n - i, r, s);
-    std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+  for (std::size_t row = 0; row < rows; ++row, src += src_ld, dst += dst_ld) {
+    std::size_t i = 0;
+    for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
+    if (i < n) {
+      float in[E] = {};
+      Out out[E] = {};
+      std::memcpy(in, src + i, (n - i) * sizeof(float));
+      step<F, O>(in, out, i, n - i, r, s);
+      std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+    }
   }
+}
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
 }
 
 }  // namespace sse2

@@ -206,6 +206,22 @@ struct lanes_of<mx_blocks> {
   }
   void finish(std::size_t index, std::size_t) noexcept { scales[index / mx_block_size] = code; }
 };
+
+// Whole blocks decoded: the codes by decode_lanes, times the block's X (the
+// definition's float product); a NaN scale's block by the definition.
+template <class F>
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales) noexcept {
+  for (std::size_t b = 0; b < blocks; ++b, src += mx_block_size, dst += mx_block_size) {
+    if (scales[b].is_nan()) {
+      mx_decode_block<F>(src, dst, mx_block_size, scales[b]);
+      continue;
+    }
+    const Fl x(static_cast<float>(scales[b]));
+    FP8_UNROLL_VECTORS
+    for (std::size_t k = 0; k < mx_block_size; k += W)
+      (decode_lanes<F, isa::sse2>(load_bytes(src + k, isa::sse2{})) * x).store_unaligned(dst + k);
+  }
+}
 }  // namespace sse2
 #endif
 FP8_END_TU_NAMESPACE
@@ -248,6 +264,23 @@ struct lanes_of<mx_blocks> {
   }
   void finish(std::size_t index, std::size_t) noexcept { scales[index / mx_block_size] = code; }
 };
+
+// Whole blocks, as the sse2 tier's mx_decode_blocks.
+template <class F>
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales) noexcept {
+  for (std::size_t b = 0; b < blocks; ++b, src += mx_block_size, dst += mx_block_size) {
+    if (scales[b].is_nan()) {
+      mx_decode_block<F>(src, dst, mx_block_size, scales[b]);
+      continue;
+    }
+    const __m256 x = _mm256_set1_ps(static_cast<float>(scales[b]));
+    FP8_UNROLL_VECTORS
+    for (std::size_t k = 0; k < mx_block_size; k += W) {
+      const __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + k)));
+      _mm256_storeu_ps(dst + k, _mm256_mul_ps(decode_lanes<F>(codes), x));
+    }
+  }
+}
 }  // namespace avx2
 FP8_END_TU_NAMESPACE
 }  // namespace detail
@@ -300,6 +333,21 @@ struct lanes_of<mx_blocks> {
       if (b * mx_block_size < count) scales[index / mx_block_size + b] = code[b];
   }
 };
+
+// Whole blocks, as the sse2 tier's mx_decode_blocks.
+template <class F>
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales) noexcept {
+  for (std::size_t b = 0; b < blocks; ++b, src += mx_block_size, dst += mx_block_size) {
+    if (scales[b].is_nan()) {
+      mx_decode_block<F>(src, dst, mx_block_size, scales[b]);
+      continue;
+    }
+    const __m512 x = _mm512_set1_ps(static_cast<float>(scales[b]));
+    FP8_UNROLL_VECTORS
+    for (std::size_t k = 0; k < mx_block_size; k += W)
+      _mm512_storeu_ps(dst + k, _mm512_mul_ps(decode_lanes<F>(load_codes(src + k)), x));
+  }
+}
 }  // namespace avx512
 FP8_END_TU_NAMESPACE
 }  // namespace detail
@@ -321,18 +369,33 @@ void mx_encode(const Src* src, std::uint8_t* dst, std::size_t n, E8M0* scales, T
                                         code_sink{}, tag);
 }
 
-// Decoding: the definition's float product per block is the codec's scaled
-// decode with the block's X, so each block is one call of the tier's bulk
-// decoder; a NaN scale's block is the definition's.
+// Each tier's whole-block decoder, by tag.
+template <class F>
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales,
+                      isa::sse2) noexcept {
+  sse2::mx_decode_blocks<F>(src, dst, blocks, scales);
+}
+#if FP8_TIER_AVX2
+template <class F>
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales,
+                      isa::avx2) noexcept {
+  avx2::mx_decode_blocks<F>(src, dst, blocks, scales);
+}
+#endif
+#if FP8_TIER_AVX512
+template <class F>
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales,
+                      isa::avx512) noexcept {
+  avx512::mx_decode_blocks<F>(src, dst, blocks, scales);
+}
+#endif
+
+// Decoding: whole blocks by the tier, the partial last one by the definition.
 template <class F, class Tag, kernel::if_vector<Tag> = 0>
 void mx_decode(const std::uint8_t* src, float* dst, std::size_t n, const E8M0* scales, Tag tag) noexcept {
-  for (std::size_t b = 0; b * mx_block_size < n; ++b) {
-    const std::size_t i = b * mx_block_size, m = n - i < mx_block_size ? n - i : mx_block_size;
-    if (scales[b].is_nan())
-      mx_decode_block<F>(src + i, dst + i, m, scales[b]);
-    else
-      kernel::decode<F>(src + i, dst + i, m, static_cast<float>(scales[b]), tag);
-  }
+  const std::size_t blocks = n / mx_block_size, done = blocks * mx_block_size;
+  mx_decode_blocks<F>(src, dst, blocks, scales, tag);
+  mx_decode<F>(src + done, dst + done, n - done, scales + blocks, isa::portable{});
 }
 #endif
 

@@ -247,7 +247,7 @@ void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const flo
 #if FP8_ISA_SSE2
 // The one decision per call: multiply by a table of reciprocals if every
 // scale allows it, else divide by the scales; then the policy, once, and the
-// tier's streaming encoder row by row. The table is the only allocation,
+// tier's streaming encoder over all the rows in one call. The table is the only allocation,
 // made before any write (std::bad_alloc leaves dst as it was).
 template <class F, class Tag, kernel::if_vector<Tag> = 0>
 void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
@@ -265,9 +265,8 @@ void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std
   for (std::size_t c = cols; c < padded; ++c) factor[c] = 1.0f;
   with_policy(o, multiply ? scaling::multiply : scaling::divide, [&](auto p) {
     using P = decltype(p);
-    const column_scales<P::kind> rule{factor};
-    for (std::size_t r = 0; r < rows; ++r)
-      kernel::stream<F, P::overflow_policy>(src + r * src_ld, dst + r * dst_ld, cols, rule, code_sink{}, tag);
+    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor},
+                                          code_sink{}, tag);
   });
 }
 

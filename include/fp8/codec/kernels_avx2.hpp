@@ -117,17 +117,13 @@ template <class Sink>
 struct sink_of;
 
 template <scaling::kind_t K>
-struct lanes_of<one_scale<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<one_scale<K>> : stateless_lanes {
   __m256 f;
   explicit lanes_of(const one_scale<K>& r) noexcept : f(_mm256_set1_ps(r.factor)) {}
-  template <class F>
-  void begin(const __m256 (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   __m256i codes(__m256 x, std::size_t, std::size_t) const noexcept {
     return encode_lanes<F, O>(apply_scaling<K>(x, f));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 
 template <>

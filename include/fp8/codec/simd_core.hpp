@@ -276,17 +276,13 @@ template <class Sink>
 struct sink_of;
 
 template <scaling::kind_t K>
-struct lanes_of<one_scale<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<one_scale<K>> : stateless_lanes {
   Fl f;
   explicit lanes_of(const one_scale<K>& r) noexcept : f(r.factor) {}
-  template <class F>
-  void begin(const Fl (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   I codes(Fl x, std::size_t, std::size_t) const noexcept {
     return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, f));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 
 template <>

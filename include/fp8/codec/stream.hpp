@@ -89,6 +89,16 @@ struct one_scale {
   one_scale from(std::size_t) const noexcept { return *this; }
 };
 
+// What a tier's lanes_of<Rule> has unless its rule needs a step of its own
+// (MX): four vectors a step (one byte store), nothing to do before and
+// after the step's codes. Plain code, inlined into every tier's loop.
+struct stateless_lanes {
+  static constexpr std::size_t vectors = 4;
+  template <class F, class Vectors>
+  void begin(const Vectors&, std::size_t) noexcept {}
+  void finish(std::size_t, std::size_t) noexcept {}
+};
+
 // The codes themselves, one byte per element.
 struct code_sink {
   using out_type = std::uint8_t;

@@ -117,17 +117,13 @@ void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std
 #if FP8_ISA_SSE2
 namespace sse2 {
 template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<column_scales<K>> : stateless_lanes {
   const float* factor;
   explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F>
-  void begin(const Fl (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   I codes(Fl x, std::size_t index, std::size_t) const noexcept {
     return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, Fl::load_unaligned(factor + index)));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 
 // Decoding multiplies by scale[c] itself (the definition), read straight
@@ -155,17 +151,13 @@ namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 namespace avx2 {
 template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<column_scales<K>> : stateless_lanes {
   const float* factor;
   explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F>
-  void begin(const __m256 (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   __m256i codes(__m256 x, std::size_t index, std::size_t) const noexcept {
     return encode_lanes<F, O>(apply_scaling<K>(x, _mm256_loadu_ps(factor + index)));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 template <class F>
 void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
@@ -190,17 +182,13 @@ namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 namespace avx512 {
 template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<column_scales<K>> : stateless_lanes {
   const float* factor;
   explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F>
-  void begin(const __m512 (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   __m512i codes(__m512 x, std::size_t index, std::size_t) const noexcept {
     return encode_lanes<F, O>(apply_scaling<K>(x, _mm512_loadu_ps(factor + index)));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 // The last columns in one masked step.
 template <class F>

@@ -135,22 +135,18 @@ inline I encode_stochastic_lanes(Fl x, I r) noexcept {
 }
 
 template <scaling::kind_t K>
-struct lanes_of<stochastic_scale<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<stochastic_scale<K>> : stateless_lanes {
   Fl f;
   I iota;
   scalar::detail::stochastic_key key;
   std::uint64_t first_index;
   explicit lanes_of(const stochastic_scale<K>& r) noexcept
       : f(r.factor), iota(_mm_setr_epi32(0, 1, 2, 3)), key(r.key), first_index(r.first_index) {}
-  template <class F>
-  void begin(const Fl (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   I codes(Fl x, std::size_t index, std::size_t) const noexcept {
     const I r = stochastic_bits_lanes(key, first_index + index, iota);
     return encode_stochastic_lanes<F, O>(apply_scaling<K, isa::sse2>(x, f), r);
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 
 }  // namespace sse2
@@ -218,20 +214,16 @@ inline __m256i encode_stochastic_lanes(__m256 x, __m256i r) noexcept {
 }
 
 template <scaling::kind_t K>
-struct lanes_of<stochastic_scale<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<stochastic_scale<K>> : stateless_lanes {
   __m256 f;
   scalar::detail::stochastic_key key;
   std::uint64_t first_index;
   explicit lanes_of(const stochastic_scale<K>& r) noexcept
       : f(_mm256_set1_ps(r.factor)), key(r.key), first_index(r.first_index) {}
-  template <class F>
-  void begin(const __m256 (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   __m256i codes(__m256 x, std::size_t index, std::size_t) const noexcept {
     return encode_stochastic_lanes<F, O>(apply_scaling<K>(x, f), stochastic_bits_lanes(key, first_index + index));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 
 }  // namespace avx2
@@ -300,20 +292,16 @@ inline __m512i encode_stochastic_lanes(__m512 x, __m512i r) noexcept {
 }
 
 template <scaling::kind_t K>
-struct lanes_of<stochastic_scale<K>> {
-  static constexpr std::size_t vectors = 4;
+struct lanes_of<stochastic_scale<K>> : stateless_lanes {
   __m512 f;
   scalar::detail::stochastic_key key;
   std::uint64_t first_index;
   explicit lanes_of(const stochastic_scale<K>& r) noexcept
       : f(_mm512_set1_ps(r.factor)), key(r.key), first_index(r.first_index) {}
-  template <class F>
-  void begin(const __m512 (&)[vectors], std::size_t) noexcept {}
   template <class F, overflow O>
   __m512i codes(__m512 x, std::size_t index, std::size_t) const noexcept {
     return encode_stochastic_lanes<F, O>(apply_scaling<K>(x, f), stochastic_bits_lanes(key, first_index + index));
   }
-  void finish(std::size_t, std::size_t) noexcept {}
 };
 
 }  // namespace avx512

@@ -137,9 +137,10 @@ struct sink_of<code_sink> {
 };
 
 // One step: every vector is loaded before anything is stored, so a sink
-// may write over src (fake_quantize in place).
+// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
+// a large step (MX) out of line, called with its vectors in memory.
 template <class F, overflow O, class Src, class Out, class R, class S>
-inline void step(const Src* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
+FP8_ALWAYS_INLINE void step(const Src* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
   constexpr std::size_t V = R::vectors;
   __m256 x[V];
   FP8_UNROLL_VECTORS

@@ -14,6 +14,9 @@
 // inherit (avx512bf16 -> avx512 -> avx2 -> sse2 -> portable), so a tag
 // without an overload of its own resolves to its nearest ancestor. Every
 // kernel owns its tail and equals the portable overload bit for bit.
+// Encoding on every vector tier is the tier's streaming encoder
+// (codec/stream.hpp) with the one-scale rule; kernel::stream is how the
+// quantizers (quant/*.hpp) reach the same loop with their own rules.
 #pragma once
 
 #include <cstddef>

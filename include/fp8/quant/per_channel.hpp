@@ -243,8 +243,8 @@ void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std
   bool multiply = true;
   for (std::size_t c = 0; c < cols && multiply; ++c) multiply = scaling(scale[c]).kind != scaling::divide;
   const std::size_t padded = (cols + column_pad - 1) / column_pad * column_pad;
-  // Aligned as a vector (the caller's scales were not copied before, and an
-  // unaligned table splits a cache line on every other AVX-512 load).
+  // Aligned as a vector: an unaligned table would split a cache line on
+  // every other AVX-512 load.
   alignas(64) float stack[chunk];
   std::unique_ptr<float[]> heap(padded > chunk ? new float[padded] : nullptr);
   float* factor = padded > chunk ? heap.get() : stack;

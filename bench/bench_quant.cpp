@@ -7,7 +7,9 @@
 // (counted once, as bench_bulk counts them), the per-tensor fp8::encode the
 // scaled variants are compared with, and each operation's scalar definition
 // run as a plain loop. Counters: items/s (elements) and bytes/s (bytes read
-// plus bytes written per element; scales are not counted).
+// plus bytes written per element; scales are not counted). The *_tier rows
+// call each tier compiled into the binary directly (run-time dispatch,
+// docs/dispatch.md), at the L1 size: `--benchmark_filter=tier`.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -315,6 +317,85 @@ void BM_fake_quantize_scalar_loop(benchmark::State& state) {  // yardstick: the 
   counters(state, n, 2 * sizeof(float));
 }
 
+// ---------------------------------------------------------------- every tier
+// Each tier's kernel called directly, as the entry would after choosing it;
+// a tier the CPU lacks reports an error instead of a time.
+
+template <class Tag>
+bool cpu_runs(benchmark::State& state) {
+  const auto need = std::is_same<Tag, fp8::isa::avx512bf16>::value ? fp8::cpu_tier::avx512bf16
+                    : std::is_same<Tag, fp8::isa::avx512>::value   ? fp8::cpu_tier::avx512
+                    : std::is_same<Tag, fp8::isa::avx2>::value     ? fp8::cpu_tier::avx2
+                    : std::is_same<Tag, fp8::isa::sse2>::value     ? fp8::cpu_tier::sse2
+                                                                   : fp8::cpu_tier::portable;
+  if (fp8::best_tier(fp8::cpu()) >= need) return true;
+  state.SkipWithError("this CPU does not run the tier");
+  return false;
+}
+
+// One scale per column (range(1): 0 powers of two, 1 arbitrary).
+template <class F, class Tag>
+void BM_encode_per_channel_tier(benchmark::State& state) {
+  if (!cpu_runs<Tag>(state)) return;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::size_t rows = side(n), cols = n / rows;
+  const auto src = make_inputs(rows * cols);
+  const auto scale = channel_scales(cols, state.range(1) != 0);
+  std::vector<std::uint8_t> dst(rows * cols);
+  for (auto _ : state) {
+    fp8::detail::encode_columns<F>(src.data(), cols, dst.data(), cols, rows, cols, scale.data(),
+                                   fp8::overflow::saturate, Tag{});
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, rows * cols, sizeof(float) + 1);
+}
+
+template <class F, class Tag>
+void BM_mx_encode_tier(benchmark::State& state) {
+  if (!cpu_runs<Tag>(state)) return;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_inputs(n);
+  std::vector<std::uint8_t> dst(n);
+  std::vector<fp8::E8M0> scales(fp8::mx_scale_count(n));
+  for (auto _ : state) {
+    fp8::detail::mx_encode<F>(src.data(), dst.data(), n, scales.data(), Tag{});
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::DoNotOptimize(scales.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, n, sizeof(float) + 1);
+}
+
+template <class F, class Tag>
+void BM_encode_stochastic_tier(benchmark::State& state) {
+  if (!cpu_runs<Tag>(state)) return;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_inputs(n);
+  std::vector<std::uint8_t> dst(n);
+  std::uint64_t seed = 1;
+  for (auto _ : state) {
+    fp8::detail::encode_stochastic<F>(src.data(), dst.data(), n, seed++, 0.25f, fp8::overflow::saturate, 0, Tag{});
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, n, sizeof(float) + 1);
+}
+
+template <class F, class Tag>
+void BM_fake_quantize_tier(benchmark::State& state) {
+  if (!cpu_runs<Tag>(state)) return;
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto src = make_inputs(n);
+  std::vector<float> dst(n);
+  for (auto _ : state) {
+    fp8::detail::fake_quantize<F>(src.data(), dst.data(), n, 0.25f, fp8::overflow::saturate, Tag{});
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  counters(state, n, 2 * sizeof(float));
+}
+
 }  // namespace
 
 using fp8::E4M3;
@@ -359,3 +440,21 @@ BENCHMARK_TEMPLATE(BM_fake_quantize, E4M3)->Args({L1, 0})->Args({L1, 1})->Args({
 BENCHMARK_TEMPLATE(BM_fake_quantize, E5M2)->Args({L1, 0});
 BENCHMARK_TEMPLATE(BM_fake_quantize_two_step, E4M3)->Args({L1, 0})->Args({DRAM, 0});
 BENCHMARK_TEMPLATE(BM_fake_quantize_scalar_loop, E4M3)->Args({L1, 0});
+
+// Every tier of the streaming encoder's users (the entries above run the
+// best one); tiers the binary lacks are not registered.
+#define FP8_BENCH_QUANT_TIER(tag)                                                            \
+  BENCHMARK_TEMPLATE(BM_encode_per_channel_tier, E4M3, tag)->Args({L1, 0})->Args({L1, 1}); \
+  BENCHMARK_TEMPLATE(BM_mx_encode_tier, E4M3, tag)->Arg(L1);                               \
+  BENCHMARK_TEMPLATE(BM_encode_stochastic_tier, E4M3, tag)->Arg(L1);                       \
+  BENCHMARK_TEMPLATE(BM_fake_quantize_tier, E4M3, tag)->Arg(L1)
+FP8_BENCH_QUANT_TIER(fp8::isa::portable);
+#if FP8_ISA_SSE2
+FP8_BENCH_QUANT_TIER(fp8::isa::sse2);
+#endif
+#if FP8_TIER_AVX2
+FP8_BENCH_QUANT_TIER(fp8::isa::avx2);
+#endif
+#if FP8_TIER_AVX512
+FP8_BENCH_QUANT_TIER(fp8::isa::avx512);
+#endif

@@ -4,8 +4,9 @@
 // scalar definition decode(encode(x / scale)) * scale, including NaN
 // payloads and signs, for every tail length and misalignment, every scale
 // path (none, multiply by the reciprocal, divide), both overflow modes, and
-// in place; the reference search encoder pins the values independently. The
-// [exhaustive] case covers all 2^32 floats.
+// in place; the reference search encoder pins the values independently. Every
+// tier the CPU runs, each kernel called directly and the entry under each
+// tier_scope (for_each_way). The [exhaustive] case covers all 2^32 floats.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -18,45 +19,48 @@
 
 using namespace quant_test;
 
-TEMPLATE_TEST_CASE("fake_quantize equals decode(encode()) bit for bit", "[quant]", FP8_QUANT_FORMATS) {
-  const ref::format& f = spec_of<TestType>();
-  const ref::table t(f);
-  std::mt19937_64 rng(51);
-  for (const float scale : {1.0f, 0.125f, 4.0f, 0.3f, 1e-3f, 0x1p-130f, 3e5f}) {
-    const std::vector<float> src = mixed_inputs<TestType>(600, rng(), scale);
-    for (const bool saturate : {true, false}) {
-      const auto o = saturate ? sat : nonsat;
-      std::vector<fp8::fp8<TestType>> codes(src.size());
-      std::vector<float> two_step(src.size());
-      fp8::encode(src.data(), codes.data(), src.size(), scale, o);
-      fp8::decode(codes.data(), two_step.data(), src.size(), scale);
-      for (std::size_t begin : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
-        for (std::size_t n = 0; n + begin <= src.size(); n += (n < 70 ? 1 : 53)) {
-          std::vector<float> dst(n + 1, 12.5f);
-          fp8::fake_quantize<TestType>(src.data() + begin, dst.data(), n, scale, o);
-          REQUIRE(dst[n] == 12.5f);
-          for (std::size_t i = 0; i < n; ++i) {
-            const float x = src[begin + i];
-            INFO(f.name << " scale " << scale << " n " << n << " x " << x << " (0x" << std::hex << float_bits(x)
-                        << ")");
-            REQUIRE(float_bits(dst[i]) == float_bits(two_step[begin + i]));
-            const float def = fp8::scalar::decode<TestType>(fp8::scalar::encode<TestType>(x / scale, o)) * scale;
-            REQUIRE(float_bits(dst[i]) == float_bits(def));
-            const double r = ref::decode(f, ref::encode(f, t, x / scale, saturate));
-            if (std::isnan(r)) {
-              REQUIRE(std::isnan(dst[i]));
-            } else {
-              REQUIRE(same_bits(dst[i], static_cast<float>(r) * scale));
+TEMPLATE_TEST_CASE("fake_quantize equals decode(encode()) bit for bit on every tier", "[quant][dispatch]",
+                   FP8_QUANT_FORMATS) {
+  for_each_way([](auto way) {
+    const ref::format& f = spec_of<TestType>();
+    const ref::table t(f);
+    std::mt19937_64 rng(51);
+    for (const float scale : {1.0f, 0.125f, 4.0f, 0.3f, 1e-3f, 0x1p-130f, 3e5f}) {
+      const std::vector<float> src = mixed_inputs<TestType>(600, rng(), scale);
+      for (const bool saturate : {true, false}) {
+        const auto o = saturate ? sat : nonsat;
+        std::vector<fp8::fp8<TestType>> codes(src.size());
+        std::vector<float> two_step(src.size());
+        fp8::encode(src.data(), codes.data(), src.size(), scale, o);
+        fp8::decode(codes.data(), two_step.data(), src.size(), scale);
+        for (std::size_t begin : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+          for (std::size_t n = 0; n + begin <= src.size(); n += (n < 70 ? 1 : 53)) {
+            std::vector<float> dst(n + 1, 12.5f);
+            call::fake_quantize<TestType>(way, src.data() + begin, dst.data(), n, scale, o);
+            REQUIRE(dst[n] == 12.5f);
+            for (std::size_t i = 0; i < n; ++i) {
+              const float x = src[begin + i];
+              INFO(f.name << " scale " << scale << " n " << n << " x " << x << " (0x" << std::hex << float_bits(x)
+                          << ")");
+              REQUIRE(float_bits(dst[i]) == float_bits(two_step[begin + i]));
+              const float def = fp8::scalar::decode<TestType>(fp8::scalar::encode<TestType>(x / scale, o)) * scale;
+              REQUIRE(float_bits(dst[i]) == float_bits(def));
+              const double r = ref::decode(f, ref::encode(f, t, x / scale, saturate));
+              if (std::isnan(r)) {
+                REQUIRE(std::isnan(dst[i]));
+              } else {
+                REQUIRE(same_bits(dst[i], static_cast<float>(r) * scale));
+              }
             }
           }
         }
+        // In place.
+        std::vector<float> inplace = src;
+        call::fake_quantize<TestType>(way, inplace.data(), inplace.data(), inplace.size(), scale, o);
+        for (std::size_t i = 0; i < src.size(); ++i) REQUIRE(float_bits(inplace[i]) == float_bits(two_step[i]));
       }
-      // In place.
-      std::vector<float> inplace = src;
-      fp8::fake_quantize<TestType>(inplace.data(), inplace.data(), inplace.size(), scale, o);
-      for (std::size_t i = 0; i < src.size(); ++i) REQUIRE(float_bits(inplace[i]) == float_bits(two_step[i]));
     }
-  }
+  });
 }
 
 TEMPLATE_TEST_CASE("fake_quantize: bad arguments throw before writing", "[quant]", fp8::E4M3, fp8::E5M2) {
@@ -74,8 +78,7 @@ TEMPLATE_TEST_CASE("fake_quantize: bad arguments throw before writing", "[quant]
 
 // The OCP formats; the lanes it fuses are the codec's, tested exhaustively
 // for every format by the codec's own tests.
-TEMPLATE_TEST_CASE("fake_quantize equals the definition for every float", "[quant][exhaustive]", fp8::E4M3,
-                   fp8::E5M2) {
+TEMPLATE_TEST_CASE("fake_quantize equals the definition for every float", "[quant][exhaustive]", fp8::E4M3, fp8::E5M2) {
   constexpr std::size_t chunk = 1 << 16;
   std::vector<float> src(chunk), dst(chunk);
   for (const auto o : {sat, nonsat}) {

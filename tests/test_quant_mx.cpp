@@ -7,7 +7,9 @@
 // block, amax exactly a power of two and just below one, subnormal blocks
 // (FP8- and float-subnormal), amax at the element's max finite and at
 // FLT_MAX, and the partial last block; decoding of every code under every
-// scale; the argument errors.
+// scale; the argument errors. The reference cases run on every tier the CPU
+// runs, each kernel called directly and the entries under each tier_scope
+// (for_each_way).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -68,13 +70,13 @@ mx_ref reference_mx(const ref::format& f, const std::vector<float>& v, std::size
   return out;
 }
 
-template <class F>
-void check_against_reference(const std::vector<float>& v, std::size_t begin, std::size_t n) {
+template <class F, class Way>
+void check_against_reference(Way way, const std::vector<float>& v, std::size_t begin, std::size_t n) {
   const ref::format& f = spec_of<F>();
   const mx_ref want = reference_mx(f, v, begin, n);
   std::vector<fp8::fp8<F>> dst(n + 1, fp8::fp8<F>::from_bits(0xA5));
   std::vector<fp8::E8M0> scales(fp8::mx_scale_count(n) + 1, fp8::E8M0::from_bits(0x11));
-  fp8::mx_encode(v.data() + begin, dst.data(), n, scales.data());
+  call::mx_encode<F>(way, v.data() + begin, dst.data(), n, scales.data());
   REQUIRE(want.scales.size() == fp8::mx_scale_count(n));
   for (std::size_t b = 0; b < want.scales.size(); ++b) {
     INFO(f.name << " n " << n << " block " << b);
@@ -90,7 +92,7 @@ void check_against_reference(const std::vector<float>& v, std::size_t begin, std
 
   // Decoding: float(P_i) * X in float, NaN for a NaN scale.
   std::vector<float> back(n + 1, 99.0f);
-  fp8::mx_decode(dst.data(), back.data(), n, scales.data());
+  call::mx_decode<F>(way, dst.data(), back.data(), n, scales.data());
   for (std::size_t i = 0; i < n; ++i) {
     INFO(f.name << " decode element " << i);
     const double p = ref::decode(f, dst[i].bits());
@@ -116,30 +118,33 @@ std::vector<std::uint8_t> encode_block(const std::vector<float>& v, fp8::E8M0& s
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("MX encode and decode equal the reference on random blocks", "[quant]", fp8::E4M3, fp8::E5M2) {
-  std::mt19937_64 rng(31);
-  for (int round = 0; round < 6; ++round) {
-    // Blocks of one magnitude class each, so that most blocks are finite and
-    // their scales vary widely; then the all-paths mix, where many blocks
-    // hold a NaN or infinity.
-    std::vector<float> v(K * 40 + 7);
-    for (std::size_t b = 0; b < v.size(); b += K) {
-      const int e = std::uniform_int_distribution<int>(-140, 120)(rng);
-      const int width = std::uniform_int_distribution<int>(0, 24)(rng);
-      for (std::size_t i = b; i < std::min(v.size(), b + K); ++i) {
-        const int ei = e - std::uniform_int_distribution<int>(0, width)(rng);
-        v[i] = std::ldexp(std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng), ei);
+TEMPLATE_TEST_CASE("MX encode and decode equal the reference on random blocks on every tier", "[quant][dispatch]",
+                   fp8::E4M3, fp8::E5M2) {
+  for_each_way([](auto way) {
+    std::mt19937_64 rng(31);
+    for (int round = 0; round < 6; ++round) {
+      // Blocks of one magnitude class each, so that most blocks are finite and
+      // their scales vary widely; then the all-paths mix, where many blocks
+      // hold a NaN or infinity.
+      std::vector<float> v(K * 40 + 7);
+      for (std::size_t b = 0; b < v.size(); b += K) {
+        const int e = std::uniform_int_distribution<int>(-140, 120)(rng);
+        const int width = std::uniform_int_distribution<int>(0, 24)(rng);
+        for (std::size_t i = b; i < std::min(v.size(), b + K); ++i) {
+          const int ei = e - std::uniform_int_distribution<int>(0, width)(rng);
+          v[i] = std::ldexp(std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng), ei);
+        }
       }
-    }
-    for (std::size_t begin : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
-      for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{32}, std::size_t{33},
-                            std::size_t{64}, std::size_t{95}, std::size_t{128}, std::size_t{200}, v.size() - 3}) {
-        check_against_reference<TestType>(v, begin, n);
+      for (std::size_t begin : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+        for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{32}, std::size_t{33},
+                              std::size_t{64}, std::size_t{95}, std::size_t{128}, std::size_t{200}, v.size() - 3}) {
+          check_against_reference<TestType>(way, v, begin, n);
+        }
       }
+      const std::vector<float> mixed = mixed_inputs<TestType>(K * 30, rng(), 0.001f);
+      for (std::size_t n = 0; n <= 2 * K * 2 + 3; ++n) check_against_reference<TestType>(way, mixed, 0, n);
     }
-    const std::vector<float> mixed = mixed_inputs<TestType>(K * 30, rng(), 0.001f);
-    for (std::size_t n = 0; n <= 2 * K * 2 + 3; ++n) check_against_reference<TestType>(mixed, 0, n);
-  }
+  });
 }
 
 TEMPLATE_TEST_CASE("MX hand-made blocks", "[quant]", fp8::E4M3, fp8::E5M2) {
@@ -292,42 +297,45 @@ TEMPLATE_TEST_CASE("MX bad arguments throw before writing", "[quant]", fp8::E4M3
   require_invalid([&] { fp8::mx_encode(src.data(), reinterpret_cast<V*>(src.data() + 10), 70, sc.data()); }, "dst");
   require_invalid([&] { fp8::mx_decode(dst.data(), out.data(), 70, nullptr); }, "scales");
   require_invalid([&] { fp8::mx_decode(dst.data(), static_cast<float*>(nullptr), 70, sc.data()); }, "dst");
-  require_invalid(
-      [&] { fp8::mx_decode(reinterpret_cast<const V*>(out.data() + 2), out.data(), 70, sc.data()); }, "dst");
+  require_invalid([&] { fp8::mx_decode(reinterpret_cast<const V*>(out.data() + 2), out.data(), 70, sc.data()); },
+                  "dst");
   for (const auto& d : dst) CHECK(d.bits() == 0x42);
   for (const auto& s : sc) CHECK(s.bits() == 9);
   for (const float o : out) CHECK(o == -1.0f);
   fp8::mx_encode(static_cast<const float*>(nullptr), static_cast<V*>(nullptr), 0, nullptr);  // n == 0: nothing
 }
 
-TEMPLATE_TEST_CASE("MX encode from bfloat16 and half equals encode of the widened floats", "[quant]", fp8::E4M3,
-                   fp8::E5M2) {
-  std::mt19937 rng(33);
-  for (const std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{32}, std::size_t{513}, std::size_t{1100}}) {
-    std::vector<fp8::bfloat16> b(n);
-    std::vector<fp8::half> h(n);
-    std::vector<float> fb(n), fh(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      b[i] = fp8::bfloat16::from_bits(static_cast<std::uint16_t>(rng()));
-      h[i] = fp8::half::from_bits(static_cast<std::uint16_t>(rng() & 0xBFFF));  // mostly finite
-      fb[i] = static_cast<float>(b[i]);
-      fh[i] = static_cast<float>(h[i]);
-    }
-    for (int which = 0; which < 2; ++which) {
-      std::vector<fp8::fp8<TestType>> got(n), want(n);
-      std::vector<fp8::E8M0> gs(fp8::mx_scale_count(n)), ws(gs.size());
-      if (which == 0) {
-        fp8::mx_encode(b.data(), got.data(), n, gs.data());
-        fp8::mx_encode(fb.data(), want.data(), n, ws.data());
-      } else {
-        fp8::mx_encode(h.data(), got.data(), n, gs.data());
-        fp8::mx_encode(fh.data(), want.data(), n, ws.data());
+TEMPLATE_TEST_CASE("MX encode from bfloat16 and half equals encode of the widened floats on every tier",
+                   "[quant][dispatch]", fp8::E4M3, fp8::E5M2) {
+  for_each_way([](auto way) {
+    std::mt19937 rng(33);
+    for (const std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{32}, std::size_t{513}, std::size_t{1100}}) {
+      std::vector<fp8::bfloat16> b(n);
+      std::vector<fp8::half> h(n);
+      std::vector<float> fb(n), fh(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        b[i] = fp8::bfloat16::from_bits(static_cast<std::uint16_t>(rng()));
+        h[i] = fp8::half::from_bits(static_cast<std::uint16_t>(rng() & 0xBFFF));  // mostly finite
+        fb[i] = static_cast<float>(b[i]);
+        fh[i] = static_cast<float>(h[i]);
       }
-      INFO("n " << n << (which == 0 ? " bfloat16" : " half"));
-      for (std::size_t i = 0; i < n; ++i) REQUIRE(got[i].bits() == want[i].bits());
-      for (std::size_t i = 0; i < gs.size(); ++i) REQUIRE(gs[i].bits() == ws[i].bits());
+      for (int which = 0; which < 2; ++which) {
+        std::vector<fp8::fp8<TestType>> got(n), want(n);
+        std::vector<fp8::E8M0> gs(fp8::mx_scale_count(n)), ws(gs.size());
+        // The widened floats through the portable definition.
+        if (which == 0) {
+          call::mx_encode<TestType>(way, b.data(), got.data(), n, gs.data());
+          call::mx_encode<TestType>(fp8::isa::portable{}, fb.data(), want.data(), n, ws.data());
+        } else {
+          call::mx_encode<TestType>(way, h.data(), got.data(), n, gs.data());
+          call::mx_encode<TestType>(fp8::isa::portable{}, fh.data(), want.data(), n, ws.data());
+        }
+        INFO("n " << n << (which == 0 ? " bfloat16" : " half"));
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(got[i].bits() == want[i].bits());
+        for (std::size_t i = 0; i < gs.size(); ++i) REQUIRE(gs[i].bits() == ws[i].bits());
+      }
     }
-  }
+  });
   std::vector<fp8::bfloat16> b(40);
   std::vector<fp8::fp8<TestType>> d(40);
   require_invalid([&] { fp8::mx_encode(b.data(), d.data(), 40, nullptr); }, "scales");

@@ -51,16 +51,16 @@ std::vector<std::uint8_t> scalar_loop(const std::vector<float>& src, std::size_t
                                       std::uint64_t seed, float scale, fp8::overflow o, std::uint64_t offset) {
   std::vector<std::uint8_t> out(n);
   for (std::size_t i = 0; i < n; ++i)
-    out[i] = fp8::scalar::encode_stochastic<F>(src[begin + i] / scale,
-                                               fp8::scalar::stochastic_bits(seed, offset + i), o);
+    out[i] =
+        fp8::scalar::encode_stochastic<F>(src[begin + i] / scale, fp8::scalar::stochastic_bits(seed, offset + i), o);
   return out;
 }
 
-template <class F>
+template <class F, class Way = via_entry>
 std::vector<std::uint8_t> bulk(const std::vector<float>& src, std::size_t begin, std::size_t n, std::uint64_t seed,
-                               float scale, fp8::overflow o, std::uint64_t offset) {
+                               float scale, fp8::overflow o, std::uint64_t offset, Way way = {}) {
   std::vector<fp8::fp8<F>> dst(n + 1, fp8::fp8<F>::from_bits(0xC3));
-  fp8::encode_stochastic(src.data() + begin, dst.data(), n, seed, scale, o, offset);
+  call::encode_stochastic<F>(way, src.data() + begin, dst.data(), n, seed, scale, o, offset);
   REQUIRE(dst[n].bits() == 0xC3);  // nothing written past n
   std::vector<std::uint8_t> out(n);
   for (std::size_t i = 0; i < n; ++i) out[i] = dst[i].bits();
@@ -101,47 +101,54 @@ static_assert(fp8::scalar::encode_stochastic<fp8::E4M3>(1.0625f, 0x7FFFFFFFu) ==
 static_assert(fp8::scalar::encode_stochastic<fp8::E4M3>(1.0625f, 0x80000000u) == 0x38, "r >= 2^31: down");
 #endif
 
-TEMPLATE_TEST_CASE("Bulk stochastic encode equals the scalar definition", "[quant]", FP8_QUANT_FORMATS) {
-  std::mt19937_64 rng(42);
-  for (const float scale : {1.0f, 0.25f, 3.0f, 0x1p-130f, 0x1p100f}) {
-    const std::vector<float> src = mixed_inputs<TestType>(700, rng(), scale);
-    for (const bool saturate : {true, false}) {
-      const auto o = saturate ? sat : nonsat;
-      for (std::size_t begin : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
-        for (std::size_t n = 0; n <= 140; ++n) {
-          const std::uint64_t seed = rng(), offset = rng() % 1000;
-          INFO("scale " << scale << " begin " << begin << " n " << n);
-          REQUIRE(bulk<TestType>(src, begin, n, seed, scale, o, offset) ==
-                  scalar_loop<TestType>(src, begin, n, seed, scale, o, offset));
+TEMPLATE_TEST_CASE("Bulk stochastic encode equals the scalar definition on every tier", "[quant][dispatch]",
+                   FP8_QUANT_FORMATS) {
+  for_each_way([](auto way) {
+    std::mt19937_64 rng(42);
+    for (const float scale : {1.0f, 0.25f, 3.0f, 0x1p-130f, 0x1p100f}) {
+      const std::vector<float> src = mixed_inputs<TestType>(700, rng(), scale);
+      for (const bool saturate : {true, false}) {
+        const auto o = saturate ? sat : nonsat;
+        for (std::size_t begin : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+          for (std::size_t n = 0; n <= 140; ++n) {
+            const std::uint64_t seed = rng(), offset = rng() % 1000;
+            INFO("scale " << scale << " begin " << begin << " n " << n);
+            REQUIRE(bulk<TestType>(src, begin, n, seed, scale, o, offset, way) ==
+                    scalar_loop<TestType>(src, begin, n, seed, scale, o, offset));
+          }
+          const std::size_t n = src.size() - begin;
+          REQUIRE(bulk<TestType>(src, begin, n, 7, scale, o, 0, way) ==
+                  scalar_loop<TestType>(src, begin, n, 7, scale, o, 0));
         }
-        const std::size_t n = src.size() - begin;
-        REQUIRE(bulk<TestType>(src, begin, n, 7, scale, o, 0) == scalar_loop<TestType>(src, begin, n, 7, scale, o, 0));
       }
     }
-  }
+  });
 }
 
-TEMPLATE_TEST_CASE("Stochastic encode is reproducible across chunkings", "[quant]", FP8_QUANT_FORMATS) {
-  std::mt19937_64 rng(43);
-  const std::vector<float> src = mixed_inputs<TestType>(3001, 43);
-  // Index offsets that make the 32-bit low word of the index wrap inside a
-  // vector, and the 64-bit index itself wrap.
-  for (const std::uint64_t base : {std::uint64_t{0}, std::uint64_t{0xFFFFFFF0u}, std::uint64_t{0x1FFFFFFF7ull},
-                                   ~std::uint64_t{0} - 100}) {
-    const auto whole = bulk<TestType>(src, 0, src.size(), 99, 1.0f, sat, base);
-    REQUIRE(whole == scalar_loop<TestType>(src, 0, src.size(), 99, 1.0f, sat, base));
-    for (int split = 0; split < 20; ++split) {
-      std::vector<std::uint8_t> pieces;
-      std::size_t i = 0;
-      while (i < src.size()) {
-        const std::size_t len = std::min<std::size_t>(src.size() - i, rng() % 300);
-        const auto part = bulk<TestType>(src, i, len, 99, 1.0f, sat, base + i);
-        pieces.insert(pieces.end(), part.begin(), part.end());
-        i += len;
+TEMPLATE_TEST_CASE("Stochastic encode is reproducible across chunkings on every tier", "[quant][dispatch]",
+                   FP8_QUANT_FORMATS) {
+  for_each_way([](auto way) {
+    std::mt19937_64 rng(43);
+    const std::vector<float> src = mixed_inputs<TestType>(3001, 43);
+    // Index offsets that make the 32-bit low word of the index wrap inside a
+    // vector, and the 64-bit index itself wrap.
+    for (const std::uint64_t base :
+         {std::uint64_t{0}, std::uint64_t{0xFFFFFFF0u}, std::uint64_t{0x1FFFFFFF7ull}, ~std::uint64_t{0} - 100}) {
+      const auto whole = bulk<TestType>(src, 0, src.size(), 99, 1.0f, sat, base, way);
+      REQUIRE(whole == scalar_loop<TestType>(src, 0, src.size(), 99, 1.0f, sat, base));
+      for (int split = 0; split < 20; ++split) {
+        std::vector<std::uint8_t> pieces;
+        std::size_t i = 0;
+        while (i < src.size()) {
+          const std::size_t len = std::min<std::size_t>(src.size() - i, rng() % 300);
+          const auto part = bulk<TestType>(src, i, len, 99, 1.0f, sat, base + i, way);
+          pieces.insert(pieces.end(), part.begin(), part.end());
+          i += len;
+        }
+        REQUIRE(pieces == whole);
       }
-      REQUIRE(pieces == whole);
     }
-  }
+  });
 }
 
 TEMPLATE_TEST_CASE("Exactly representable values never change", "[quant]", FP8_QUANT_FORMATS) {
@@ -179,13 +186,13 @@ TEMPLATE_TEST_CASE("Stochastic rounding is unbiased within statistical bounds", 
   };
   const double max = fp8::scalar::decode<TestType>(T::max_finite_code);
   const double sub_step = std::ldexp(1.0, T::subnormal_exponent);
-  const probe probes[] = {{1.0, std::ldexp(1.0, -T::mantissa_bits)},
-                          {-3.0, std::ldexp(2.0, -T::mantissa_bits)},
-                          {std::ldexp(1.0, T::max_exponent - 1),
-                           std::ldexp(1.0, T::max_exponent - 1 - T::mantissa_bits)},
-                          {2 * sub_step, sub_step},
-                          {0.0, sub_step},
-                          {-0.0, sub_step}};
+  const probe probes[] = {
+      {1.0, std::ldexp(1.0, -T::mantissa_bits)},
+      {-3.0, std::ldexp(2.0, -T::mantissa_bits)},
+      {std::ldexp(1.0, T::max_exponent - 1), std::ldexp(1.0, T::max_exponent - 1 - T::mantissa_bits)},
+      {2 * sub_step, sub_step},
+      {0.0, sub_step},
+      {-0.0, sub_step}};
   constexpr int seeds = 4000, indices = 4000;
   for (const probe& pr : probes) {
     for (const double p : fractions) {
@@ -316,8 +323,8 @@ TEMPLATE_TEST_CASE("Bulk stochastic encode equals the definition for every float
   }
 }
 
-TEMPLATE_TEST_CASE("Stochastic encode from bfloat16 and half equals encode of the widened floats", "[quant]",
-                   FP8_QUANT_FORMATS) {
+TEMPLATE_TEST_CASE("Stochastic encode from bfloat16 and half equals encode of the widened floats on every tier",
+                   "[quant][dispatch]", FP8_QUANT_FORMATS) {
   std::mt19937 rng(44);
   const std::size_t n = 1500;  // several widening chunks and a tail
   std::vector<fp8::bfloat16> b(n);
@@ -329,14 +336,19 @@ TEMPLATE_TEST_CASE("Stochastic encode from bfloat16 and half equals encode of th
     fb[i] = static_cast<float>(b[i]);
     fh[i] = static_cast<float>(h[i]);
   }
-  for (const float scale : {1.0f, 0.7f}) {
-    std::vector<fp8::fp8<TestType>> got(n);
-    fp8::encode_stochastic(b.data(), got.data(), n, 17, scale, nonsat, 1000);
-    auto want = scalar_loop<TestType>(fb, 0, n, 17, scale, nonsat, 1000);
-    for (std::size_t i = 0; i < n; ++i) REQUIRE(got[i].bits() == want[i]);
-    fp8::encode_stochastic(h.data(), got.data(), n, 18, scale, sat, 5);
-    want = scalar_loop<TestType>(fh, 0, n, 18, scale, sat, 5);
-    for (std::size_t i = 0; i < n; ++i) REQUIRE(got[i].bits() == want[i]);
-  }
+  for_each_way([&](auto way) {
+    for (const float scale : {1.0f, 0.7f, 0.5f}) {
+      for (const std::size_t m : {n, std::size_t{1}, std::size_t{37}, std::size_t{63}}) {  // tails of every tier
+        INFO("scale " << scale << " n " << m);
+        std::vector<fp8::fp8<TestType>> got(m);
+        call::encode_stochastic<TestType>(way, b.data(), got.data(), m, 17, scale, nonsat, 1000);
+        auto want = scalar_loop<TestType>(fb, 0, m, 17, scale, nonsat, 1000);
+        for (std::size_t i = 0; i < m; ++i) REQUIRE(got[i].bits() == want[i]);
+        call::encode_stochastic<TestType>(way, h.data(), got.data(), m, 18, scale, sat, 5);
+        want = scalar_loop<TestType>(fh, 0, m, 18, scale, sat, 5);
+        for (std::size_t i = 0; i < m; ++i) REQUIRE(got[i].bits() == want[i]);
+      }
+    }
+  });
   require_invalid([&] { fp8::encode_stochastic(b.data(), static_cast<fp8::fp8<TestType>*>(nullptr), 4, 1); }, "dst");
 }

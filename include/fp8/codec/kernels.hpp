@@ -14,6 +14,9 @@
 // inherit (avx512bf16 -> avx512 -> avx2 -> sse2 -> portable), so a tag
 // without an overload of its own resolves to its nearest ancestor. Every
 // kernel owns its tail and equals the portable overload bit for bit.
+// Encoding on every vector tier is the tier's streaming encoder
+// (codec/stream.hpp) with the one-scale rule; kernel::stream is how the
+// quantizers (quant/*.hpp) reach the same loop with their own rules.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +34,7 @@
 #include "kernels_avx512.hpp"
 #include "scalar.hpp"
 #include "simd_core.hpp"
+#include "stream.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
@@ -68,28 +72,36 @@ inline void narrow_bfloat16(const float* src, bfloat16* dst, std::size_t n) noex
 // ---------------------------------------------------------------- sse2
 // Sources other than float are widened to float a chunk at a time into a
 // stack buffer, then encoded: widening is exact, so this equals the
-// definition, and the float kernel stays the only encoder.
+// definition.
 
 // Any vector tag (xsimd code generic over the flags' tiers, e.g.
 // dyadic/linear.hpp's).
 template <class Tag>
 using if_vector = std::enable_if_t<std::is_base_of<isa::sse2, Tag>::value, int>;
 
-template <class F>
-void encode(const float* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::sse2 tag) {
-  const detail::scaling s(scale);
-  const std::size_t done = o == overflow::saturate ? detail::encode_main<F, overflow::saturate>(src, dst, n, s, tag)
-                                                   : detail::encode_main<F, overflow::non_saturating>(src, dst, n, s, tag);
-  encode<F>(src + done, dst + done, n - done, scale, o, isa::portable{});
+// The streaming encoder (codec/stream.hpp) of the sse2 tier: 16-bit sources
+// are widened a chunk at a time (the chunk is a whole number of MX blocks,
+// so a block never straddles two chunks).
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
+            isa::sse2) noexcept {
+  detail::sse2::stream<F, O>(src, dst, n, rule, sink);
 }
-
-template <class F, class Src>
-void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::sse2 tag) {
+// rows x n floats at leading dimensions src_ld, dst_ld, the rule's indices
+// restarting at each row (per-column scales), in one call of the tier's loop.
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink, isa::sse2) noexcept {
+  detail::sse2::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
+}
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
+            isa::sse2 tag) noexcept {
   float buffer[detail::chunk];
   for (std::size_t i = 0; i < n; i += detail::chunk) {
     const std::size_t m = n - i < detail::chunk ? n - i : detail::chunk;
     detail::widen(src + i, buffer, m, tag);
-    encode<F>(buffer, dst + i, m, scale, o, tag);
+    detail::sse2::stream<F, O>(buffer, dst + i, m, rule.from(i), sink);
   }
 }
 
@@ -112,27 +124,6 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::
 #endif
 
 namespace tier {
-// The overflow policy and the kind of scaling become template arguments
-// here, once per call, so the tier's loops carry no branches. Codec names
-// a tier's loops (avx2_codec, avx512_codec below).
-template <class F, overflow O, class Codec, class Src>
-void encode_with(const Src* src, std::uint8_t* dst, std::size_t n, const detail::scaling& s) {
-  switch (s.kind) {
-    case detail::scaling::none: return Codec::template encode<F, O, detail::scaling::none>(src, dst, n, s.factor);
-    case detail::scaling::multiply:
-      return Codec::template encode<F, O, detail::scaling::multiply>(src, dst, n, s.factor);
-    case detail::scaling::divide: break;
-  }
-  Codec::template encode<F, O, detail::scaling::divide>(src, dst, n, s.factor);
-}
-template <class F, class Codec, class Src>
-void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o) {
-  const detail::scaling s(scale);
-  if (o == overflow::saturate)
-    encode_with<F, overflow::saturate, Codec>(src, dst, n, s);
-  else
-    encode_with<F, overflow::non_saturating, Codec>(src, dst, n, s);
-}
 template <class F, class Codec, class Dst>
 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) {
   if (scale == 1.0f)
@@ -145,18 +136,20 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) {
 #if FP8_TIER_AVX2
 // ---------------------------------------------------------------- avx2
 struct avx2_codec {
-  template <class F, overflow O, detail::scaling::kind_t K, class Src>
-  static void encode(const Src* src, std::uint8_t* dst, std::size_t n, float factor) noexcept {
-    detail::avx2::encode<F, O, K>(src, dst, n, factor);
-  }
   template <class F, bool Scaled, class Dst>
   static void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
     detail::avx2::decode<F, Scaled>(src, dst, n, scale);
   }
 };
-template <class F, class Src>
-void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::avx2) {
-  tier::encode<F, avx2_codec>(src, dst, n, scale, o);
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
+            isa::avx2) noexcept {
+  detail::avx2::stream<F, O>(src, dst, n, rule, sink);
+}
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink, isa::avx2) noexcept {
+  detail::avx2::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
 }
 template <class F, class Dst>
 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::avx2) {
@@ -167,18 +160,20 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::
 #if FP8_TIER_AVX512
 // ---------------------------------------------------------------- avx512
 struct avx512_codec {
-  template <class F, overflow O, detail::scaling::kind_t K, class Src>
-  static void encode(const Src* src, std::uint8_t* dst, std::size_t n, float factor) noexcept {
-    detail::avx512::encode<F, O, K>(src, dst, n, factor);
-  }
   template <class F, bool Scaled, class Dst>
   static void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
     detail::avx512::decode<F, Scaled>(src, dst, n, scale);
   }
 };
-template <class F, class Src>
-void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, isa::avx512) {
-  tier::encode<F, avx512_codec>(src, dst, n, scale, o);
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
+            isa::avx512) noexcept {
+  detail::avx512::stream<F, O>(src, dst, n, rule, sink);
+}
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink, isa::avx512) noexcept {
+  detail::avx512::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
 }
 #endif
 
@@ -207,6 +202,20 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale, isa::
 #else
   tier::decode<F, avx512_codec>(src, dst, n, scale);
 #endif
+}
+#endif
+
+#if FP8_ISA_SSE2
+// ---------------------------------------------------------------- every vector tier
+// One scale for the whole array: the policy chosen once (codec/stream.hpp),
+// then the tier's streaming encoder with the one-scale rule.
+template <class F, class Src, class Tag, if_vector<Tag> = 0>
+void encode(const Src* src, std::uint8_t* dst, std::size_t n, float scale, overflow o, Tag tag) {
+  const detail::scaling s(scale);
+  detail::with_policy(o, s.kind, [&](auto p) {
+    using P = decltype(p);
+    stream<F, P::overflow_policy>(src, dst, n, detail::one_scale<P::kind>{s.factor}, detail::code_sink{}, tag);
+  });
 }
 #endif
 

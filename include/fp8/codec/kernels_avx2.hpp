@@ -7,9 +7,11 @@
 // equals codec/scalar.hpp bit for bit. A tail shorter than a step goes
 // through a zero-padded stack block, so no scalar code runs below the entry.
 //
-// Rules of the dispatched tiers: every function here carries
-// FP8_TARGET_AVX2, none contains a lambda, none passes a vector to a function
-// without the attribute.
+// Rules of the dispatched tiers: everything here is compiled in the avx2
+// target region (detail/dispatch.hpp), contains no lambda, and passes no
+// vector to a function outside a region. The tier's streaming encoder
+// (codec/stream.hpp) is here too: its loop, the one-scale rule and the byte
+// sink; quant/ adds its rules and sinks for this tier.
 #pragma once
 
 #include <cstddef>
@@ -19,37 +21,37 @@
 #include "../config.hpp"
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
+#include "../detail/simd_avx2.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
 #include "scalar.hpp"
 #include "simd_core.hpp"
+#include "stream.hpp"
 
 #if FP8_TIER_AVX2
+FP8_BEGIN_TARGET_AVX2
 FP8_BEGIN_NAMESPACE
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 namespace avx2 {
 
-FP8_TARGET_AVX2 inline __m256i set1(std::int32_t v) noexcept { return _mm256_set1_epi32(v); }
-// vpblendvb on whole-lane masks (all ones or all zeros per int32).
-FP8_TARGET_AVX2 inline __m256i select(__m256i mask, __m256i yes, __m256i no) noexcept {
-  return _mm256_blendv_epi8(no, yes, mask);
-}
+using ymm::select;
+using ymm::set1;
 
 // 8 elements widened to float lanes.
-FP8_TARGET_AVX2 inline __m256 load8(const float* p) noexcept { return _mm256_loadu_ps(p); }
-FP8_TARGET_AVX2 inline __m256 load8(const bfloat16* p) noexcept {
+inline __m256 load8(const float* p) noexcept { return _mm256_loadu_ps(p); }
+inline __m256 load8(const bfloat16* p) noexcept {
   // A bfloat16 is the top half of the float of the same value.
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
-FP8_TARGET_AVX2 inline __m256 load8(const half* p) noexcept {
+inline __m256 load8(const half* p) noexcept {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));  // vcvtph2ps: exact
 }
 
 // x / scale by the call's scaling kind (detail::scaling).
 template <scaling::kind_t K>
-FP8_TARGET_AVX2 inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
+inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
   if (K == scaling::multiply) return _mm256_mul_ps(x, factor);
   if (K == scaling::divide) return _mm256_div_ps(x, factor);
   return x;
@@ -58,7 +60,7 @@ FP8_TARGET_AVX2 inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
 // ------------------------------------------------------------ encode
 // 8 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
 template <class F, overflow O>
-FP8_TARGET_AVX2 inline __m256i encode_lanes(__m256 x) noexcept {
+inline __m256i encode_lanes(__m256 x) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t max_bits = static_cast<std::int32_t>(
@@ -96,38 +98,94 @@ FP8_TARGET_AVX2 inline __m256i encode_lanes(__m256 x) noexcept {
   return select(nan, nan_code, code);
 }
 
-// 32 elements -> 32 codes. The packs work within 128-bit lanes, leaving
-// dwords in the order c0.lo c1.lo c2.lo c3.lo | c0.hi c1.hi c2.hi c3.hi;
-// one vpermd restores it.
-template <class F, overflow O, scaling::kind_t K, class Src>
-FP8_TARGET_AVX2 inline void encode32(const Src* src, std::uint8_t* dst, __m256 f) noexcept {
-  const __m256i c0 = encode_lanes<F, O>(apply_scaling<K>(load8(src), f));
-  const __m256i c1 = encode_lanes<F, O>(apply_scaling<K>(load8(src + 8), f));
-  const __m256i c2 = encode_lanes<F, O>(apply_scaling<K>(load8(src + 16), f));
-  const __m256i c3 = encode_lanes<F, O>(apply_scaling<K>(load8(src + 24), f));
+// Four vectors of codes (values 0..255) -> 32 bytes in order. The packs work
+// within 128-bit lanes, leaving dwords in the order c0.lo c1.lo c2.lo c3.lo |
+// c0.hi c1.hi c2.hi c3.hi; one vpermd restores it.
+inline void store32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint8_t* dst) noexcept {
   const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, order));
 }
 
-template <class F, overflow O, scaling::kind_t K, class Src>
-FP8_TARGET_AVX2 void encode(const Src* src, std::uint8_t* dst, std::size_t n, float factor) noexcept {
-  const __m256 f = _mm256_set1_ps(factor);
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) encode32<F, O, K>(src + i, dst + i, f);
-  if (i < n) {
-    Src in[32] = {};
-    std::uint8_t out[32];
-    std::memcpy(in, src + i, (n - i) * sizeof(Src));
-    encode32<F, O, K>(in, out, f);
-    std::memcpy(dst + i, out, n - i);
+// ------------------------------------------------------------ streaming encoder
+// The tier's one encode loop (codec/stream.hpp), 8 lanes a vector.
+constexpr std::size_t W = 8;
+
+template <class Rule>
+struct lanes_of;
+template <class Sink>
+struct sink_of;
+
+template <scaling::kind_t K>
+struct lanes_of<one_scale<K>> : stateless_lanes {
+  __m256 f;
+  explicit lanes_of(const one_scale<K>& r) noexcept : f(_mm256_set1_ps(r.factor)) {}
+  template <class F, overflow O>
+  __m256i codes(__m256 x, std::size_t, std::size_t) const noexcept {
+    return encode_lanes<F, O>(apply_scaling<K>(x, f));
   }
+};
+
+template <>
+struct sink_of<code_sink> {
+  explicit sink_of(const code_sink&) noexcept {}
+  template <class F, std::size_t V>
+  void put(const __m256i (&c)[V], std::uint8_t* dst) const noexcept {
+    FP8_UNROLL_VECTORS
+    for (std::size_t g = 0; g < V; g += 4) store32(c[g], c[g + 1], c[g + 2], c[g + 3], dst + g * W);
+  }
+};
+
+// One step: every vector is loaded before anything is stored, so a sink
+// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
+// a large step (MX) out of line, called with its vectors in memory.
+template <class F, overflow O, class Src, class Out, class R, class S>
+FP8_ALWAYS_INLINE void step(const Src* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
+  constexpr std::size_t V = R::vectors;
+  __m256 x[V];
+  FP8_UNROLL_VECTORS
+  for (std::size_t k = 0; k < V; ++k) x[k] = load8(src + k * W);
+  r.template begin<F>(x, index);
+  __m256i c[V];
+  FP8_UNROLL_VECTORS
+  for (std::size_t k = 0; k < V; ++k) c[k] = r.template codes<F, O>(x[k], index + k * W, k);
+  s.template put<F>(c, dst);
+  r.finish(index, count);
+}
+
+// The tail is one step over a zero-padded copy (a zero encodes to a zero
+// under every rule, and a rule's finish() is told how many elements count).
+// Rows: `rows` rows of n elements at leading dimensions src_ld and dst_ld,
+// the rule's indices restarting at each row (per-column scales); the 1-D
+// calls are one row.
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  using Out = typename Sink::out_type;
+  lanes_of<Rule> r(rule);
+  const sink_of<Sink> s(sink);
+  constexpr std::size_t E = lanes_of<Rule>::vectors * W;
+  for (std::size_t row = 0; row < rows; ++row, src += src_ld, dst += dst_ld) {
+    std::size_t i = 0;
+    for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
+    if (i < n) {
+      Src in[E] = {};
+      Out out[E] = {};
+      std::memcpy(in, src + i, (n - i) * sizeof(Src));
+      step<F, O>(in, out, i, n - i, r, s);
+      std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+    }
+  }
+}
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
 }
 
 // ------------------------------------------------------------ decode
 // FP8 codes in 8 int32 lanes -> float lanes: simd_core.hpp's decode_lanes.
 template <class F>
-FP8_TARGET_AVX2 inline __m256 decode_lanes(__m256i c) noexcept {
+inline __m256 decode_lanes(__m256i c) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   const __m256i mag = _mm256_and_si256(c, set1(0x7F));
@@ -155,7 +213,7 @@ FP8_TARGET_AVX2 inline __m256 decode_lanes(__m256i c) noexcept {
 // float lanes -> 8 16-bit patterns, the scalar codec's one rounding to
 // nearest even; NaN becomes the quiet NaN of its sign (bfloat16 0x7FC0 |
 // sign, half 0x7E00 | sign).
-FP8_TARGET_AVX2 inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
+inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
   const __m256i u = _mm256_castps_si256(x);
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), set1(1));
   const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, set1(0x7FFF)), lsb), 16);
@@ -164,7 +222,7 @@ FP8_TARGET_AVX2 inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
   // Lanes hold 0..0xFFFF, which vpackusdw keeps as they are.
   return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
-FP8_TARGET_AVX2 inline __m128i narrow8(__m256 x, half*) noexcept {
+inline __m128i narrow8(__m256 x, half*) noexcept {
   // vcvtps2ph rounds to nearest even (explicit rounding control) and keeps a
   // NaN's payload; replacing NaN by the float quiet NaN of its sign first
   // (0x7FC00000 | sign) makes it give 0x7E00 | sign.
@@ -175,21 +233,21 @@ FP8_TARGET_AVX2 inline __m128i narrow8(__m256 x, half*) noexcept {
 
 // 8 codes decoded, scaled when Scaled, stored.
 template <bool Scaled>
-FP8_TARGET_AVX2 inline void store8(__m256 x, __m256 factor, float* dst) noexcept {
+inline void store8(__m256 x, __m256 factor, float* dst) noexcept {
   _mm256_storeu_ps(dst, Scaled ? _mm256_mul_ps(x, factor) : x);
 }
 template <bool Scaled, class Dst>
-FP8_TARGET_AVX2 inline void store8(__m256 x, __m256 factor, Dst* dst) noexcept {
+inline void store8(__m256 x, __m256 factor, Dst* dst) noexcept {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), narrow8(Scaled ? _mm256_mul_ps(x, factor) : x, dst));
 }
 template <class F, bool Scaled, class Dst>
-FP8_TARGET_AVX2 inline void decode8(const std::uint8_t* src, Dst* dst, __m256 factor) noexcept {
+inline void decode8(const std::uint8_t* src, Dst* dst, __m256 factor) noexcept {
   const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
   store8<Scaled>(decode_lanes<F>(c), factor, dst);
 }
 
 template <class F, bool Scaled, class Dst>
-FP8_TARGET_AVX2 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
   const __m256 f = _mm256_set1_ps(scale);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) decode8<F, Scaled>(src + i, dst + i, f);
@@ -206,4 +264,5 @@ FP8_TARGET_AVX2 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, fl
 FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
+FP8_END_TARGET_AVX2
 #endif  // FP8_TIER_AVX2

@@ -5,71 +5,65 @@
 // FP8 codes -> float, bfloat16 and half. The arithmetic is codec/simd_core.hpp's
 // (its comments derive every step) on 16 int32/float lanes, with AVX-512
 // masks where simd_core blends; each function equals codec/scalar.hpp bit for
-// bit, its tail included (one masked step: no scalar code below the entry).
+// bit, its tail included (no scalar code below the entry).
 //
-// Rules of the dispatched tiers: every function here carries
-// FP8_TARGET_AVX512, none contains a lambda, none passes a vector to a
-// function without the attribute; GCC 12's unmasked AVX-512 intrinsics that
-// start from an undefined register (shifts, conversions, vpermd, vpminsd,
-// ...) are replaced by their zero-masking forms with a full mask, the same
-// instruction, so a consumer's -Wall stays quiet.
+// Rules of the dispatched tiers: everything here is compiled in the avx512
+// target region (detail/dispatch.hpp), contains no lambda, and passes no
+// vector to a function outside a region; GCC 12's unmasked AVX-512
+// intrinsics that start from an undefined register (shifts, conversions,
+// vpermd, vpminsd, ...) are used through detail/simd_avx512.hpp's zero-masking
+// forms with a full mask, the same instruction, so a consumer's -Wall stays
+// quiet. The tier's streaming encoder (codec/stream.hpp) is here too: its
+// loop, the one-scale rule and the byte sink; quant/ adds its rules and
+// sinks for this tier.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "../config.hpp"
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
+#include "../detail/simd_avx512.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
 #include "scalar.hpp"
 #include "simd_core.hpp"
+#include "stream.hpp"
 
 #if FP8_TIER_AVX512
+FP8_BEGIN_TARGET_AVX512
 FP8_BEGIN_NAMESPACE
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 namespace avx512 {
 
-constexpr __mmask16 all16 = 0xFFFF;
-
-// ------------------------------------------------------------ primitives
-// The zero-masking spellings (see above), named after the instruction.
-template <unsigned K>
-FP8_TARGET_AVX512 inline __m512i vpsrld(__m512i v) noexcept {
-  return _mm512_maskz_srli_epi32(all16, v, K);
-}
-template <unsigned K>
-FP8_TARGET_AVX512 inline __m512i vpslld(__m512i v) noexcept {
-  return _mm512_maskz_slli_epi32(all16, v, K);
-}
-FP8_TARGET_AVX512 inline __m512i vpminsd(__m512i a, __m512i b) noexcept { return _mm512_maskz_min_epi32(all16, a, b); }
-FP8_TARGET_AVX512 inline __m512 vcvtdq2ps(__m512i v) noexcept { return _mm512_maskz_cvtepi32_ps(all16, v); }
-FP8_TARGET_AVX512 inline __m512i set1(std::int32_t v) noexcept { return _mm512_set1_epi32(v); }
+using zmm::all16;
+inline __m512i set1(std::int32_t v) noexcept { return _mm512_set1_epi32(v); }
 
 // Lanes of 16-bit floats and bytes, widened to 16 int32/float lanes; k
 // selects the lanes read (the others read as 0, and their memory is not
 // touched).
-FP8_TARGET_AVX512 inline __m512 load16(const float* p, __mmask16 k) noexcept { return _mm512_maskz_loadu_ps(k, p); }
-FP8_TARGET_AVX512 inline __m512 load16(const bfloat16* p, __mmask16 k) noexcept {
+inline __m512 load16(const float* p, __mmask16 k) noexcept { return _mm512_maskz_loadu_ps(k, p); }
+inline __m512 load16(const bfloat16* p, __mmask16 k) noexcept {
   // A bfloat16 is the top half of the float of the same value.
   const __m256i h = _mm256_maskz_loadu_epi16(k, p);
-  return _mm512_castsi512_ps(vpslld<16>(_mm512_maskz_cvtepu16_epi32(all16, h)));
+  return _mm512_castsi512_ps(zmm::sll32<16>(zmm::zext_u16_i32(h)));
 }
-FP8_TARGET_AVX512 inline __m512 load16(const half* p, __mmask16 k) noexcept {
-  return _mm512_maskz_cvtph_ps(all16, _mm256_maskz_loadu_epi16(k, p));  // vcvtph2ps: exact
+inline __m512 load16(const half* p, __mmask16 k) noexcept {
+  return zmm::cvt_f16_f32(_mm256_maskz_loadu_epi16(k, p));  // vcvtph2ps: exact
 }
-FP8_TARGET_AVX512 inline __m512i load_codes(const std::uint8_t* p, __mmask16 k) noexcept {
-  return _mm512_maskz_cvtepu8_epi32(all16, _mm_maskz_loadu_epi8(k, p));
+inline __m512i load_codes(const std::uint8_t* p, __mmask16 k) noexcept {
+  return zmm::zext_u8_i32(_mm_maskz_loadu_epi8(k, p));
 }
-FP8_TARGET_AVX512 inline __m512i load_codes(const std::uint8_t* p) noexcept {
-  return _mm512_maskz_cvtepu8_epi32(all16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+inline __m512i load_codes(const std::uint8_t* p) noexcept {
+  return zmm::zext_u8_i32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
 // x / scale by the call's scaling kind (detail::scaling).
 template <scaling::kind_t K>
-FP8_TARGET_AVX512 inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
+inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
   if (K == scaling::multiply) return _mm512_mul_ps(x, factor);
   if (K == scaling::divide) return _mm512_div_ps(x, factor);
   return x;
@@ -78,7 +72,7 @@ FP8_TARGET_AVX512 inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept 
 // ------------------------------------------------------------ encode
 // 16 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
 template <class F, overflow O>
-FP8_TARGET_AVX512 inline __m512i encode_lanes(__m512 x) noexcept {
+inline __m512i encode_lanes(__m512 x) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t max_bits = static_cast<std::int32_t>(
@@ -89,14 +83,14 @@ FP8_TARGET_AVX512 inline __m512i encode_lanes(__m512 x) noexcept {
 
   const __m512i u = _mm512_castps_si512(x);
   __m512i a = _mm512_and_si512(u, set1(0x7FFFFFFF));
-  const __m512i sign = _mm512_and_si512(vpsrld<24>(u), set1(0x80));
+  const __m512i sign = _mm512_and_si512(zmm::srl32<24>(u), set1(0x80));
   const __mmask16 nan = _mm512_cmpgt_epi32_mask(a, set1(0x7F800000));
-  if (O == overflow::saturate) a = vpminsd(a, set1(max_bits));
+  if (O == overflow::saturate) a = zmm::min_i32(a, set1(max_bits));
 
   // Normal: (a + round_rebias + bit S of a) >> S, ties to even.
   __m512i biased = _mm512_add_epi32(a, set1(round_rebias));
   biased = _mm512_mask_add_epi32(biased, _mm512_test_epi32_mask(a, set1(1 << S)), biased, set1(1));
-  __m512i mag = vpsrld<S>(biased);
+  __m512i mag = zmm::srl32<S>(biased);
   // Subnormal: the FPU rounds |x| + 2^(emin - M + 23) to the FP8 step.
   const __m512 magic = _mm512_castsi512_ps(set1(magic_bits));
   const __m512i subnormal =
@@ -119,44 +113,98 @@ FP8_TARGET_AVX512 inline __m512i encode_lanes(__m512 x) noexcept {
 // Four vectors of codes (values 0..255) -> 64 bytes in order. The packs work
 // within 128-bit lanes, leaving dword 4L + j = codes[j] lane L; vpermd puts
 // dword 4j + L there instead.
-FP8_TARGET_AVX512 inline void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t* dst) noexcept {
+inline void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t* dst) noexcept {
   const __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(c0, c1), _mm512_packs_epi32(c2, c3));
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  _mm512_storeu_si512(dst, _mm512_maskz_permutexvar_epi32(all16, order, packed));
+  _mm512_storeu_si512(dst, zmm::permute32(order, packed));
 }
 
-// The whole array: 64 elements a step, then 16 at a time, the last step
-// masked. Returns nothing: it owns its tail.
-template <class F, overflow O, scaling::kind_t K, class Src>
-FP8_TARGET_AVX512 void encode(const Src* src, std::uint8_t* dst, std::size_t n, float factor) noexcept {
-  const __m512 f = _mm512_set1_ps(factor);
-  std::size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const __m512i c0 = encode_lanes<F, O>(apply_scaling<K>(load16(src + i, all16), f));
-    const __m512i c1 = encode_lanes<F, O>(apply_scaling<K>(load16(src + i + 16, all16), f));
-    const __m512i c2 = encode_lanes<F, O>(apply_scaling<K>(load16(src + i + 32, all16), f));
-    const __m512i c3 = encode_lanes<F, O>(apply_scaling<K>(load16(src + i + 48, all16), f));
-    store64(c0, c1, c2, c3, dst + i);
+// ------------------------------------------------------------ streaming encoder
+// The tier's one encode loop (codec/stream.hpp), 16 lanes a vector.
+constexpr std::size_t W = 16;
+
+template <class Rule>
+struct lanes_of;
+template <class Sink>
+struct sink_of;
+
+template <scaling::kind_t K>
+struct lanes_of<one_scale<K>> : stateless_lanes {
+  __m512 f;
+  explicit lanes_of(const one_scale<K>& r) noexcept : f(_mm512_set1_ps(r.factor)) {}
+  template <class F, overflow O>
+  __m512i codes(__m512 x, std::size_t, std::size_t) const noexcept {
+    return encode_lanes<F, O>(apply_scaling<K>(x, f));
   }
-  for (; i < n; i += 16) {
-    const std::size_t left = n - i < 16 ? n - i : 16;
-    const auto k = static_cast<__mmask16>((1u << left) - 1u);
-    const __m512i c = encode_lanes<F, O>(apply_scaling<K>(load16(src + i, k), f));
-    _mm512_mask_cvtepi32_storeu_epi8(dst + i, k, c);  // vpmovdb
+};
+
+template <>
+struct sink_of<code_sink> {
+  explicit sink_of(const code_sink&) noexcept {}
+  template <class F, std::size_t V>
+  void put(const __m512i (&c)[V], std::uint8_t* dst) const noexcept {
+    FP8_UNROLL_VECTORS
+    for (std::size_t g = 0; g < V; g += 4) store64(c[g], c[g + 1], c[g + 2], c[g + 3], dst + g * W);
   }
+};
+
+// One step: every vector is loaded before anything is stored, so a sink
+// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
+// a large step (MX) out of line, called with its vectors in memory.
+template <class F, overflow O, class Src, class Out, class R, class S>
+FP8_ALWAYS_INLINE void step(const Src* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
+  constexpr std::size_t V = R::vectors;
+  __m512 x[V];
+  FP8_UNROLL_VECTORS
+  for (std::size_t k = 0; k < V; ++k) x[k] = load16(src + k * W, all16);
+  r.template begin<F>(x, index);
+  __m512i c[V];
+  FP8_UNROLL_VECTORS
+  for (std::size_t k = 0; k < V; ++k) c[k] = r.template codes<F, O>(x[k], index + k * W, k);
+  s.template put<F>(c, dst);
+  r.finish(index, count);
+}
+
+// The tail is one step over a zero-padded copy (a zero encodes to a zero
+// under every rule, and a rule's finish() is told how many elements count).
+// Rows: `rows` rows of n elements at leading dimensions src_ld and dst_ld,
+// the rule's indices restarting at each row (per-column scales); the 1-D
+// calls are one row.
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  using Out = typename Sink::out_type;
+  lanes_of<Rule> r(rule);
+  const sink_of<Sink> s(sink);
+  constexpr std::size_t E = lanes_of<Rule>::vectors * W;
+  for (std::size_t row = 0; row < rows; ++row, src += src_ld, dst += dst_ld) {
+    std::size_t i = 0;
+    for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
+    if (i < n) {
+      Src in[E] = {};
+      Out out[E] = {};
+      std::memcpy(in, src + i, (n - i) * sizeof(Src));
+      step<F, O>(in, out, i, n - i, r, s);
+      std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+    }
+  }
+}
+template <class F, overflow O, class Rule, class Sink, class Src>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
 }
 
 // ------------------------------------------------------------ decode
 // FP8 codes in 16 int32 lanes -> float lanes: simd_core.hpp's decode_lanes.
 template <class F>
-FP8_TARGET_AVX512 inline __m512 decode_lanes(__m512i c) noexcept {
+inline __m512 decode_lanes(__m512i c) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   const __m512i mag = _mm512_and_si512(c, set1(0x7F));
-  const __m512i sign = vpslld<24>(_mm512_and_si512(c, set1(0x80)));
-  const __m512i normal = _mm512_add_epi32(vpslld<S>(mag), set1((127 - T::exponent_bias) << 23));
+  const __m512i sign = zmm::sll32<24>(_mm512_and_si512(c, set1(0x80)));
+  const __m512i normal = _mm512_add_epi32(zmm::sll32<S>(mag), set1((127 - T::exponent_bias) << 23));
   const __m512 step = _mm512_set1_ps(static_cast<float>(scalar::detail::pow2(T::subnormal_exponent)));
-  const __m512i subnormal = _mm512_castps_si512(_mm512_mul_ps(vcvtdq2ps(mag), step));
+  const __m512i subnormal = _mm512_castps_si512(_mm512_mul_ps(zmm::cvt_i32_f32(mag), step));
   __m512i bits = _mm512_mask_mov_epi32(normal, _mm512_cmplt_epi32_mask(mag, set1(1 << M)), subnormal);
   bits = _mm512_or_si512(bits, sign);
   const __m512i qnan = set1(0x7FC00000);
@@ -180,15 +228,15 @@ FP8_TARGET_AVX512 inline __m512 decode_lanes(__m512i c) noexcept {
 // float lanes -> 16 16-bit patterns, the scalar codec's one rounding to
 // nearest even; NaN becomes the quiet NaN of its sign (bfloat16 0x7FC0 |
 // sign, half 0x7E00 | sign).
-FP8_TARGET_AVX512 inline __m256i narrow16(__m512 x, bfloat16*) noexcept {
+inline __m256i narrow16(__m512 x, bfloat16*) noexcept {
   const __m512i u = _mm512_castps_si512(x);
-  const __m512i lsb = _mm512_and_si512(vpsrld<16>(u), set1(1));
-  const __m512i rounded = vpsrld<16>(_mm512_add_epi32(_mm512_add_epi32(u, set1(0x7FFF)), lsb));
-  const __m512i nan = _mm512_or_si512(_mm512_and_si512(vpsrld<16>(u), set1(0x8000)), set1(0x7FC0));
+  const __m512i lsb = _mm512_and_si512(zmm::srl32<16>(u), set1(1));
+  const __m512i rounded = zmm::srl32<16>(_mm512_add_epi32(_mm512_add_epi32(u, set1(0x7FFF)), lsb));
+  const __m512i nan = _mm512_or_si512(_mm512_and_si512(zmm::srl32<16>(u), set1(0x8000)), set1(0x7FC0));
   const __mmask16 is_nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, set1(0x7FFFFFFF)), set1(0x7F800000));
-  return _mm512_maskz_cvtepi32_epi16(all16, _mm512_mask_mov_epi32(rounded, is_nan, nan));  // vpmovdw
+  return zmm::trunc_i32_i16(_mm512_mask_mov_epi32(rounded, is_nan, nan));
 }
-FP8_TARGET_AVX512 inline __m256i narrow16(__m512 x, half*) noexcept {
+inline __m256i narrow16(__m512 x, half*) noexcept {
   // vcvtps2ph rounds to nearest even (explicit rounding control) and keeps a
   // NaN's payload; replacing NaN by the float quiet NaN of its sign first
   // (0x7FC00000 | sign) makes it give 0x7E00 | sign.
@@ -197,21 +245,21 @@ FP8_TARGET_AVX512 inline __m256i narrow16(__m512 x, half*) noexcept {
       _mm512_or_si512(_mm512_and_si512(u, set1(static_cast<std::int32_t>(0x80000000u))), set1(0x7FC00000));
   const __mmask16 is_nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
   const __m512 y = _mm512_castsi512_ps(_mm512_mask_mov_epi32(u, is_nan, qnan));
-  return _mm512_maskz_cvtps_ph(all16, y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return zmm::cvt_f32_f16(y);
 }
 
 // Decoded lanes, scaled when Scaled, stored to the first lanes k of dst.
 template <bool Scaled>
-FP8_TARGET_AVX512 inline void store16(__m512 x, __m512 factor, float* dst, __mmask16 k) noexcept {
+inline void store16(__m512 x, __m512 factor, float* dst, __mmask16 k) noexcept {
   _mm512_mask_storeu_ps(dst, k, Scaled ? _mm512_mul_ps(x, factor) : x);
 }
 template <bool Scaled, class Dst>
-FP8_TARGET_AVX512 inline void store16(__m512 x, __m512 factor, Dst* dst, __mmask16 k) noexcept {
+inline void store16(__m512 x, __m512 factor, Dst* dst, __mmask16 k) noexcept {
   _mm256_mask_storeu_epi16(dst, k, narrow16(Scaled ? _mm512_mul_ps(x, factor) : x, dst));
 }
 
 template <class F, bool Scaled, class Dst>
-FP8_TARGET_AVX512 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
+void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexcept {
   const __m512 f = _mm512_set1_ps(scale);
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) store16<Scaled>(decode_lanes<F>(load_codes(src + i)), f, dst + i, all16);
@@ -225,4 +273,5 @@ FP8_TARGET_AVX512 void decode(const std::uint8_t* src, Dst* dst, std::size_t n, 
 FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512
 #endif  // FP8_TIER_AVX512

@@ -4,9 +4,10 @@
 // to int32 lanes, int32 lanes narrowed to bytes, 16-bit floats widened and
 // narrowed. Every function here equals codec/scalar.hpp bit for bit; the
 // derivation of each step is in the comments. The xsimd part is the codec's
-// sse2 tier (codec/kernels.hpp) and the quantizers' vector code; the avx2 and
-// avx512 tiers restate its arithmetic in intrinsics (codec/kernels_avx2.hpp,
-// codec/kernels_avx512.hpp). Not for direct use: the entry points are in
+// sse2 tier (codec/kernels.hpp), with its streaming encoder (codec/stream.hpp);
+// the avx2 and avx512 tiers restate its arithmetic in intrinsics
+// (codec/kernels_avx2.hpp, codec/kernels_avx512.hpp). The xsimd vector types
+// and general lane primitives are detail/simd_xsimd.hpp's. Not for direct use: the entry points are in
 // codec/bulk.hpp.
 #pragma once
 
@@ -20,15 +21,11 @@
 #include "../detail/bit.hpp"
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
+#include "../detail/simd_xsimd.hpp"
 #include "../types/float16.hpp"
 #include "../types/format.hpp"
 #include "scalar.hpp"
-
-#if FP8_ISA_SSE2
-#include <immintrin.h>
-
-#include <xsimd/xsimd.hpp>
-#endif
+#include "stream.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace detail {
@@ -43,69 +40,12 @@ inline D from_float(float x) noexcept {
   return D(x);  // float: identity; 16-bit: one rounding to nearest even
 }
 
-// How a bulk encode applies its scale, decided once per call: not at all,
-// by the reciprocal (a power of two whose reciprocal is a float: x / 2^k and
-// x * 2^-k are the same correctly rounded quotient), or by division.
-struct scaling {
-  enum kind_t { none, multiply, divide } kind;
-  float factor;
-  explicit scaling(float scale) noexcept : kind(divide), factor(scale) {
-    int e = 0;
-    if (scale == 1.0f) {
-      kind = none;
-    } else if (std::frexp(scale, &e) == 0.5f && std::isfinite(1.0f / scale)) {
-      kind = multiply;
-      factor = 1.0f / scale;
-    }
-  }
-};
-
 constexpr std::size_t chunk = 512;  // floats of stack buffer for 16-bit sources and outputs
 
 #if FP8_ISA_SSE2
 // Everything below depends on the unit's flags (the xsimd architectures it
 // has), so it lives in the flags-named namespace (detail/dispatch.hpp).
 FP8_BEGIN_TU_NAMESPACE
-
-template <class Tag>
-struct xsimd_arch;
-template <>
-struct xsimd_arch<isa::sse2> {
-  using type = xsimd::sse2;
-};
-#if FP8_ISA_AVX2
-template <>
-struct xsimd_arch<isa::avx2> {
-  using type = xsimd::avx2;
-};
-#endif
-#if FP8_ISA_AVX512
-template <>
-struct xsimd_arch<isa::avx512> {
-  using type = xsimd::avx512bw;
-};
-#endif
-template <class Tag>
-using vi = xsimd::batch<std::int32_t, typename xsimd_arch<Tag>::type>;
-template <class Tag>
-using vf = xsimd::batch<float, typename xsimd_arch<Tag>::type>;
-
-// xsimd::select, except on 32-bit integer lanes of AVX-512BW: xsimd 8.1
-// compiles the 8- and 16-bit blends for every integer type there, and GCC's
-// headers spell those as macros with C casts when not optimizing, so a
-// -O0 build (a consumer's Debug build) would not compile. The 32-bit blend
-// is what xsimd's own avx512dq fallback runs.
-template <class T, class A>
-inline xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& m, const xsimd::batch<T, A>& a,
-                                 const xsimd::batch<T, A>& b) noexcept {
-  return xsimd::select(m, a, b);
-}
-#if FP8_ISA_AVX512
-inline vi<isa::avx512> select(const xsimd::batch_bool<std::int32_t, xsimd::avx512bw>& m, const vi<isa::avx512>& a,
-                              const vi<isa::avx512>& b) noexcept {
-  return _mm512_mask_blend_epi32(static_cast<__mmask16>(m), b, a);
-}
-#endif
 
 // ------------------------------------------------------------ encode core
 // float lanes -> FP8 codes in int32 lanes. With x = (-1)^s * 1.f * 2^(e-127)
@@ -231,41 +171,19 @@ inline vi<isa::avx512> load_bytes(const std::uint8_t* src, isa::avx512) noexcept
 }
 #endif
 
-// ------------------------------------------------------------ main loops
-// Each returns how many leading elements it converted (a multiple of its
-// block); the caller finishes the tail with the scalar codec.
-
-template <class F, overflow O, scaling::kind_t K, class Tag>
-std::size_t encode_loop(const float* src, std::uint8_t* dst, std::size_t n, float factor, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  const Fl f(factor);
-  const auto lanes = [&](const float* p) {
-    Fl x = Fl::load_unaligned(p);
-    if (K == scaling::multiply) x = x * f;
-    if (K == scaling::divide) x = x / f;
-    return encode_lanes<F, O, Tag>(x);
-  };
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    const vi<Tag> codes[4] = {lanes(src + i), lanes(src + i + W), lanes(src + i + 2 * W), lanes(src + i + 3 * W)};
-    store_bytes(codes, dst + i, tag);
-  }
-  return i;
+// ------------------------------------------------------------ scaling
+// x / scale by detail::scaling's rule, with the rule's kind a template
+// parameter (codec/stream.hpp).
+template <scaling::kind_t K, class Tag>
+inline vf<Tag> apply_scaling(vf<Tag> x, vf<Tag> factor) noexcept {
+  if (K == scaling::multiply) return x * factor;
+  if (K == scaling::divide) return x / factor;
+  return x;
 }
 
-// The overflow policy and the kind of scaling become template arguments
-// here, once per call, so the loop carries no branches.
-template <class F, overflow O, class Tag>
-std::size_t encode_main(const float* src, std::uint8_t* dst, std::size_t n, scaling s, Tag tag) noexcept {
-  switch (s.kind) {
-    case scaling::none: return encode_loop<F, O, scaling::none>(src, dst, n, s.factor, tag);
-    case scaling::multiply: return encode_loop<F, O, scaling::multiply>(src, dst, n, s.factor, tag);
-    case scaling::divide: break;
-  }
-  return encode_loop<F, O, scaling::divide>(src, dst, n, s.factor, tag);
-}
-
+// ------------------------------------------------------------ decode loop
+// Returns how many leading elements it converted (a multiple of the
+// width); the caller finishes the tail with the scalar codec.
 template <class F, class Tag>
 std::size_t decode_main(const std::uint8_t* src, float* dst, std::size_t n, float scale, Tag tag) noexcept {
   using Fl = vf<Tag>;
@@ -342,6 +260,87 @@ void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
 #endif
   for (; i < n; ++i) dst[i] = from_float<Dst>(src[i]);
 }
+
+// ------------------------------------------------------------ streaming encoder
+// The sse2 tier's one encode loop (codec/stream.hpp): float sources only
+// (codec/kernels.hpp widens 16-bit sources a chunk at a time).
+namespace sse2 {
+
+using I = vi<isa::sse2>;
+using Fl = vf<isa::sse2>;
+constexpr std::size_t W = Fl::size;
+
+template <class Rule>
+struct lanes_of;
+template <class Sink>
+struct sink_of;
+
+template <scaling::kind_t K>
+struct lanes_of<one_scale<K>> : stateless_lanes {
+  Fl f;
+  explicit lanes_of(const one_scale<K>& r) noexcept : f(r.factor) {}
+  template <class F, overflow O>
+  I codes(Fl x, std::size_t, std::size_t) const noexcept {
+    return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, f));
+  }
+};
+
+template <>
+struct sink_of<code_sink> {
+  explicit sink_of(const code_sink&) noexcept {}
+  template <class F, std::size_t V>
+  void put(const I (&c)[V], std::uint8_t* dst) const noexcept {
+    FP8_UNROLL_VECTORS
+    for (std::size_t g = 0; g < V; g += 4) {
+      const I four[4] = {c[g], c[g + 1], c[g + 2], c[g + 3]};
+      store_bytes(four, dst + g * W, isa::sse2{});
+    }
+  }
+};
+
+// One step: every vector is loaded before anything is stored, so a sink
+// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
+// a large step (MX) out of line, called with its vectors in memory.
+template <class F, overflow O, class R, class S, class Out>
+FP8_ALWAYS_INLINE void step(const float* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
+  constexpr std::size_t V = R::vectors;
+  Fl x[V];
+  FP8_UNROLL_VECTORS
+  for (std::size_t k = 0; k < V; ++k) x[k] = Fl::load_unaligned(src + k * W);
+  r.template begin<F>(x, index);
+  I c[V];
+  FP8_UNROLL_VECTORS
+  for (std::size_t k = 0; k < V; ++k) c[k] = r.template codes<F, O>(x[k], index + k * W, k);
+  s.template put<F>(c, dst);
+  r.finish(index, count);
+}
+
+// Rows as in codec/kernels_avx2.hpp's stream.
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  using Out = typename Sink::out_type;
+  lanes_of<Rule> r(rule);
+  const sink_of<Sink> s(sink);
+  constexpr std::size_t E = lanes_of<Rule>::vectors * W;
+  for (std::size_t row = 0; row < rows; ++row, src += src_ld, dst += dst_ld) {
+    std::size_t i = 0;
+    for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
+    if (i < n) {
+      float in[E] = {};
+      Out out[E] = {};
+      std::memcpy(in, src + i, (n - i) * sizeof(float));
+      step<F, O>(in, out, i, n - i, r, s);
+      std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+    }
+  }
+}
+template <class F, overflow O, class Rule, class Sink>
+void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
+  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
+}
+
+}  // namespace sse2
 
 FP8_END_TU_NAMESPACE
 #endif  // FP8_ISA_SSE2

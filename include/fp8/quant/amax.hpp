@@ -30,6 +30,8 @@
 #include "../detail/bit.hpp"
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
+#include "../detail/simd_avx512.hpp"
+#include "../detail/simd_xsimd.hpp"
 #include "../error.hpp"
 #include "../types/float16.hpp"
 #include "common.hpp"
@@ -160,16 +162,11 @@ FP8_TARGET_AVX2 std::uint32_t amax_bits(const storage16<Format>* x, std::size_t 
 #endif
 
 #if FP8_TIER_AVX512
-// vpmaxsd / vpmaxsw through their zero-masking intrinsics with a full mask:
-// the same instruction, but GCC 12's unmasked forms start from an undefined
-// register, which its -Wall reports (as maybe-uninitialized) in the
-// consumer's build.
-FP8_TARGET_AVX512 inline __m512i max_epi32(__m512i a, __m512i b) noexcept {
-  return _mm512_maskz_max_epi32(0xFFFF, a, b);
-}
-FP8_TARGET_AVX512 inline __m512i max_epi16(__m512i a, __m512i b) noexcept {
-  return _mm512_maskz_max_epi16(0xFFFFFFFFu, a, b);
-}
+// vpmaxsd / vpmaxsw: detail/simd_avx512.hpp's zero-masking forms (GCC 12's
+// unmasked ones start from an undefined register, which its -Wall reports in
+// the consumer's build).
+using zmm::max_i16;
+using zmm::max_i32;
 
 // AVX-512 F/BW: the tail in one masked load.
 FP8_TARGET_AVX512 inline std::uint32_t amax_bits(const float* x, std::size_t n, isa::avx512) noexcept {
@@ -177,18 +174,18 @@ FP8_TARGET_AVX512 inline std::uint32_t amax_bits(const float* x, std::size_t n, 
   __m512i m0 = _mm512_setzero_si512(), m1 = m0, m2 = m0, m3 = m0;
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    m0 = max_epi32(m0, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
-    m1 = max_epi32(m1, _mm512_and_si512(_mm512_loadu_si512(x + i + 16), mask));
-    m2 = max_epi32(m2, _mm512_and_si512(_mm512_loadu_si512(x + i + 32), mask));
-    m3 = max_epi32(m3, _mm512_and_si512(_mm512_loadu_si512(x + i + 48), mask));
+    m0 = max_i32(m0, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
+    m1 = max_i32(m1, _mm512_and_si512(_mm512_loadu_si512(x + i + 16), mask));
+    m2 = max_i32(m2, _mm512_and_si512(_mm512_loadu_si512(x + i + 32), mask));
+    m3 = max_i32(m3, _mm512_and_si512(_mm512_loadu_si512(x + i + 48), mask));
   }
-  for (; i + 16 <= n; i += 16) m0 = max_epi32(m0, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
+  for (; i + 16 <= n; i += 16) m0 = max_i32(m0, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
   if (i < n) {
     const auto k = static_cast<__mmask16>((1u << (n - i)) - 1u);
-    m1 = max_epi32(m1, _mm512_and_si512(_mm512_maskz_loadu_epi32(k, x + i), mask));
+    m1 = max_i32(m1, _mm512_and_si512(_mm512_maskz_loadu_epi32(k, x + i), mask));
   }
   alignas(64) std::int32_t lanes[16];
-  _mm512_store_si512(lanes, max_epi32(max_epi32(m0, m1), max_epi32(m2, m3)));
+  _mm512_store_si512(lanes, max_i32(max_i32(m0, m1), max_i32(m2, m3)));
   return max_of_lanes(lanes);
 }
 template <class Format>
@@ -198,16 +195,16 @@ FP8_TARGET_AVX512 std::uint32_t amax_bits(const storage16<Format>* x, std::size_
   const auto* p = reinterpret_cast<const std::int16_t*>(x);
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    m0 = max_epi16(m0, _mm512_and_si512(_mm512_loadu_si512(p + i), mask));
-    m1 = max_epi16(m1, _mm512_and_si512(_mm512_loadu_si512(p + i + 32), mask));
+    m0 = max_i16(m0, _mm512_and_si512(_mm512_loadu_si512(p + i), mask));
+    m1 = max_i16(m1, _mm512_and_si512(_mm512_loadu_si512(p + i + 32), mask));
   }
   for (; i < n; i += 32) {
     const std::size_t left = n - i < 32 ? n - i : 32;
     const auto k = static_cast<__mmask32>(left == 32 ? ~0u : (1u << left) - 1u);
-    m0 = max_epi16(m0, _mm512_and_si512(_mm512_maskz_loadu_epi16(k, p + i), mask));
+    m0 = max_i16(m0, _mm512_and_si512(_mm512_maskz_loadu_epi16(k, p + i), mask));
   }
   alignas(64) std::int16_t lanes[32];
-  _mm512_store_si512(lanes, max_epi16(m0, m1));
+  _mm512_store_si512(lanes, max_i16(m0, m1));
   return max_of_lanes(lanes);
 }
 #endif

@@ -7,8 +7,9 @@
 //
 // i.e. fp8::decode(fp8::encode(src, n, scale, o), n, scale) without the
 // intermediate FP8 array: each vector is encoded and decoded in registers
-// (codec/simd_core.hpp's encode_lanes and decode_lanes), so memory traffic is
-// one float read and one float write per element. src / scale is computed as
+// (the streaming encoder of codec/stream.hpp with a sink that decodes), so
+// memory traffic is one float read and one float write per element. The tier
+// is chosen once per call at run time (detail/dispatch.hpp). src / scale is computed as
 // codec/bulk.hpp's encode does (multiply by the reciprocal when that is the
 // same correctly rounded quotient), the product with scale as decode does.
 // NaN stays NaN (quiet, with its sign; fnuz formats: +NaN); with
@@ -27,6 +28,7 @@
 #include "../codec/scalar.hpp"
 #include "../codec/simd_core.hpp"
 #include "../config.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/format.hpp"
@@ -35,6 +37,17 @@
 FP8_BEGIN_NAMESPACE
 namespace detail {
 
+// The streaming encoder's sink (codec/stream.hpp) for fake quantization: each
+// code decoded in registers and multiplied back by the scale (not at all for
+// scaling::none, where the scale is 1), one float per element.
+template <scaling::kind_t K>
+struct fake_sink {
+  using out_type = float;
+  float scale;
+};
+
+FP8_BEGIN_TU_NAMESPACE
+
 // The definition, element by element.
 template <class F>
 void fake_quantize(const float* src, float* dst, std::size_t n, float scale, overflow o, isa::portable) noexcept {
@@ -42,52 +55,100 @@ void fake_quantize(const float* src, float* dst, std::size_t n, float scale, ove
 }
 
 #if FP8_ISA_SSE2
-// Four vectors per step for instruction-level parallelism; each is loaded
-// before its own store, so src == dst is safe.
-template <class F, overflow O, scaling::kind_t K, class Tag>
-std::size_t fake_quantize_main(const float* src, float* dst, std::size_t n, float factor, float scale,
-                               Tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  const Fl f(factor), back(scale);
-  const auto one = [&](std::size_t i) {
-    Fl y = decode_lanes<F, Tag>(encode_lanes<F, O, Tag>(apply_scaling<K, Tag>(Fl::load_unaligned(src + i), f)));
-    if (K != scaling::none) y = y * back;
-    y.store_unaligned(dst + i);
-  };
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    one(i);
-    one(i + W);
-    one(i + 2 * W);
-    one(i + 3 * W);
+namespace sse2 {
+template <scaling::kind_t K>
+struct sink_of<fake_sink<K>> {
+  Fl back;
+  explicit sink_of(const fake_sink<K>& s) noexcept : back(s.scale) {}
+  template <class F, std::size_t V>
+  void put(const I (&c)[V], float* dst) const noexcept {
+    FP8_UNROLL_VECTORS
+    for (std::size_t k = 0; k < V; ++k) {
+      Fl y = decode_lanes<F, isa::sse2>(c[k]);
+      if (K != scaling::none) y = y * back;
+      y.store_unaligned(dst + k * W);
+    }
   }
-  for (; i + W <= n; i += W) one(i);
-  return i;
-}
-
-template <class F, overflow O, class Tag>
-std::size_t fake_quantize_main(const float* src, float* dst, std::size_t n, float scale, Tag tag) noexcept {
-  const scaling s(scale);
-  switch (s.kind) {
-    case scaling::none: return fake_quantize_main<F, O, scaling::none>(src, dst, n, s.factor, scale, tag);
-    case scaling::multiply: return fake_quantize_main<F, O, scaling::multiply>(src, dst, n, s.factor, scale, tag);
-    case scaling::divide: break;
-  }
-  return fake_quantize_main<F, O, scaling::divide>(src, dst, n, s.factor, scale, tag);
-}
-
-template <class F, class Tag>
-void fake_quantize(const float* src, float* dst, std::size_t n, float scale, overflow o, Tag tag) noexcept {
-  const std::size_t done = o == overflow::saturate
-                               ? fake_quantize_main<F, overflow::saturate>(src, dst, n, scale, tag)
-                               : fake_quantize_main<F, overflow::non_saturating>(src, dst, n, scale, tag);
-  fake_quantize<F>(src + done, dst + done, n - done, scale, o, isa::portable{});
-}
+};
+}  // namespace sse2
 #endif
 
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+
+#if FP8_TIER_AVX2
+FP8_BEGIN_TARGET_AVX2
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+namespace avx2 {
+template <scaling::kind_t K>
+struct sink_of<fake_sink<K>> {
+  __m256 back;
+  explicit sink_of(const fake_sink<K>& s) noexcept : back(_mm256_set1_ps(s.scale)) {}
+  template <class F, std::size_t V>
+  void put(const __m256i (&c)[V], float* dst) const noexcept {
+    FP8_UNROLL_VECTORS
+    for (std::size_t k = 0; k < V; ++k) {
+      const __m256 y = decode_lanes<F>(c[k]);
+      _mm256_storeu_ps(dst + k * W, K != scaling::none ? _mm256_mul_ps(y, back) : y);
+    }
+  }
+};
+}  // namespace avx2
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX2
+#endif
+
+#if FP8_TIER_AVX512
+FP8_BEGIN_TARGET_AVX512
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+namespace avx512 {
+template <scaling::kind_t K>
+struct sink_of<fake_sink<K>> {
+  __m512 back;
+  explicit sink_of(const fake_sink<K>& s) noexcept : back(_mm512_set1_ps(s.scale)) {}
+  template <class F, std::size_t V>
+  void put(const __m512i (&c)[V], float* dst) const noexcept {
+    FP8_UNROLL_VECTORS
+    for (std::size_t k = 0; k < V; ++k) {
+      const __m512 y = decode_lanes<F>(c[k]);
+      _mm512_storeu_ps(dst + k * W, K != scaling::none ? _mm512_mul_ps(y, back) : y);
+    }
+  }
+};
+}  // namespace avx512
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512
+#endif
+
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+#if FP8_ISA_SSE2
+// Every vector tier: the policy chosen once, then the tier's streaming
+// encoder with the one-scale rule and the fake-quantization sink. A step
+// loads all its vectors before it stores, so src == dst is safe.
+template <class F, class Tag, kernel::if_vector<Tag> = 0>
+void fake_quantize(const float* src, float* dst, std::size_t n, float scale, overflow o, Tag tag) noexcept {
+  const scaling s(scale);
+  with_policy(o, s.kind, [&](auto p) {
+    using P = decltype(p);
+    kernel::stream<F, P::overflow_policy>(src, dst, n, one_scale<P::kind>{s.factor}, fake_sink<P::kind>{scale}, tag);
+  });
+}
+#endif
+FP8_END_TU_NAMESPACE
 }  // namespace detail
 
+FP8_BEGIN_TU_NAMESPACE
 template <class F>
 void fake_quantize(const float* src, float* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
   constexpr const char* function = "fp8::fake_quantize";
@@ -101,7 +162,8 @@ void fake_quantize(const float* src, float* dst, std::size_t n, float scale = 1.
   }
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale", "must be a positive finite float");
   detail::require_enumerator(function, "o", o);
-  detail::fake_quantize<F>(src, dst, n, scale, o, isa::best{});
+  detail::dispatch([&](auto tier) { detail::fake_quantize<F>(src, dst, n, scale, o, tier); });
 }
+FP8_END_TU_NAMESPACE
 
 FP8_END_NAMESPACE

@@ -9,14 +9,16 @@
 //   decode: dst[r * dst_ld + c] = static_cast<float>(src[r * src_ld + c]) * scale[ch]
 //
 // bit for bit: the same definitions as codec/bulk.hpp's per-tensor calls,
-// with scale[ch] in place of the one scale. Rows are the bulk kernels, one
-// call per row. Columns are a vector loop over each row with a vector of
-// scales: when every column scale is a power of two with an exactly
-// representable reciprocal, x / s is computed as x * (1 / s) (the same
-// correctly rounded quotient, detail::scaling's rule) from a table of
-// reciprocals (on the stack up to 512 columns, on the heap beyond, allocated
-// before anything is written); otherwise every column divides by its scale.
-// Either way the rows are streamed in order, as the per-row path does.
+// with scale[ch] in place of the one scale. The tier is chosen once per call
+// at run time (detail/dispatch.hpp). Rows are the bulk kernels, one call per
+// row. Columns are the codec's streaming encoder (codec/stream.hpp) over each
+// row with a vector of factors: when every column scale is a power of two
+// with an exactly representable reciprocal, x / s is computed as x * (1 / s)
+// (the same correctly rounded quotient, detail::scaling's rule) from a table
+// of reciprocals, otherwise x / s from a copy of the scales (the table on the
+// stack up to 512 columns, on the heap beyond, allocated before anything is
+// written). Either way the rows are streamed in order, as the per-row path
+// does.
 // Elements between cols and the leading dimension are neither read nor
 // written.
 //
@@ -38,6 +40,7 @@
 #include "../codec/simd_core.hpp"
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
+#include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
 #include "../types/fp8.hpp"
@@ -83,10 +86,24 @@ inline void check_per_channel(const char* function, const void* src, std::size_t
 }
 
 // ---------------------------------------------------------------- columns
+// The streaming encoder's rule (codec/stream.hpp) for one scale per column:
+// element c of a row (index c of the row's call) is x / scale[c], from a
+// table of factors (reciprocals for K = multiply, the scales for K =
+// divide) padded with 1 to a whole number of the widest step (64), so the
+// padded tail step reads inside it.
+template <scaling::kind_t K>
+struct column_scales {
+  const float* factor;
+  column_scales from(std::size_t i) const noexcept { return {factor + i}; }
+};
+constexpr std::size_t column_pad = 64;
+
+FP8_BEGIN_TU_NAMESPACE
+
 // The definitions, element by element.
 template <class F>
 void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
-                    std::size_t cols, const float* scale, overflow o, isa::portable) noexcept {
+                    std::size_t cols, const float* scale, overflow o, isa::portable) {
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < cols; ++c) dst[r * dst_ld + c] = scalar::encode<F>(src[r * src_ld + c] / scale[c], o);
 }
@@ -98,81 +115,164 @@ void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std
 }
 
 #if FP8_ISA_SSE2
-// Each row 4 * W columns at a time (the byte store's unit) against the
-// factors (reciprocals for K = multiply, the scales for K = divide), the
-// remaining columns by the definition.
-template <class F, overflow O, scaling::kind_t K, class Tag>
-void encode_columns_main(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld,
-                         std::size_t rows, std::size_t cols, const float* factor, const float* scale,
-                         Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size, block = 4 * W;
-  const std::size_t vector_width = cols - cols % block;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* s_row = src + r * src_ld;
-    std::uint8_t* d_row = dst + r * dst_ld;
-    for (std::size_t c = 0; c < vector_width; c += block) {
-      vi<Tag> codes[4];
-      FP8_UNROLL_VECTORS
-      for (std::size_t k = 0; k < 4; ++k)
-        codes[k] = encode_lanes<F, O, Tag>(
-            apply_scaling<K, Tag>(Fl::load_unaligned(s_row + c + k * W), Fl::load_unaligned(factor + c + k * W)));
-      store_bytes(codes, d_row + c, tag);
-    }
-    for (std::size_t c = vector_width; c < cols; ++c) d_row[c] = scalar::encode<F>(s_row[c] / scale[c], O);
+namespace sse2 {
+template <scaling::kind_t K>
+struct lanes_of<column_scales<K>> : stateless_lanes {
+  const float* factor;
+  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
+  template <class F, overflow O>
+  I codes(Fl x, std::size_t index, std::size_t) const noexcept {
+    return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, Fl::load_unaligned(factor + index)));
+  }
+};
+
+// Decoding multiplies by scale[c] itself (the definition), read straight
+// from the caller's array; the columns past the last whole vector by the
+// definition.
+template <class F>
+void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
+  std::size_t c = 0;
+  for (; c + W <= cols; c += W)
+    (decode_lanes<F, isa::sse2>(load_bytes(src + c, isa::sse2{})) * Fl::load_unaligned(scale + c))
+        .store_unaligned(dst + c);
+  for (; c < cols; ++c) dst[c] = scalar::decode<F>(src[c]) * scale[c];
+}
+}  // namespace sse2
+#endif
+
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+
+#if FP8_TIER_AVX2
+FP8_BEGIN_TARGET_AVX2
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+namespace avx2 {
+template <scaling::kind_t K>
+struct lanes_of<column_scales<K>> : stateless_lanes {
+  const float* factor;
+  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
+  template <class F, overflow O>
+  __m256i codes(__m256 x, std::size_t index, std::size_t) const noexcept {
+    return encode_lanes<F, O>(apply_scaling<K>(x, _mm256_loadu_ps(factor + index)));
+  }
+};
+template <class F>
+void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
+  std::size_t c = 0;
+  for (; c + W <= cols; c += W) {
+    const __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + c)));
+    _mm256_storeu_ps(dst + c, _mm256_mul_ps(decode_lanes<F>(codes), _mm256_loadu_ps(scale + c)));
+  }
+  for (; c < cols; ++c) dst[c] = scalar::decode<F>(src[c]) * scale[c];
+}
+}  // namespace avx2
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX2
+#endif
+
+#if FP8_TIER_AVX512
+FP8_BEGIN_TARGET_AVX512
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+namespace avx512 {
+template <scaling::kind_t K>
+struct lanes_of<column_scales<K>> : stateless_lanes {
+  const float* factor;
+  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
+  template <class F, overflow O>
+  __m512i codes(__m512 x, std::size_t index, std::size_t) const noexcept {
+    return encode_lanes<F, O>(apply_scaling<K>(x, _mm512_loadu_ps(factor + index)));
+  }
+};
+// The last columns in one masked step.
+template <class F>
+void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
+  std::size_t c = 0;
+  for (; c + W <= cols; c += W)
+    _mm512_storeu_ps(dst + c, _mm512_mul_ps(decode_lanes<F>(load_codes(src + c)), _mm512_loadu_ps(scale + c)));
+  if (c < cols) {
+    const auto k = static_cast<__mmask16>((1u << (cols - c)) - 1u);
+    _mm512_mask_storeu_ps(dst + c, k, _mm512_mul_ps(decode_lanes<F>(load_codes(src + c, k)), _mm512_maskz_loadu_ps(k, scale + c)));
   }
 }
+}  // namespace avx512
+FP8_END_TU_NAMESPACE
+}  // namespace detail
+FP8_END_NAMESPACE
+FP8_END_TARGET_AVX512
+#endif
 
-template <class F, scaling::kind_t K, class Tag>
-void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
-                    std::size_t cols, const float* factor, const float* scale, overflow o, Tag tag) noexcept {
-  if (o == overflow::saturate)
-    encode_columns_main<F, overflow::saturate, K>(src, src_ld, dst, dst_ld, rows, cols, factor, scale, tag);
-  else
-    encode_columns_main<F, overflow::non_saturating, K>(src, src_ld, dst, dst_ld, rows, cols, factor, scale, tag);
+FP8_BEGIN_NAMESPACE
+namespace detail {
+FP8_BEGIN_TU_NAMESPACE
+
+// Each tier's row decoder, by tag.
+#if FP8_ISA_SSE2
+template <class F>
+void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::sse2) noexcept {
+  sse2::decode_row<F>(src, dst, cols, scale);
 }
+#endif
+#if FP8_TIER_AVX2
+template <class F>
+void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::avx2) noexcept {
+  avx2::decode_row<F>(src, dst, cols, scale);
+}
+#endif
+#if FP8_TIER_AVX512
+template <class F>
+void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::avx512) noexcept {
+  avx512::decode_row<F>(src, dst, cols, scale);
+}
+#endif
 
+#if FP8_ISA_SSE2
 // The one decision per call: multiply by a table of reciprocals if every
-// scale allows it, else divide by the scales themselves. The table is the
-// only allocation, made before any write (std::bad_alloc leaves dst as it was).
-template <class F, class Tag>
+// scale allows it, else divide by the scales; then the policy, once, and the
+// tier's streaming encoder over all the rows in one call. The table is the only allocation,
+// made before any write (std::bad_alloc leaves dst as it was).
+template <class F, class Tag, kernel::if_vector<Tag> = 0>
 void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
                     std::size_t cols, const float* scale, overflow o, Tag tag) {
   bool multiply = true;
   for (std::size_t c = 0; c < cols && multiply; ++c) multiply = scaling(scale[c]).kind != scaling::divide;
-  if (!multiply) {
-    encode_columns<F, scaling::divide>(src, src_ld, dst, dst_ld, rows, cols, scale, scale, o, tag);
-    return;
-  }
-  float stack[chunk];
-  std::unique_ptr<float[]> heap(cols > chunk ? new float[cols] : nullptr);
-  float* factor = cols > chunk ? heap.get() : stack;
+  const std::size_t padded = (cols + column_pad - 1) / column_pad * column_pad;
+  // Aligned as a vector: an unaligned table would split a cache line on
+  // every other AVX-512 load.
+  alignas(64) float stack[chunk];
+  std::unique_ptr<float[]> heap(padded > chunk ? new float[padded] : nullptr);
+  float* factor = padded > chunk ? heap.get() : stack;
   for (std::size_t c = 0; c < cols; ++c) {
     const scaling s(scale[c]);
-    factor[c] = s.kind == scaling::multiply ? s.factor : 1.0f;
+    factor[c] = !multiply ? scale[c] : s.kind == scaling::multiply ? s.factor : 1.0f;
   }
-  encode_columns<F, scaling::multiply>(src, src_ld, dst, dst_ld, rows, cols, factor, scale, o, tag);
+  for (std::size_t c = cols; c < padded; ++c) factor[c] = 1.0f;
+  with_policy(o, multiply ? scaling::multiply : scaling::divide, [&](auto p) {
+    using P = decltype(p);
+    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor},
+                                          code_sink{}, tag);
+  });
 }
 
-// Decoding multiplies by scale[c] itself (the definition), read straight from
-// the caller's array.
-template <class F, class Tag>
+template <class F, class Tag, kernel::if_vector<Tag> = 0>
 void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
                     std::size_t cols, const float* scale, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  const std::size_t vector_width = cols - cols % W;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const std::uint8_t* s_row = src + r * src_ld;
-    float* d_row = dst + r * dst_ld;
-    for (std::size_t c = 0; c < vector_width; c += W)
-      (decode_lanes<F, Tag>(load_bytes(s_row + c, tag)) * Fl::load_unaligned(scale + c)).store_unaligned(d_row + c);
-    for (std::size_t c = vector_width; c < cols; ++c) d_row[c] = scalar::decode<F>(s_row[c]) * scale[c];
-  }
+  for (std::size_t r = 0; r < rows; ++r) decode_row<F>(src + r * src_ld, dst + r * dst_ld, cols, scale, tag);
 }
 #endif
 
+FP8_END_TU_NAMESPACE
 }  // namespace detail
+
+// The entries live in the flags-named namespace (detail/dispatch.hpp) and
+// choose the tier once per call.
+FP8_BEGIN_TU_NAMESPACE
 
 // One scale per row or per column of a rows x cols row-major matrix with
 // leading dimensions src_ld and dst_ld (in elements).
@@ -185,10 +285,12 @@ void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::
   if (rows == 0 || cols == 0) return;
   auto* d = reinterpret_cast<std::uint8_t*>(dst);
   if (channel == axis::rows) {
-    for (std::size_t r = 0; r < rows; ++r)
-      kernel::encode<F>(src + r * src_ld, d + r * dst_ld, cols, scale[r], o, isa::best{});
+    detail::dispatch([&](auto tier) {
+      for (std::size_t r = 0; r < rows; ++r)
+        kernel::encode<F>(src + r * src_ld, d + r * dst_ld, cols, scale[r], o, tier);
+    });
   } else {
-    detail::encode_columns<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, isa::best{});
+    detail::dispatch([&](auto tier) { detail::encode_columns<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, tier); });
   }
 }
 // Dense rows (leading dimension = cols).
@@ -206,10 +308,12 @@ void decode_per_channel(const fp8<F>* src, std::size_t src_ld, float* dst, std::
   if (rows == 0 || cols == 0) return;
   const auto* s = reinterpret_cast<const std::uint8_t*>(src);
   if (channel == axis::rows) {
-    for (std::size_t r = 0; r < rows; ++r)
-      kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], isa::best{});
+    detail::dispatch([&](auto tier) {
+      for (std::size_t r = 0; r < rows; ++r)
+        kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], tier);
+    });
   } else {
-    detail::decode_columns<F>(s, src_ld, dst, dst_ld, rows, cols, scale, isa::best{});
+    detail::dispatch([&](auto tier) { detail::decode_columns<F>(s, src_ld, dst, dst_ld, rows, cols, scale, tier); });
   }
 }
 template <class F>
@@ -218,4 +322,5 @@ void decode_per_channel(const fp8<F>* src, float* dst, std::size_t rows, std::si
   decode_per_channel<F>(src, cols, dst, cols, rows, cols, scale, channel);
 }
 
+FP8_END_TU_NAMESPACE
 FP8_END_NAMESPACE

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// The streaming encoder's tier-independent half: the rules and sinks that
+// every vector tier's one encode loop is parameterised by, and the one
+// policy dispatch.
+//
+// Each vector tier (codec/simd_core.hpp for sse2, codec/kernels_avx2.hpp,
+// codec/kernels_avx512.hpp) has one loop, `stream<F, O>(src, dst, n, rule,
+// sink)`, that reads float lanes from src (widening bfloat16 and half where
+// the tier loads them), lets the rule turn each vector into FP8 codes (the
+// rule applies its scale and the overflow policy O through the tier's
+// encode_lanes), and lets the sink store them: a step is `vectors` vectors
+// (at least the four a byte store packs), and the tail is one step over a
+// zero-padded copy, so every tier owns its tail and no scalar code runs below
+// the entry. Rules and sinks here are plain data, so the non-target code that
+// builds them passes no vector to the target code that runs them; each tier
+// specialises lanes_of<Rule> and sink_of<Sink> with the vectors it needs.
+//
+//   rule                 element i (index i of the call) becomes
+//   one_scale<K>        encode(x[i] / s)             one scale (codec/bulk.hpp)
+//   quant/per_channel    encode(x[i] / s[i])          a scale per column
+//   quant/stochastic     encode_stochastic(x[i] / s, bits(seed, first + i))
+//   quant/mx             encode(x[i] * 2^-e(block))   the block's E8M0 scale
+//   sink                 stores
+//   code_sink            the codes, one byte each
+//   quant/fake_quant     decode(code) * s, a float each
+//
+// The overflow policy and the kind of scaling are the loops' template
+// arguments, chosen once per call by with_policy: GCC at -O2 does not
+// unswitch loops, so a policy tested inside would stay a branch per vector.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "../config.hpp"
+#include "../types/format.hpp"
+
+FP8_BEGIN_NAMESPACE
+namespace detail {
+
+// How an encode applies its scale, decided once per call: not at all, by
+// the reciprocal (a power of two whose reciprocal is a float: x / 2^k and
+// x * 2^-k are the same correctly rounded quotient), or by division.
+struct scaling {
+  enum kind_t { none, multiply, divide } kind;
+  float factor;
+  explicit scaling(float scale) noexcept : kind(divide), factor(scale) {
+    int e = 0;
+    if (scale == 1.0f) {
+      kind = none;
+    } else if (std::frexp(scale, &e) == 0.5f && std::isfinite(1.0f / scale)) {
+      kind = multiply;
+      factor = 1.0f / scale;
+    }
+  }
+};
+
+// An overflow policy and a kind of scaling as compile-time constants.
+template <overflow O, scaling::kind_t K>
+struct policy {
+  static constexpr overflow overflow_policy = O;
+  static constexpr scaling::kind_t kind = K;
+};
+
+// Calls f(policy<O, K>{}) for the run-time pair (o, k): the one place where
+// the policy becomes a template argument. f is instantiated six times.
+template <class Fn>
+decltype(auto) with_policy(overflow o, scaling::kind_t k, Fn&& f) {
+  if (o == overflow::saturate) {
+    if (k == scaling::none) return f(policy<overflow::saturate, scaling::none>{});
+    if (k == scaling::multiply) return f(policy<overflow::saturate, scaling::multiply>{});
+    return f(policy<overflow::saturate, scaling::divide>{});
+  }
+  if (k == scaling::none) return f(policy<overflow::non_saturating, scaling::none>{});
+  if (k == scaling::multiply) return f(policy<overflow::non_saturating, scaling::multiply>{});
+  return f(policy<overflow::non_saturating, scaling::divide>{});
+}
+
+// One scale for the whole call: x / scale by detail::scaling's rule, with
+// factor = scaling::factor (the reciprocal for multiply, the scale for
+// divide, unused for none).
+// Every rule has from(i): the same rule for the elements from index i on
+// (a tier that runs a call in chunks, e.g. sse2 widening 16-bit sources,
+// passes each chunk its part).
+template <scaling::kind_t K>
+struct one_scale {
+  float factor;
+  one_scale from(std::size_t) const noexcept { return *this; }
+};
+
+// What a tier's lanes_of<Rule> has unless its rule needs a step of its own
+// (MX): four vectors a step (one byte store), nothing to do before and
+// after the step's codes. Plain code, inlined into every tier's loop.
+struct stateless_lanes {
+  static constexpr std::size_t vectors = 4;
+  template <class F, class Vectors>
+  void begin(const Vectors&, std::size_t) noexcept {}
+  void finish(std::size_t, std::size_t) noexcept {}
+};
+
+// The codes themselves, one byte per element.
+struct code_sink {
+  using out_type = std::uint8_t;
+};
+
+}  // namespace detail
+FP8_END_NAMESPACE

@@ -28,12 +28,18 @@ FP8_ALWAYS_INLINE void epilogue_rows(const typename V::vec (&acc)[ROWS][NV], flo
     const std::size_t j = v * V::lanes;
     const vec cs = e.col_scale != nullptr ? V::load(e.col_scale + j, mask[v]) : V::set1(1.0f);
     const vec bias = e.bias != nullptr ? V::load(e.bias + j, mask[v]) : V::zero();
+    // s = r[i] * c[j]; without row scales r is alpha for every row, so s is
+    // formed once per vector of columns (the same product).
+    const vec s_all = e.col_scale != nullptr ? V::mul(alpha, cs) : alpha;
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < ROWS; ++i) {
       if (i >= mv) break;
       float* cp = c + i * ldc + j;
-      vec s = e.row_scale != nullptr ? V::set1(e.row_scale[i]) : alpha;
-      if (e.col_scale != nullptr) s = V::mul(s, cs);
+      vec s = s_all;
+      if (e.row_scale != nullptr) {
+        s = V::set1(e.row_scale[i]);
+        if (e.col_scale != nullptr) s = V::mul(s, cs);
+      }
       vec r = V::mul(acc[i][v], s);
       if (e.first) {
         if (e.beta != 0.0f) r = V::fma(beta, V::load(cp, mask[v]), r);

@@ -592,3 +592,21 @@ TEST_CASE("report: JSON stays valid for names that are not UTF-8", "[contract][p
 }
 
 }  // namespace
+
+TEST_CASE("per-channel encode and the streaming encoder: one row with a huge leading dimension forms no pointer past "
+          "the buffers",
+          "[contract][quant]") {
+  // Fuzzing found it (UBSan, pointer overflow): the streaming encoder
+  // advanced src and dst by their leading dimensions after the last row,
+  // which with one row may be any value >= cols.
+  const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
+  for (fp8::axis channel : {fp8::axis::rows, fp8::axis::columns}) {
+    const std::vector<float> src = {1.5f, -3.0f, 0.25f, 448.0f, 1000.0f};
+    const std::vector<float> scale(5, 1.0f);
+    std::vector<e4m3> dst(5);
+    fp8::encode_per_channel(src.data(), huge, dst.data(), huge, 1, 5, scale.data(), channel,
+                            fp8::overflow::saturate);
+    for (std::size_t j = 0; j < 5; ++j)
+      CHECK(dst[j].bits() == e4m3::from_float(src[j], fp8::overflow::saturate).bits());
+  }
+}

@@ -196,6 +196,14 @@ TEST_CASE("scratch arrays are reused by the thread that released them, within th
     CHECK(static_cast<const void*>(c.data()) == first);
   }
   CHECK(mine.cached_bytes() == 4000);
+  {
+    aligned_buffer<std::uint8_t> small(1000);  // under half of the cached 4000 bytes: a new array
+    CHECK(static_cast<const void*>(small.data()) != first);
+    CHECK(mine.cached_bytes() == 4000);
+  }
+  fp8::release_scratch();
+  { aligned_buffer<float> again(1000); }
+  CHECK(mine.cached_bytes() == 4000);
   { aligned_buffer<std::uint8_t> big(cache::max_bytes + 1); }  // too large to keep
   CHECK(mine.cached_bytes() == 4000);
   {

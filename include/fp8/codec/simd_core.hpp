@@ -323,15 +323,19 @@ void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, 
   lanes_of<Rule> r(rule);
   const sink_of<Sink> s(sink);
   constexpr std::size_t E = lanes_of<Rule>::vectors * W;
-  for (std::size_t row = 0; row < rows; ++row, src += src_ld, dst += dst_ld) {
+  for (std::size_t row = 0; row < rows; ++row) {
+    // Each row from the base: advancing past the last row would form a
+    // pointer beyond the buffer (ld may be huge when rows == 1).
+    const auto* sr = src + row * src_ld;
+    auto* dr = dst + row * dst_ld;
     std::size_t i = 0;
-    for (; i + E <= n; i += E) step<F, O>(src + i, dst + i, i, E, r, s);
+    for (; i + E <= n; i += E) step<F, O>(sr + i, dr + i, i, E, r, s);
     if (i < n) {
       float in[E] = {};
       Out out[E] = {};
-      std::memcpy(in, src + i, (n - i) * sizeof(float));
+      std::memcpy(in, sr + i, (n - i) * sizeof(float));
       step<F, O>(in, out, i, n - i, r, s);
-      std::memcpy(dst + i, out, (n - i) * sizeof(Out));
+      std::memcpy(dr + i, out, (n - i) * sizeof(Out));
     }
   }
 }

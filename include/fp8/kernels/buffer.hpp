@@ -40,11 +40,15 @@ class scratch_cache {
   ~scratch_cache() { clear(); }
 
   // An array of at least `bytes` bytes (its size in `got`): the smallest
-  // cached one that fits, or a new one.
+  // cached one that fits and is at most twice as large (so that a
+  // long-lived array, packed weights, never holds a large scratch array for
+  // a small need), or a new one.
   void* take(std::size_t bytes, std::size_t& got) {
     std::size_t best = count_;
     for (std::size_t i = 0; i < count_; ++i)
-      if (blocks_[i].bytes >= bytes && (best == count_ || blocks_[i].bytes < blocks_[best].bytes)) best = i;
+      if (blocks_[i].bytes >= bytes && blocks_[i].bytes / 2 <= bytes &&
+          (best == count_ || blocks_[i].bytes < blocks_[best].bytes))
+        best = i;
     if (best != count_) {
       void* p = blocks_[best].p;
       got = blocks_[best].bytes;

@@ -174,55 +174,32 @@ namespace lanes_scalar {
 #include "smallm_f32-inl.hpp"
 }  // namespace lanes_scalar
 
+// The small-m loops of each tier: declared only, for overload resolution on
+// the tag (a tier without its own loops takes those of the tier below).
+lanes_scalar::smallm_loops smallm_loops_for(isa::portable);
+#if FP8_ISA_SSE2
+lanes_xsimd::smallm_loops smallm_loops_for(isa::sse2);
+#endif
+#if FP8_TIER_AVX2
+lanes_avx2::smallm_loops smallm_loops_for(isa::avx2);
+#endif
+#if FP8_TIER_AVX512
+lanes_avx512::smallm_loops smallm_loops_for(isa::avx512);
+#endif
+
 // The small-m loops of the call's tier (Tag): C[0, m) x [n0, n1), A laid
 // out by smallm::a_segments; the dot form for B stored n x k (column j of
 // op(B) is row j of b, ldb apart), the axpy form for B stored k x n.
-template <class FB>
+template <class FB, class Tag>
 void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                      std::size_t n1, const gemm_output& out, isa::portable tag) {
-  lanes_scalar::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+                      std::size_t n1, const gemm_output& out, Tag tag) {
+  decltype(smallm_loops_for(tag))::template dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
 }
-template <class FB>
+template <class FB, class Tag>
 void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                       std::size_t n1, const gemm_output& out, isa::portable tag) {
-  lanes_scalar::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
+                       std::size_t n1, const gemm_output& out, Tag tag) {
+  decltype(smallm_loops_for(tag))::template axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
 }
-#if FP8_ISA_SSE2
-template <class FB>
-void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                      std::size_t n1, const gemm_output& out, isa::sse2 tag) {
-  lanes_xsimd::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
-}
-template <class FB>
-void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                       std::size_t n1, const gemm_output& out, isa::sse2 tag) {
-  lanes_xsimd::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
-}
-#endif
-#if FP8_TIER_AVX2
-template <class FB>
-void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                      std::size_t n1, const gemm_output& out, isa::avx2 tag) {
-  lanes_avx2::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
-}
-template <class FB>
-void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                       std::size_t n1, const gemm_output& out, isa::avx2 tag) {
-  lanes_avx2::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
-}
-#endif
-#if FP8_TIER_AVX512
-template <class FB>
-void gemm_f32dot_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                      std::size_t n1, const gemm_output& out, isa::avx512 tag) {
-  lanes_avx512::dot_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
-}
-template <class FB>
-void gemm_f32axpy_rows(const float* a, std::size_t m, const std::uint8_t* b, std::size_t ldb, std::size_t n0,
-                       std::size_t n1, const gemm_output& out, isa::avx512 tag) {
-  lanes_avx512::axpy_rows<FB>(a, m, b, ldb, n0, n1, out, tag);
-}
-#endif
 
 FP8_END_TU_NAMESPACE
 }  // namespace kernel

@@ -505,6 +505,44 @@ TEST_CASE("counts that overflow or run past the address space are rejected", "[c
   });
 }
 
+TEST_CASE("metrics, residual_add and int4 packing: counts past the address space are named", "[contract]") {
+  // These entries checked only for null pointers; a count whose bytes wrap
+  // the address space is now named like everywhere else.
+  std::vector<float> x(4, 1.0f), none(1);
+  const std::size_t huge = std::size_t{1} << 62;  // 2^62 floats: 2^64 bytes
+  fp8::error_stats st;
+  rejects("n", none, [&] { st.add(x.data(), x.data(), huge); });
+  rejects("n", none, [&] { (void)fp8::metric_value(fp8::metric::mse, x.data(), x.data(), huge); });
+  rejects("n", none, [&] { (void)fp8::kld(x.data(), x.data(), huge); });
+  fp8::histogram h(8, 0.0f, 1.0f);
+  rejects("n", none, [&] { h.add(x.data(), huge); });
+  const std::uint64_t counts[2] = {1, 1};
+  rejects("bins", none, [&] { (void)fp8::kl_divergence(counts, counts, huge); });
+  std::vector<std::int8_t> a(4, 1), out(4, 0);
+  const fp8::quantized_branch branch{};
+  const std::size_t past = SIZE_MAX - 16;  // bytes of int8 that fit size_t but run past any pointer
+  rejects("n", out, [&] { fp8::residual_add<std::int8_t>(a.data(), branch, a.data(), branch, out.data(), past); });
+  rejects("n", out, [&] { fp8::pack_int4(a.data(), reinterpret_cast<std::uint8_t*>(out.data()), past); });
+}
+
+TEST_CASE("argument checks run in stages: a null pointer is named before another buffer's size", "[contract]") {
+  // Per-channel encode: dst is null and src's leading dimension makes it
+  // run past the address space; the null pointer is named (every pointer
+  // is judged before any size), whichever buffer comes first.
+  std::vector<float> src(4, 1.0f), scale(2, 1.0f);
+  std::vector<e4m3> none(1);
+  const std::size_t ld = SIZE_MAX / 4 - 4;  // 2 rows: SIZE_MAX - 11 bytes of floats, past any pointer
+  rejects("dst", none, [&] {
+    fp8::encode_per_channel<fp8::E4M3>(src.data(), ld, nullptr, 2, 2, 2, scale.data(), fp8::axis::rows);
+  });
+  // GEMM: ldc < n is named before A's span, which wraps.
+  std::vector<float> c(4, -1.0f);
+  std::vector<e4m3> q(4, e4m3::from_bits(0x22));
+  rejects("ldc", c, [&] {
+    fp8::gemm(transpose::no, transpose::no, 2, 2, 2, 1.0f, q.data(), SIZE_MAX - 16, q.data(), 2, 0.0f, c.data(), 1);
+  });
+}
+
 // ---- codec and quantization enums.
 
 TEST_CASE("codec and quant: out-of-range overflow, scale_rounding and axis values are rejected", "[contract][codec]") {

@@ -368,6 +368,9 @@ expectation residual_contract(std::size_t n, const void* a, const void* b, const
     if (b == nullptr) e.reject("null", {"b"}, "b is null");
     if (dst == nullptr) e.reject("null", {"dst"}, "dst is null");
     const u128 ob = out_bytes<Out>(n);
+    const u128 ab = static_cast<u128>(n) * sizeof(A), bb = static_cast<u128>(n) * sizeof(B);
+    if (overflowing_counts_must_throw && (ab > size_max || bb > size_max || wraps(a, ab) || wraps(b, bb) || wraps(dst, ob)))
+      e.reject("count_overflow", {"n"}, "the buffers run past the address space");
     const bool same_a = dst == a && sizeof(A) == 1 && out_info<Out>::bits == 8;
     const bool same_b = dst == b && sizeof(B) == 1 && out_info<Out>::bits == 8;
     if (!same_a && overlaps(dst, ob, a, static_cast<u128>(n) * sizeof(A)))

@@ -383,6 +383,13 @@ std::string dnum(double x) {
 // CONTRACT: docs/ptq.md "Arguments" (each section), README "Arguments".
 // ============================================================================
 bool valid_metric(int m) { return m >= 0 && m <= 5; }
+// An array of `count` elements of `size` bytes at p whose bytes overflow
+// size_t or run past the end of the address space: the call names the count.
+void span_rule(expectation& e, const void* p, std::size_t count, std::size_t size, const char* count_name) {
+  const u128 bytes = static_cast<u128>(count) * size;
+  if (bytes > size_max || wraps(p, bytes))
+    e.reject("count_overflow", {count_name}, "the array runs past the end of the address space");
+}
 bool positive_finite(double e) { return e > 0.0 && e <= DBL_MAX; }
 void histogram_rule(expectation& e, std::size_t bins, float lo, float hi) {
   if (bins < 1 || bins > (std::size_t{1} << 30)) e.reject("bins", {"bins"}, "bins not in [1, 2^30]");
@@ -429,6 +436,7 @@ void run_stats(const raw& r, filler& f) {
   expectation e;
   if (probe != 1 && n != 0 && rp == nullptr) e.reject("null", {"r"}, "r is null while n > 0");
   if (probe != 1 && n != 0 && xp == nullptr) e.reject("null", {"x"}, "x is null while n > 0");
+  if (probe != 1) span_rule(e, rp, n, 4, "n"), span_rule(e, xp, n, 4, "n");
   if (probe != 0 && !valid_metric(m)) e.reject("enum", {"m"}, "m is not an fp8::metric");
   if (probe == 1 && m == 5) e.reject("kld_loss", {"m"}, "loss() of metric::kld (needs histograms)");
   if (n > held && !e.has({"null"})) return skip();
@@ -614,12 +622,14 @@ void run_hist(const raw& r, filler& f) {
   if (probe == 4) {  // of_magnitudes(x, n, bins, amax = hi)
     e = expectation{};
     if (n != 0 && xp == nullptr) e.reject("null", {"x"}, "x is null while n > 0");
+    span_rule(e, xp, n, 4, "n");
     if (bins < 1 || bins > (std::size_t{1} << 30)) e.reject("bins", {"bins"}, "bins not in [1, 2^30]");
     if (!(hi > 0.0f && std::isfinite(hi))) e.reject("amax", {"amax"}, "amax is not a positive finite float");
   } else if (e.v == expectation::invalid && probe != 0) {
     return skip();  // the other probes need a valid histogram to call
   }
   if (probe == 1 && n != 0 && xp == nullptr) e.reject("null", {"x"}, "x is null while n > 0");
+  if (probe == 1) span_rule(e, xp, n, 4, "n");
   if (probe == 2 || probe == 3) {
     expectation other;
     histogram_rule(other, bins2, lo2, hi2);
@@ -799,6 +809,7 @@ void run_kl(const raw& r, filler& f) {
   expectation e;
   if (bins != 0 && pp == nullptr) e.reject("null", {"p"}, "p is null while bins > 0");
   if (bins != 0 && qp == nullptr) e.reject("null", {"q"}, "q is null while bins > 0");
+  span_rule(e, pp, bins, 8, "bins"), span_rule(e, qp, bins, 8, "bins");
   if (!positive_finite(eps)) e.reject("epsilon", {"epsilon"}, "epsilon is not positive finite");
   if (bins > held && !e.has({"null", "epsilon"})) return skip();
   context() = "fp8::kl_divergence\n  bins = " + std::to_string(bins) + ", epsilon = " + dnum(eps) + ", q mode " +
@@ -847,6 +858,7 @@ void run_kld(const raw& r, filler& f) {
   expectation e;
   if (n != 0 && rp == nullptr) e.reject("null", {"r"}, "r is null while n > 0");
   if (n != 0 && xp == nullptr) e.reject("null", {"x"}, "x is null while n > 0");
+  span_rule(e, rp, n, 4, "n"), span_rule(e, xp, n, 4, "n");
   if (bins < 1 || bins > (std::size_t{1} << 30)) e.reject("bins", {"bins"}, "bins not in [1, 2^30]");
   if (!positive_finite(eps)) e.reject("epsilon", {"epsilon"}, "epsilon is not positive finite");
   if (given) {
@@ -1272,6 +1284,7 @@ void run_calib(const raw& r, filler& f) {
   if (probe == 0 && !bins_ok(bins)) e.reject("bins", {"bins"}, "bins is not a power of two in [8, 2^24]");
   if (probe != 0 && !bins_ok(bins)) return skip();  // the other probes need a calibrator
   if (probe == 1 && n != 0 && xp == nullptr) e.reject("null", {"x"}, "x is null while n > 0");
+  if (probe == 1) span_rule(e, xp, n, 4, "n");
   if (probe == 2) {
     if (!bins_ok(bins2)) return skip();
     if (bins2 != bins) e.reject("bins", {"other"}, "other has another number of bins");

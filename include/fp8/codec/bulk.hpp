@@ -39,13 +39,9 @@ namespace detail {
 
 inline void check_bulk(const char* function, const void* src, std::size_t src_bytes, const void* dst,
                        std::size_t dst_bytes, std::size_t n, float scale) {
-  if (n != 0) {
-    FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
-    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    FP8_REQUIRE_ARG(span_fits(src, n, src_bytes) && span_fits(dst, n, dst_bytes), function, "n",
-                    "elements overflow size_t or run past the end of the address space");
-    FP8_REQUIRE_ARG(!overlap(src, n * src_bytes, dst, n * dst_bytes), function, "dst", "overlaps src");
-  }
+  std::size_t b[2];
+  check_arrays(function, {{"src", src, n, src_bytes}, {"dst", dst, n, dst_bytes}}, b);
+  require_disjoint(function, "dst", dst, b[1], "src", src, b[0]);
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale", "must be a positive finite float");
 }
 inline void check_bulk(const char* function, const void* src, std::size_t src_bytes, const void* dst,

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// The building blocks of the argument contract (README, "Arguments"): every
-// entry point checks its arguments with these before it reads or writes any
-// buffer, so that one rule reads the same everywhere: an enum argument is
-// one of its enumerators; two buffers overlap when their byte ranges
-// intersect (an empty range intersects nothing); an array of scales holds
-// positive finite floats only; and a product of scales that the kernels
-// form in float stays in the normal float range [2^-126, FLT_MAX], so that
-// no intermediate product of scales overflows or loses bits to a subnormal
-// where the mathematical result would not.
+// The argument contract (README, "Arguments"), in one place: every entry
+// point, FP8 and integer alike, checks its arguments with these before it
+// reads or writes any buffer, so that one rule reads the same everywhere:
+// - an enum argument is one of its enumerators (require_enumerator);
+// - a buffer of n elements (check_array) or a row-major matrix with a
+//   leading dimension (check_matrix) is present unless it is empty, and its
+//   bytes fit size_t and end inside the address space (a count that does
+//   not cannot describe a real buffer, and would wrap the overlap checks);
+//   a leading dimension is at least a row;
+// - two buffers overlap when their byte ranges intersect, an empty range
+//   intersecting nothing (require_disjoint);
+// - an array of scales holds positive finite floats only (check_scales), and
+//   a product of scales that the kernels form in float stays in the normal
+//   float range [2^-126, FLT_MAX] (check_scale_product), so that no
+//   intermediate product overflows or loses bits to a subnormal where the
+//   mathematical result would not.
+// Everything judged from sizes and addresses is judged before any value of
+// the caller's arrays is read.
 #pragma once
 
 #include <cfloat>
@@ -32,8 +41,7 @@ void require_enumerator(const char* function, const char* argument, E e) {
   if (is_enumerator(e)) return;
   using U = typename std::underlying_type<E>::type;
   fail_argument(function, argument,
-                "is " + std::to_string(static_cast<long long>(static_cast<U>(e))) + ", not an " +
-                    enum_info<E>::name);
+                "is " + std::to_string(static_cast<long long>(static_cast<U>(e))) + ", not an " + enum_info<E>::name);
 }
 
 // True when [p, p + p_bytes) and [q, q + q_bytes) intersect; empty ranges
@@ -58,6 +66,111 @@ inline bool bytes_of(std::size_t count, std::size_t size, std::size_t& out) noex
 inline bool span_fits(const void* p, std::size_t count, std::size_t size) noexcept {
   std::size_t bytes = 0;
   return bytes_of(count, size, bytes) && reinterpret_cast<std::uintptr_t>(p) <= UINTPTR_MAX - bytes;
+}
+
+// Throws naming `name` ("overlaps <other>") when [p, p + p_bytes) and
+// [q, q + q_bytes) intersect.
+inline void require_disjoint(const char* function, const char* name, const void* p, std::size_t p_bytes,
+                             const char* other, const void* q, std::size_t q_bytes) {
+  if (overlap(p, p_bytes, q, q_bytes)) fail_argument(function, name, std::string("overlaps ") + other);
+}
+
+// An array argument: `count` elements of `size` bytes at p.
+struct array_arg {
+  const char* name;
+  const void* p;
+  std::size_t count, size;
+};
+
+// Checks the N arrays of a call in stages, every array at each stage before
+// the next: present when its count is nonzero ("'src' is null while n >
+// 0"; count_text says what the count is, by default the argument
+// count_name); then inside size_t and the address space (else naming
+// count_name). bytes[i]: the bytes of array i.
+template <std::size_t N>
+FP8_ALWAYS_INLINE void check_arrays(const char* function, const array_arg (&a)[N], std::size_t (&bytes)[N], const char* count_name = "n",
+                  const char* count_text = nullptr) {
+  // Unrolled and inlined, so that the compiler sees which pointers were
+  // found present (GCC's -Warray-bounds otherwise follows a null one on).
+#pragma GCC unroll 4
+  for (const array_arg& x : a)
+    if (x.count != 0 && x.p == nullptr)
+      fail_argument(function, x.name,
+                    std::string("is null while ") + (count_text != nullptr ? count_text : count_name) + " > 0");
+  for (std::size_t i = 0; i < N; ++i) {
+    if (!span_fits(a[i].p, a[i].count, a[i].size))
+      fail_argument(function, count_name,
+                    std::string("makes ") + a[i].name + " overflow size_t or run past the end of the address space");
+    bytes[i] = a[i].count * a[i].size;
+  }
+}
+// One array: its bytes.
+inline std::size_t check_array(const char* function, const char* name, const void* p, std::size_t count,
+                               std::size_t size, const char* count_name = "n", const char* count_text = nullptr) {
+  const array_arg one[1] = {{name, p, count, size}};
+  std::size_t bytes[1];
+  check_arrays(function, one, bytes, count_name, count_text);
+  return bytes[0];
+}
+
+// Elements spanned by a row-major rows x cols matrix with leading dimension
+// ld >= cols: (rows - 1) * ld + cols, or 0 when it is empty; false when
+// they or their bytes (elements of `size` bytes) overflow size_t.
+inline bool matrix_elements(std::size_t rows, std::size_t cols, std::size_t ld, std::size_t size,
+                            std::size_t& out) noexcept {
+  out = 0;
+  if (rows == 0 || cols == 0) return true;
+  constexpr std::size_t max = SIZE_MAX;
+  if (rows - 1 > (max - cols) / ld) return false;
+  const std::size_t elements = (rows - 1) * ld + cols;
+  if (size != 0 && elements > max / size) return false;
+  out = elements;
+  return true;
+}
+
+// A row-major matrix argument: rows x cols elements of `size` bytes at p
+// with leading dimension ld, and how messages name it: the pointer ("a"),
+// its leading dimension ("lda"), the dimensions that make it nonempty ("m
+// and k") and the row its leading dimension must reach ("k (A is m x k)").
+struct matrix_arg {
+  const char* name;
+  const char* ld_name;
+  const void* p;
+  std::size_t rows, cols, ld, size;
+  const char* dims = "rows and cols";
+  const char* row = "cols";
+};
+
+// Checks the N matrices of a call in stages, every matrix at each stage
+// before the next (so the argument named is the same whatever the order of
+// the matrices): present when rows and cols are nonzero; ld >= cols (always,
+// as BLAS asks); the span fits size_t; it ends inside the address space
+// (both naming the leading dimension). bytes[i]: the bytes matrix i spans.
+template <std::size_t N>
+FP8_ALWAYS_INLINE void check_matrices(const char* function, const matrix_arg (&m)[N], std::size_t (&bytes)[N]) {
+#pragma GCC unroll 4
+  for (const matrix_arg& x : m)
+    if (x.rows != 0 && x.cols != 0 && x.p == nullptr)
+      fail_argument(function, x.name, std::string("is null while ") + x.dims + " are nonzero");
+  for (const matrix_arg& x : m)
+    if (x.ld < x.cols) fail_argument(function, x.ld_name, std::string("is smaller than ") + x.row);
+  std::size_t elements[N];
+  for (std::size_t i = 0; i < N; ++i)
+    if (!matrix_elements(m[i].rows, m[i].cols, m[i].ld, m[i].size, elements[i]))
+      fail_argument(function, m[i].ld_name, std::string("makes the span of ") + m[i].name + " overflow size_t");
+  for (std::size_t i = 0; i < N; ++i) {
+    if (!span_fits(m[i].p, elements[i], m[i].size))
+      fail_argument(function, m[i].ld_name,
+                    std::string("makes ") + m[i].name + " run past the end of the address space");
+    bytes[i] = elements[i] * m[i].size;
+  }
+}
+// One matrix: its bytes.
+inline std::size_t check_matrix(const char* function, const matrix_arg& m) {
+  const matrix_arg one[1] = {m};
+  std::size_t bytes[1];
+  check_matrices(function, one, bytes);
+  return bytes[0];
 }
 
 inline std::string float_text(double x) {

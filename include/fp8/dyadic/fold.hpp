@@ -189,18 +189,16 @@ void residual_add(const A* a, const quantized_branch& branch_a, const B* b, cons
                   quantized_storage_t<Out>* dst, std::size_t n, const requantize_params& params = {}) {
   static_assert(detail::fold_input_ok<A>() && detail::fold_input_ok<B>(), "inputs are int8, uint8 or int32");
   const char* function = "fp8::residual_add";
-  if (n != 0) {
-    FP8_REQUIRE_ARG(a != nullptr, function, "a", "is null while n > 0");
-    FP8_REQUIRE_ARG(b != nullptr, function, "b", "is null while n > 0");
-    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    const std::size_t out_bytes = quantized_bytes<Out>(n);
-    const bool same_a = static_cast<const void*>(dst) == static_cast<const void*>(a) && sizeof(A) == 1 &&
-                        quantized_type<Out>::bits == 8;
-    const bool same_b = static_cast<const void*>(dst) == static_cast<const void*>(b) && sizeof(B) == 1 &&
-                        quantized_type<Out>::bits == 8;
-    FP8_REQUIRE_ARG(same_a || !detail::overlap(dst, out_bytes, a, n * sizeof(A)), function, "dst", "overlaps a");
-    FP8_REQUIRE_ARG(same_b || !detail::overlap(dst, out_bytes, b, n * sizeof(B)), function, "dst", "overlaps b");
-  }
+  std::size_t bytes[3];
+  detail::check_arrays(
+      function, {{"a", a, n, sizeof(A)}, {"b", b, n, sizeof(B)}, {"dst", dst, quantized_bytes<Out>(n), 1}}, bytes);
+  const std::size_t a_bytes = bytes[0], b_bytes = bytes[1], out_bytes = bytes[2];
+  const bool same_a =
+      static_cast<const void*>(dst) == static_cast<const void*>(a) && sizeof(A) == 1 && quantized_type<Out>::bits == 8;
+  const bool same_b =
+      static_cast<const void*>(dst) == static_cast<const void*>(b) && sizeof(B) == 1 && quantized_type<Out>::bits == 8;
+  if (!same_a) detail::require_disjoint(function, "dst", dst, out_bytes, "a", a, a_bytes);
+  if (!same_b) detail::require_disjoint(function, "dst", dst, out_bytes, "b", b, b_bytes);
   detail::fold_check_zero_point<A>(function, "branch_a.zero_point", branch_a.zero_point);
   detail::fold_check_zero_point<B>(function, "branch_b.zero_point", branch_b.zero_point);
   const detail::requant_plan plan = detail::requant_check<Out>(function, nullptr, nullptr, 0, 0, params);

@@ -75,12 +75,12 @@ inline void check_nibble_range(const char* function, const E* src, std::size_t n
 // nibbles, 8 per int32): both present and disjoint.
 inline void check_pack_pointers(const char* function, const void* src, std::size_t src_per, std::size_t src_word,
                                 const void* dst, std::size_t dst_per, std::size_t dst_word, std::size_t n) {
-  if (n == 0) return;
-  FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
-  FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-  const std::size_t src_bytes = (n / src_per + (n % src_per != 0)) * src_word;  // n bytes at most times 4 / 8
-  const std::size_t dst_bytes = (n / dst_per + (n % dst_per != 0)) * dst_word;
-  FP8_REQUIRE_ARG(!::fp8::detail::overlap(src, src_bytes, dst, dst_bytes), function, "dst", "overlaps src");
+  std::size_t b[2];
+  check_arrays(function,
+               {{"src", src, n / src_per + (n % src_per != 0), src_word},
+                {"dst", dst, n / dst_per + (n % dst_per != 0), dst_word}},
+               b);
+  require_disjoint(function, "dst", dst, b[1], "src", src, b[0]);
 }
 
 FP8_BEGIN_TU_NAMESPACE

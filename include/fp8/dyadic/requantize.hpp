@@ -122,14 +122,10 @@ requant_plan requant_check(const char* function, const std::int32_t* acc, const 
   FP8_REQUIRE_ARG(channels == 0 || rows <= std::numeric_limits<std::size_t>::max() / channels / sizeof(std::int32_t),
                   function, "rows", "times channels overflows");
   const std::size_t n = rows * channels;
-  if (n != 0) {
-    FP8_REQUIRE_ARG(acc != nullptr, function, "acc", "is null while there are elements");
-    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while there are elements");
-    FP8_REQUIRE_ARG(span_fits(acc, n, sizeof(std::int32_t)) && span_fits(dst, quantized_bytes<Out>(n), 1), function,
-                    "rows", "times channels makes a buffer run past the end of the address space");
-    FP8_REQUIRE_ARG(!overlap(dst, quantized_bytes<Out>(n), acc, n * sizeof(std::int32_t)), function, "dst",
-                    "overlaps acc");
-  }
+  std::size_t b[2];
+  check_arrays(function, {{"acc", acc, n, sizeof(std::int32_t)}, {"dst", dst, quantized_bytes<Out>(n), 1}}, b, "rows",
+               "rows * channels");
+  require_disjoint(function, "dst", dst, b[1], "acc", acc, b[0]);
   require_enumerator(function, "params.rounding", p.rounding);
   FP8_REQUIRE_ARG(p.zero_point >= quantized_type<Out>::lowest && p.zero_point <= quantized_type<Out>::max, function,
                   "params.zero_point",

@@ -180,22 +180,19 @@ inline void check_options(const char* fn, const conv2d_options& o, bool out_is_f
 inline void check_tensors(const char* fn, const conv2d_shape& s, const void* input, float input_scale,
                           const void* weights, std::size_t weight_bytes, const float* weight_scales, const float* bias,
                           const void* output, std::size_t out_bytes) {
-  using ::fp8::detail::overlap;
+  namespace d = ::fp8::detail;
   FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
   FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale",
                   "must be a positive finite float");
   const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;  // fits: check_shape
-  FP8_REQUIRE_ARG(::fp8::detail::span_fits(input, in_bytes, 1), fn, "input", "runs past the end of the address space");
-  FP8_REQUIRE_ARG(::fp8::detail::span_fits(output, out_bytes, 1), fn, "output",
-                  "runs past the end of the address space");
-  FP8_REQUIRE_ARG(weight_bytes == 0 || ::fp8::detail::span_fits(weights, weight_bytes, 1), fn, "weights",
-                  "run past the end of the address space");
-  FP8_REQUIRE_ARG(!overlap(output, out_bytes, input, in_bytes), fn, "output", "overlaps input");
-  FP8_REQUIRE_ARG(!overlap(output, out_bytes, weights, weight_bytes), fn, "output", "overlaps weights");
-  FP8_REQUIRE_ARG(!overlap(output, out_bytes, weight_scales, s.out_c * sizeof(float)), fn, "output",
-                  "overlaps weight_scales");
-  FP8_REQUIRE_ARG(!overlap(output, out_bytes, bias, s.out_c * sizeof(float)), fn, "output", "overlaps bias");
+  FP8_REQUIRE_ARG(d::span_fits(input, in_bytes, 1), fn, "input", "runs past the end of the address space");
+  FP8_REQUIRE_ARG(d::span_fits(output, out_bytes, 1), fn, "output", "runs past the end of the address space");
+  FP8_REQUIRE_ARG(d::span_fits(weights, weight_bytes, 1), fn, "weights", "run past the end of the address space");
+  d::require_disjoint(fn, "output", output, out_bytes, "input", input, in_bytes);
+  d::require_disjoint(fn, "output", output, out_bytes, "weights", weights, weight_bytes);
+  d::require_disjoint(fn, "output", output, out_bytes, "weight_scales", weight_scales, s.out_c * sizeof(float));
+  d::require_disjoint(fn, "output", output, out_bytes, "bias", bias, s.out_c * sizeof(float));
   // The scales' values last, after everything judged without reading them.
   const auto ws = ::fp8::detail::check_scales(fn, "weight_scales", weight_scales, s.out_c);
   const double x = input_scale;

@@ -141,18 +141,6 @@ constexpr bool is_gemm_value =
 
 namespace detail {
 
-// The number of elements a rows x cols matrix with leading dimension ld
-// spans, (rows - 1) * ld + cols, or false if that many elements of `size`
-// bytes overflow size_t.
-inline bool extent(std::size_t rows, std::size_t cols, std::size_t ld, std::size_t size, std::size_t& out) noexcept {
-  out = 0;
-  if (rows == 0 || cols == 0) return true;
-  const std::size_t max = std::numeric_limits<std::size_t>::max() / size;
-  if (cols > max || rows - 1 > (max - cols) / ld) return false;  // ld >= cols >= 1 here
-  out = (rows - 1) * ld + cols;
-  return true;
-}
-
 // What gemm_options may hold, for a call of m x n x k with C of c_bytes
 // bytes at c (README, "Arguments"): the output options (check_output); scale arrays
 // of positive finite floats that C does not overlap (nor bias); and, when the
@@ -162,7 +150,6 @@ inline bool extent(std::size_t rows, std::size_t cols, std::size_t ld, std::size
 inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, std::size_t m, std::size_t n,
                           std::size_t k, float alpha, const void* c, std::size_t c_bytes) {
   using ::fp8::detail::check_scales;
-  using ::fp8::detail::overlap;
   check_output(fn, o, c_is_fp8, "C");
   const bool blocks = o.a_block_scale != nullptr || o.b_block_scale != nullptr;
   if (blocks)
@@ -175,13 +162,14 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
   const struct {
     const void* p;
     std::size_t count;
-    const char* what;
-  } arrays[] = {{o.row_scale, m, "overlaps options.row_scale"},
-                {o.col_scale, n, "overlaps options.col_scale"},
-                {o.bias, n, "overlaps options.bias"},
-                {o.a_block_scale, a_count, "overlaps options.a_block_scale"},
-                {o.b_block_scale, b_count, "overlaps options.b_block_scale"}};
-  for (const auto& x : arrays) FP8_REQUIRE_ARG(!overlap(c, c_bytes, x.p, x.count * sizeof(float)), fn, "c", x.what);
+    const char* name;
+  } arrays[] = {{o.row_scale, m, "options.row_scale"},
+                {o.col_scale, n, "options.col_scale"},
+                {o.bias, n, "options.bias"},
+                {o.a_block_scale, a_count, "options.a_block_scale"},
+                {o.b_block_scale, b_count, "options.b_block_scale"}};
+  for (const auto& x : arrays)
+    ::fp8::detail::require_disjoint(fn, "c", c, c_bytes, x.name, x.p, x.count * sizeof(float));
   // The scales' values last, after everything judged without reading them.
   const auto row = check_scales(fn, "options.row_scale", o.row_scale, m);
   const auto col = check_scales(fn, "options.col_scale", o.col_scale, n);
@@ -205,34 +193,25 @@ inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m
                        float alpha, const void* a, std::size_t lda, std::size_t a_size, const void* b, std::size_t ldb,
                        float beta, const void* c, std::size_t ldc, std::size_t c_size, bool b_packed,
                        const gemm_options& o, bool c_is_fp8) {
-  using ::fp8::detail::overlap;
-  ::fp8::detail::require_enumerator(fn, "ta", ta);
-  ::fp8::detail::require_enumerator(fn, "tb", tb);
+  namespace d = ::fp8::detail;
+  d::require_enumerator(fn, "ta", ta);
+  d::require_enumerator(fn, "tb", tb);
   const bool at = ta == transpose::yes, bt = tb == transpose::yes;
   // Stored shapes: A is m x k (or k x m), B is k x n (or n x k).
-  const std::size_t a_rows = at ? k : m, a_cols = at ? m : k;
-  const std::size_t b_rows = bt ? n : k, b_cols = bt ? k : n;
   FP8_REQUIRE_ARG(std::isfinite(alpha), fn, "alpha", "must be finite");
-  if (m != 0 && k != 0) FP8_REQUIRE_ARG(a != nullptr, fn, "a", "is null while m and k are nonzero");
-  FP8_REQUIRE_ARG(lda >= a_cols, fn, "lda", at ? "is smaller than m (A is k x m)" : "is smaller than k (A is m x k)");
-  std::size_t a_extent = 0, b_extent = 0, c_extent = 0;
-  FP8_REQUIRE_ARG(extent(a_rows, a_cols, lda, a_size, a_extent), fn, "lda", "makes the extent of A overflow size_t");
-  if (!b_packed) {
-    if (k != 0 && n != 0) FP8_REQUIRE_ARG(b != nullptr, fn, "b", "is null while k and n are nonzero");
-    FP8_REQUIRE_ARG(ldb >= b_cols, fn, "ldb", bt ? "is smaller than k (B is n x k)" : "is smaller than n (B is k x n)");
-    FP8_REQUIRE_ARG(extent(b_rows, b_cols, ldb, 1, b_extent), fn, "ldb", "makes the extent of B overflow size_t");
-  }
   FP8_REQUIRE_ARG(std::isfinite(beta), fn, "beta", "must be finite");
-  if (m != 0 && n != 0) FP8_REQUIRE_ARG(c != nullptr, fn, "c", "is null while m and n are nonzero");
-  FP8_REQUIRE_ARG(ldc >= n, fn, "ldc", "is smaller than n (C is m x n)");
-  FP8_REQUIRE_ARG(extent(m, n, ldc, c_size, c_extent), fn, "ldc", "makes the extent of C overflow size_t");
-  using ::fp8::detail::span_fits;
-  FP8_REQUIRE_ARG(span_fits(a, a_extent, a_size), fn, "lda", "makes A run past the end of the address space");
-  FP8_REQUIRE_ARG(span_fits(b, b_extent, 1), fn, "ldb", "makes B run past the end of the address space");
-  FP8_REQUIRE_ARG(span_fits(c, c_extent, c_size), fn, "ldc", "makes C run past the end of the address space");
-  FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, a, a_extent * a_size), fn, "c", "overlaps a");
-  FP8_REQUIRE_ARG(!overlap(c, c_extent * c_size, b, b_extent), fn, "c", "overlaps b");
-  check_options(fn, o, c_is_fp8, m, n, k, alpha, c, c_extent * c_size);
+  const d::matrix_arg mats[3] = {
+      {"a", "lda", a, at ? k : m, at ? m : k, lda, a_size, "m and k", at ? "m (A is k x m)" : "k (A is m x k)"},
+      b_packed ? d::matrix_arg{"b", "ldb", nullptr, 0, 0, 0, 1}  // a packed_b: nothing to check here
+               : d::matrix_arg{"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, 1, "k and n",
+                               bt ? "k (B is n x k)" : "n (B is k x n)"},
+      {"c", "ldc", c, m, n, ldc, c_size, "m and n", "n (C is m x n)"}};
+  std::size_t bytes[3];
+  d::check_matrices(fn, mats, bytes);
+  const std::size_t a_bytes = bytes[0], b_bytes = bytes[1], c_bytes = bytes[2];
+  d::require_disjoint(fn, "c", c, c_bytes, "a", a, a_bytes);
+  d::require_disjoint(fn, "c", c, c_bytes, "b", b, b_bytes);
+  check_options(fn, o, c_is_fp8, m, n, k, alpha, c, c_bytes);
 }
 
 inline tile_epilogue make_epilogue(float alpha, float beta, const gemm_options& o) noexcept {
@@ -497,12 +476,8 @@ class packed_b {
     const char* fn = "fp8::packed_b";
     ::fp8::detail::require_enumerator(fn, "tb", tb);
     const bool bt = tb == transpose::yes;
-    std::size_t extent = 0;
-    if (k != 0 && n != 0) FP8_REQUIRE_ARG(b != nullptr, fn, "b", "is null while k and n are nonzero");
-    FP8_REQUIRE_ARG(ldb >= (bt ? k : n), fn, "ldb",
-                    bt ? "is smaller than k (B is n x k)" : "is smaller than n (B is k x n)");
-    FP8_REQUIRE_ARG(kernel::detail::extent(bt ? n : k, bt ? k : n, ldb, 1, extent), fn, "ldb",
-                    "makes the extent of B overflow size_t");
+    ::fp8::detail::check_matrix(
+        fn, {"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, 1, "k and n", bt ? "k (B is n x k)" : "n (B is k x n)"});
     const kernel::matrix_source<fp8<FB>> src{b, bt ? ldb : 1, bt ? 1 : ldb};
     ::fp8::detail::dispatch([&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TA>::type>(src); });
   }

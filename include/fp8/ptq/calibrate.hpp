@@ -123,7 +123,7 @@ class calibrator {
 
   // Adds a batch of n values.
   void add(const float* x, std::size_t n) {
-    FP8_REQUIRE_ARG(n == 0 || x != nullptr, "fp8::calibrator::add", "x", "is null while n > 0");
+    detail::check_array("fp8::calibrator::add", "x", x, n, sizeof(float));
     if (n == 0) return;
     // The batch's largest finite magnitude: fp8::amax (SIMD) when every value
     // is finite, which is the common case, else one scalar pass.

@@ -144,8 +144,8 @@ class error_stats {
   template <class Key = detail::tu_key>
   void add(const float* r, const float* x, std::size_t n) {
     constexpr const char* function = "fp8::error_stats::add";
-    FP8_REQUIRE_ARG(n == 0 || r != nullptr, function, "r", "is null while n > 0");
-    FP8_REQUIRE_ARG(n == 0 || x != nullptr, function, "x", "is null while n > 0");
+    std::size_t bytes[2];
+    detail::check_arrays(function, {{"r", r, n, sizeof(float)}, {"x", x, n, sizeof(float)}}, bytes);
     detail::dispatch([&](auto tag) { detail::stats_add(s_, r, x, n, tag); });
   }
   // Adds other's pairs (partial sum by partial sum; counts and max exactly).
@@ -264,7 +264,7 @@ class histogram {
   // is 'x'.
   static histogram of_magnitudes(const float* x, std::size_t n, std::size_t bins, float amax) {
     constexpr const char* function = "fp8::histogram::of_magnitudes";
-    FP8_REQUIRE_ARG(n == 0 || x != nullptr, function, "x", "is null while n > 0");
+    detail::check_array(function, "x", x, n, sizeof(float));
     FP8_REQUIRE_ARG(bins >= 1 && bins <= max_bins, function, "bins", "must be in [1, 2^30]");
     FP8_REQUIRE_ARG(amax > 0.0f && amax <= FLT_MAX, function, "amax", "must be a positive finite float");
     histogram h(bins, 0.0f, amax);
@@ -277,13 +277,13 @@ class histogram {
   // every tier). Throws ('x' null while n > 0) before any change.
   template <class Key = detail::tu_key>
   void add(const float* x, std::size_t n) {
-    FP8_REQUIRE_ARG(n == 0 || x != nullptr, "fp8::histogram::add", "x", "is null while n > 0");
+    detail::check_array("fp8::histogram::add", "x", x, n, sizeof(float));
     bin<false>(x, n);
   }
   // Bins |x[i]| (NaN stays NaN, -0 is 0).
   template <class Key = detail::tu_key>
   void add_magnitudes(const float* x, std::size_t n) {
-    FP8_REQUIRE_ARG(n == 0 || x != nullptr, "fp8::histogram::add_magnitudes", "x", "is null while n > 0");
+    detail::check_array("fp8::histogram::add_magnitudes", "x", x, n, sizeof(float));
     bin<true>(x, n);
   }
   // Adds other's counts. Throws ('other') unless other has the same bins, lo
@@ -359,8 +359,9 @@ class histogram {
 inline double kl_divergence(const std::uint64_t* p, const std::uint64_t* q, std::size_t bins,
                             double epsilon = kld_default_epsilon) {
   constexpr const char* function = "fp8::kl_divergence";
-  FP8_REQUIRE_ARG(bins == 0 || p != nullptr, function, "p", "is null while bins > 0");
-  FP8_REQUIRE_ARG(bins == 0 || q != nullptr, function, "q", "is null while bins > 0");
+  std::size_t bytes[2];
+  detail::check_arrays(function, {{"p", p, bins, sizeof(std::uint64_t)}, {"q", q, bins, sizeof(std::uint64_t)}}, bytes,
+                       "bins");
   FP8_REQUIRE_ARG(epsilon > 0.0 && epsilon <= DBL_MAX, function, "epsilon", "must be a positive finite double");
   double sp = 0.0, sq = 0.0, z = 0.0;
   for (std::size_t i = 0; i < bins; ++i) {
@@ -450,8 +451,8 @@ inline void kld_fill(histogram& hr, histogram& hx, const float* r, const float* 
 
 inline void kld_check(const char* function, const float* r, const float* x, std::size_t n, std::size_t bins,
                       double epsilon) {
-  FP8_REQUIRE_ARG(n == 0 || r != nullptr, function, "r", "is null while n > 0");
-  FP8_REQUIRE_ARG(n == 0 || x != nullptr, function, "x", "is null while n > 0");
+  std::size_t bytes[2];
+  detail::check_arrays(function, {{"r", r, n, sizeof(float)}, {"x", x, n, sizeof(float)}}, bytes);
   FP8_REQUIRE_ARG(bins >= 1 && bins <= histogram::max_bins, function, "bins", "must be in [1, 2^30]");
   FP8_REQUIRE_ARG(epsilon > 0.0 && epsilon <= DBL_MAX, function, "epsilon", "must be a positive finite double");
 }
@@ -503,8 +504,8 @@ inline double kld(const float* r, const float* x, std::size_t n, std::size_t bin
 inline double metric_value(metric m, const float* r, const float* x, std::size_t n) {
   constexpr const char* function = "fp8::metric_value";
   detail::require_enumerator(function, "m", m);
-  FP8_REQUIRE_ARG(n == 0 || r != nullptr, function, "r", "is null while n > 0");
-  FP8_REQUIRE_ARG(n == 0 || x != nullptr, function, "x", "is null while n > 0");
+  std::size_t bytes[2];
+  detail::check_arrays(function, {{"r", r, n, sizeof(float)}, {"x", x, n, sizeof(float)}}, bytes);
   if (m == metric::kld) return kld(r, x, n);
   error_stats s;
   s.add(r, x, n);

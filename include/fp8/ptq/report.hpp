@@ -129,8 +129,8 @@ class report {
   // A precision-comparison row: layer `name`, its float output r and its
   // quantized output x (n values each), every metric; kld when with_kld.
   void compare(const std::string& name, const float* r, const float* x, std::size_t n, bool with_kld = true) {
-    FP8_REQUIRE_ARG(n == 0 || (r != nullptr && x != nullptr), "fp8::report::compare", r == nullptr ? "r" : "x",
-                    "is null while n > 0");
+    std::size_t bytes[2];
+    detail::check_arrays("fp8::report::compare", {{"r", r, n, sizeof(float)}, {"x", x, n, sizeof(float)}}, bytes);
     error_stats st;
     st.add(r, x, n);
     report_row row;

@@ -218,11 +218,7 @@ inline void fill_metrics(search_row& row, const error_stats& st, metric objectiv
 inline void check_search(const char* fn, const float* w, std::size_t rows, std::size_t cols, std::size_t ld,
                          const search_options& o) {
   FP8_REQUIRE_ARG(rows != 0 && cols != 0, fn, rows == 0 ? "rows" : "cols", "is zero");
-  FP8_REQUIRE_ARG(w != nullptr, fn, "w", "is null");
-  FP8_REQUIRE_ARG(ld >= cols, fn, "ld", "is smaller than cols");
-  FP8_REQUIRE_ARG(span_fits(rows, cols, ld, sizeof(float)), fn, "ld", "makes the extent of w overflow size_t");
-  FP8_REQUIRE_ARG(span_fits(w, span_elements(rows, cols, ld), sizeof(float)), fn, "ld",
-                  "makes w run past the end of the address space");
+  check_matrix(fn, {"w", "ld", w, rows, cols, ld, sizeof(float)});
   FP8_REQUIRE_ARG(!o.formats.empty(), fn, "options.formats", "is empty");
   for (qformat f : o.formats) require_enumerator(fn, "options.formats", f);
   require_enumerator(fn, "options.objective", o.objective);

@@ -211,10 +211,7 @@ FP8_TARGET_AVX512 std::uint32_t amax_bits(const storage16<Format>* x, std::size_
 
 template <class T>
 inline void check_amax_span(const T* src, std::size_t n) {
-  if (n == 0) return;
-  FP8_REQUIRE_ARG(src != nullptr, "fp8::amax", "src", "is null while n > 0");
-  FP8_REQUIRE_ARG(span_fits(src, n, sizeof(T)), "fp8::amax", "n",
-                  "elements overflow size_t or run past the end of the address space");
+  check_array("fp8::amax", "src", src, n, sizeof(T));
 }
 
 FP8_END_TU_NAMESPACE

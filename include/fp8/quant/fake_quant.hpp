@@ -152,14 +152,9 @@ FP8_BEGIN_TU_NAMESPACE
 template <class F>
 void fake_quantize(const float* src, float* dst, std::size_t n, float scale = 1.0f, overflow o = overflow::saturate) {
   constexpr const char* function = "fp8::fake_quantize";
-  if (n != 0) {
-    FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
-    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    FP8_REQUIRE_ARG(detail::span_fits(src, n, sizeof(float)) && detail::span_fits(dst, n, sizeof(float)), function, "n",
-                    "elements overflow size_t or run past the end of the address space");
-    FP8_REQUIRE_ARG(src == dst || detail::disjoint(src, n * sizeof(float), dst, n * sizeof(float)), function, "dst",
-                    "overlaps src without being equal to it");
-  }
+  std::size_t b[2];
+  detail::check_arrays(function, {{"src", src, n, sizeof(float)}, {"dst", dst, n, sizeof(float)}}, b);
+  if (src != dst) detail::require_disjoint(function, "dst", dst, b[1], "src without being equal to it", src, b[0]);
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale", "must be a positive finite float");
   detail::require_enumerator(function, "o", o);
   detail::dispatch([&](auto tier) { detail::fake_quantize<F>(src, dst, n, scale, o, tier); });

@@ -416,16 +416,12 @@ template <class F, class Src>
 void check_mx_encode(const Src* src, const fp8<F>* dst, std::size_t n, const E8M0* scales) {
   static_assert(is_mx_element<F>(), "MXFP8 elements are E4M3 or E5M2");
   constexpr const char* function = "fp8::mx_encode";
-  if (n == 0) return;
-  FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
-  FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-  FP8_REQUIRE_ARG(scales != nullptr, function, "scales", "is null while n > 0");
-  const std::size_t count = mx_scale_count(n);
-  FP8_REQUIRE_ARG(span_fits(src, n, sizeof(Src)) && span_fits(dst, n, 1) && span_fits(scales, count, 1), function, "n",
-                  "elements overflow size_t or run past the end of the address space");
-  FP8_REQUIRE_ARG(disjoint(src, n * sizeof(Src), dst, n), function, "dst", "overlaps src");
-  FP8_REQUIRE_ARG(disjoint(src, n * sizeof(Src), scales, count), function, "scales", "overlaps src");
-  FP8_REQUIRE_ARG(disjoint(dst, n, scales, count), function, "scales", "overlaps dst");
+  std::size_t b[3];
+  check_arrays(function, {{"src", src, n, sizeof(Src)}, {"dst", dst, n, 1}, {"scales", scales, mx_scale_count(n), 1}},
+               b);
+  require_disjoint(function, "dst", dst, b[1], "src", src, b[0]);
+  require_disjoint(function, "scales", scales, b[2], "src", src, b[0]);
+  require_disjoint(function, "scales", scales, b[2], "dst", dst, b[1]);
 }
 FP8_BEGIN_TU_NAMESPACE
 template <class F, class Src>
@@ -463,17 +459,11 @@ template <class F>
 void mx_decode(const fp8<F>* src, float* dst, std::size_t n, const E8M0* scales) {
   static_assert(detail::is_mx_element<F>(), "MXFP8 elements are E4M3 or E5M2");
   constexpr const char* function = "fp8::mx_decode";
-  if (n != 0) {
-    FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
-    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    FP8_REQUIRE_ARG(scales != nullptr, function, "scales", "is null while n > 0");
-    FP8_REQUIRE_ARG(detail::span_fits(src, n, 1) && detail::span_fits(dst, n, sizeof(float)) &&
-                        detail::span_fits(scales, mx_scale_count(n), 1),
-                    function, "n", "elements overflow size_t or run past the end of the address space");
-    FP8_REQUIRE_ARG(detail::disjoint(src, n, dst, n * sizeof(float)), function, "dst", "overlaps src");
-    FP8_REQUIRE_ARG(detail::disjoint(scales, mx_scale_count(n), dst, n * sizeof(float)), function, "dst",
-                    "overlaps scales");
-  }
+  std::size_t b[3];
+  detail::check_arrays(
+      function, {{"src", src, n, 1}, {"dst", dst, n, sizeof(float)}, {"scales", scales, mx_scale_count(n), 1}}, b);
+  detail::require_disjoint(function, "dst", dst, b[1], "src", src, b[0]);
+  detail::require_disjoint(function, "dst", dst, b[1], "scales", scales, b[2]);
   const auto* s = reinterpret_cast<const std::uint8_t*>(src);
   detail::dispatch([&](auto tier) { detail::mx_decode<F>(s, dst, n, scales, tier); });
 }

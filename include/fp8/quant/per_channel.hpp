@@ -62,27 +62,21 @@ inline void check_per_channel(const char* function, const void* src, std::size_t
                               std::size_t cols, const float* scale, axis channel) {
   require_enumerator(function, "channel", channel);
   if (rows == 0 || cols == 0) return;
-  FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while rows * cols > 0");
-  FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while rows * cols > 0");
   FP8_REQUIRE_ARG(scale != nullptr, function, "scale", "is null while rows * cols > 0");
-  FP8_REQUIRE_ARG(src_ld >= cols, function, "src_ld", "is less than cols");
-  FP8_REQUIRE_ARG(dst_ld >= cols, function, "dst_ld", "is less than cols");
-  FP8_REQUIRE_ARG(span_fits(rows, cols, src_ld, src_bytes), function, "src_ld", "makes the matrix overflow size_t");
-  FP8_REQUIRE_ARG(span_fits(rows, cols, dst_ld, dst_bytes), function, "dst_ld", "makes the matrix overflow size_t");
+  std::size_t spans[2];
+  check_matrices(
+      function,
+      {{"src", "src_ld", src, rows, cols, src_ld, src_bytes}, {"dst", "dst_ld", dst, rows, cols, dst_ld, dst_bytes}},
+      spans);
+  const std::size_t src_span = spans[0], dst_span = spans[1];
   const std::size_t channels = channel == axis::rows ? rows : cols;
-  const std::size_t src_span = span_elements(rows, cols, src_ld) * src_bytes;
-  const std::size_t dst_span = span_elements(rows, cols, dst_ld) * dst_bytes;
-  FP8_REQUIRE_ARG(span_fits(src, src_span, 1), function, "src_ld", "makes src run past the end of the address space");
-  FP8_REQUIRE_ARG(span_fits(dst, dst_span, 1), function, "dst_ld", "makes dst run past the end of the address space");
   FP8_REQUIRE_ARG(span_fits(scale, channels, sizeof(float)), function, "scale",
                   "runs past the end of the address space");
-  FP8_REQUIRE_ARG(disjoint(src, src_span, dst, dst_span), function, "dst", "overlaps src");
-  FP8_REQUIRE_ARG(disjoint(scale, channels * sizeof(float), dst, dst_span), function, "dst", "overlaps scale");
+  require_disjoint(function, "dst", dst, dst_span, "src", src, src_span);
+  require_disjoint(function, "dst", dst, dst_span, "scale", scale, channels * sizeof(float));
   // The values last: everything that can be judged without reading the
   // caller's arrays is judged first.
-  for (std::size_t i = 0; i < channels; ++i)
-    FP8_REQUIRE_ARG(std::isfinite(scale[i]) && scale[i] > 0.0f, function, "scale",
-                    "[" + std::to_string(i) + "] is not a positive finite float");
+  check_scales(function, "scale", scale, channels);
 }
 
 // ---------------------------------------------------------------- columns

@@ -11,8 +11,12 @@
 // counts; per-channel rows and columns with leading dimensions (padding, and
 // padding nibbles, untouched); fake quantization = dequantize(quantize), in
 // place; 16-bit sources; the parameter helpers on known ranges; bulk ==
-// scalar definition at every tail length and misalignment and every compiled
-// kernel == the portable one; every argument error with the output untouched.
+// scalar definition at every tail length and misalignment; every argument
+// error with the output untouched. Every tier the CPU runs, in one binary:
+// the entry tests under each fp8::tier_scope, and each tier's kernels called
+// directly (test_tiers::for_each_tier) at every length to 130 and every zero
+// point edge, per tensor and per channel on both axes with leading
+// dimensions, against the definitions and the portable tier.
 #include <catch2/catch.hpp>
 #include <cfloat>
 #include <cmath>
@@ -26,6 +30,7 @@
 #include <vector>
 
 #include "formats.hpp"
+#include "tiers.hpp"
 
 namespace {
 
@@ -214,6 +219,19 @@ const fp8::quantized_storage_t<Out>* as_storage(const std::uint8_t* p) {
   return reinterpret_cast<const fp8::quantized_storage_t<Out>*>(p);
 }
 
+// Calls f() once per tier the entries can run on this CPU, under a
+// tier_scope that caps them to it (the tier is named in a failure).
+template <class Fn>
+void for_each_entry_tier(Fn&& f) {
+  using fp8::cpu_tier;
+  for (const cpu_tier t : {cpu_tier::portable, cpu_tier::sse2, cpu_tier::avx2, cpu_tier::avx512}) {
+    if (t > fp8::best_tier(fp8::cpu())) continue;
+    const fp8::tier_scope scope(t);
+    INFO("entry tier " << static_cast<int>(t));
+    f();
+  }
+}
+
 #define LINEAR_TYPES std::int8_t, std::uint8_t, fp8::int4, fp8::uint4
 
 }  // namespace
@@ -221,30 +239,32 @@ const fp8::quantized_storage_t<Out>* as_storage(const std::uint8_t* p) {
 // ---------------------------------------------------------------- hand-made values
 
 TEST_CASE("linear: the ONNX operator examples", "[dyadic][linear]") {
-  // QuantizeLinear's uint8 and int8 examples (scale 2, zero points 128 and -1).
-  const float x[] = {0, 2, 3, 1000, -254, -1000};
-  std::uint8_t u[6];
-  fp8::quantize_linear<std::uint8_t>(x, u, 6, 2.0f, 128);
-  CHECK(std::vector<int>(u, u + 6) == std::vector<int>{128, 129, 130, 255, 1, 0});
-  std::int8_t s[6];
-  fp8::quantize_linear<std::int8_t>(x, s, 6, 2.0f, -1);
-  CHECK(std::vector<int>(s, s + 6) == std::vector<int>{-1, 0, 1, 127, -128, -128});
-  // DequantizeLinear's example.
-  const std::uint8_t q[] = {0, 3, 128, 255};
-  float y[4];
-  fp8::dequantize_linear<std::uint8_t>(q, y, 4, 2.0f, 128);
-  CHECK(std::vector<float>(y, y + 4) == std::vector<float>{-256, -250, 0, 254});
-  // int4, packed low nibble first: 0 2 -2 7 -8 1 3 (+ pad 0).
-  const float f[] = {0.0f, 2.5f, -2.5f, 100.0f, -inf_f, 1.4f, 3.0f};
-  std::uint8_t p[4] = {kCanary, kCanary, kCanary, kCanary};
-  fp8::quantize_linear<fp8::int4>(f, p, 7, 1.0f, 0);
-  CHECK(p[0] == 0x20);
-  CHECK(p[1] == 0x7E);
-  CHECK(p[2] == 0x18);
-  CHECK(p[3] == 0x03);
-  float back[7] = {};  // zeroed: GCC 12 -O2 takes the const void* check of dst for a read
-  fp8::dequantize_linear<fp8::int4>(p, back, 7, 0.5f, -1);  // (q + 1) * 0.5
-  CHECK(std::vector<float>(back, back + 7) == std::vector<float>{0.5f, 1.5f, -0.5f, 4.0f, -3.5f, 1.0f, 2.0f});
+  for_each_entry_tier([&] {
+    // QuantizeLinear's uint8 and int8 examples (scale 2, zero points 128 and -1).
+    const float x[] = {0, 2, 3, 1000, -254, -1000};
+    std::uint8_t u[6];
+    fp8::quantize_linear<std::uint8_t>(x, u, 6, 2.0f, 128);
+    CHECK(std::vector<int>(u, u + 6) == std::vector<int>{128, 129, 130, 255, 1, 0});
+    std::int8_t s[6];
+    fp8::quantize_linear<std::int8_t>(x, s, 6, 2.0f, -1);
+    CHECK(std::vector<int>(s, s + 6) == std::vector<int>{-1, 0, 1, 127, -128, -128});
+    // DequantizeLinear's example.
+    const std::uint8_t q[] = {0, 3, 128, 255};
+    float y[4];
+    fp8::dequantize_linear<std::uint8_t>(q, y, 4, 2.0f, 128);
+    CHECK(std::vector<float>(y, y + 4) == std::vector<float>{-256, -250, 0, 254});
+    // int4, packed low nibble first: 0 2 -2 7 -8 1 3 (+ pad 0).
+    const float f[] = {0.0f, 2.5f, -2.5f, 100.0f, -inf_f, 1.4f, 3.0f};
+    std::uint8_t p[4] = {kCanary, kCanary, kCanary, kCanary};
+    fp8::quantize_linear<fp8::int4>(f, p, 7, 1.0f, 0);
+    CHECK(p[0] == 0x20);
+    CHECK(p[1] == 0x7E);
+    CHECK(p[2] == 0x18);
+    CHECK(p[3] == 0x03);
+    float back[7] = {};  // zeroed: GCC 12 -O2 takes the const void* check of dst for a read
+    fp8::dequantize_linear<fp8::int4>(p, back, 7, 0.5f, -1);  // (q + 1) * 0.5
+    CHECK(std::vector<float>(back, back + 7) == std::vector<float>{0.5f, 1.5f, -0.5f, 4.0f, -3.5f, 1.0f, 2.0f});
+  });
 }
 
 TEST_CASE("linear: ties to even, saturation, NaN and infinities by hand", "[dyadic][linear]") {
@@ -285,195 +305,205 @@ TEST_CASE("linear: ties to even, saturation, NaN and infinities by hand", "[dyad
 // ---------------------------------------------------------------- dequantize every code
 
 TEMPLATE_TEST_CASE("linear: dequantize every code at every zero point extreme", "[dyadic][linear]", LINEAR_TYPES) {
-  constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
-  std::vector<int> codes;
-  for (int k = lo; k <= hi; ++k) codes.push_back(k);
-  for (std::size_t trim : {std::size_t{0}, std::size_t{1}}) {  // even and odd counts
-    std::vector<int> v(codes.begin(), codes.end() - static_cast<std::ptrdiff_t>(trim));
-    const auto packed = pack_codes<TestType>(v);
-    for (const float scale : test_scales) {
-      for (const int zp : zero_points<TestType>()) {
-        std::vector<float> out(v.size() + 2, -7.0f);
-        fp8::dequantize_linear<TestType>(as_storage<TestType>(packed.data()), out.data() + 1, v.size(), scale, zp);
-        CHECK(out.front() == -7.0f);
-        CHECK(out.back() == -7.0f);
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          INFO("code " << v[i] << " scale " << scale << " zp " << zp);
-          REQUIRE(same_bits(out[i + 1], ref_dequantize(v[i], scale, zp)));
-          REQUIRE(same_bits(fp8::dequantize_linear_value(v[i], scale, zp), ref_dequantize(v[i], scale, zp)));
+  for_each_entry_tier([&] {
+    constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
+    std::vector<int> codes;
+    for (int k = lo; k <= hi; ++k) codes.push_back(k);
+    for (std::size_t trim : {std::size_t{0}, std::size_t{1}}) {  // even and odd counts
+      std::vector<int> v(codes.begin(), codes.end() - static_cast<std::ptrdiff_t>(trim));
+      const auto packed = pack_codes<TestType>(v);
+      for (const float scale : test_scales) {
+        for (const int zp : zero_points<TestType>()) {
+          std::vector<float> out(v.size() + 2, -7.0f);
+          fp8::dequantize_linear<TestType>(as_storage<TestType>(packed.data()), out.data() + 1, v.size(), scale, zp);
+          CHECK(out.front() == -7.0f);
+          CHECK(out.back() == -7.0f);
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            INFO("code " << v[i] << " scale " << scale << " zp " << zp);
+            REQUIRE(same_bits(out[i + 1], ref_dequantize(v[i], scale, zp)));
+            REQUIRE(same_bits(fp8::dequantize_linear_value(v[i], scale, zp), ref_dequantize(v[i], scale, zp)));
+          }
         }
       }
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------- ties
 
 TEMPLATE_TEST_CASE("linear: quantize on and next to every tie", "[dyadic][linear]", LINEAR_TYPES) {
-  constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
-  for (const float scale : test_scales) {
-    for (const int zp : zero_points<TestType>()) {
-      std::vector<float> x;
-      std::size_t exact_ties = 0;
-      // Quotients (k + 0.5) for every k that the codes reach, and three beyond each end.
-      for (int k = lo - zp - 4; k <= hi - zp + 3; ++k) {
-        const float t = narrow((k + 0.5) * static_cast<double>(scale));
-        if (t / scale == static_cast<float>(k + 0.5)) ++exact_ties;
-        float up = t, down = t;
-        x.push_back(t);
-        for (int step = 0; step < 2; ++step) {
-          up = std::nextafter(up, inf_f);
-          down = std::nextafter(down, -inf_f);
-          x.push_back(up);
-          x.push_back(down);
+  for_each_entry_tier([&] {
+    constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
+    for (const float scale : test_scales) {
+      for (const int zp : zero_points<TestType>()) {
+        std::vector<float> x;
+        std::size_t exact_ties = 0;
+        // Quotients (k + 0.5) for every k that the codes reach, and three beyond each end.
+        for (int k = lo - zp - 4; k <= hi - zp + 3; ++k) {
+          const float t = narrow((k + 0.5) * static_cast<double>(scale));
+          if (t / scale == static_cast<float>(k + 0.5)) ++exact_ties;
+          float up = t, down = t;
+          x.push_back(t);
+          for (int step = 0; step < 2; ++step) {
+            up = std::nextafter(up, inf_f);
+            down = std::nextafter(down, -inf_f);
+            x.push_back(up);
+            x.push_back(down);
+          }
+          x.push_back(narrow(k * static_cast<double>(scale)));  // on a code
         }
-        x.push_back(narrow(k * static_cast<double>(scale)));  // on a code
-      }
-      // Power-of-two scales whose tie values are normal floats hit every tie exactly.
-      int e = 0;
-      if (std::frexp(scale, &e) == 0.5f && scale >= 0x1p-100f && scale <= 0x1p100f)
-        CHECK(exact_ties == static_cast<std::size_t>(hi - lo + 8));
-      std::vector<std::uint8_t> out(storage_bytes<TestType>(x.size()));
-      fp8::quantize_linear<TestType>(x.data(), as_storage<TestType>(out.data()), x.size(), scale, zp);
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        const int want = ref_quantize<TestType>(x[i], scale, zp);
-        INFO("x " << x[i] << " scale " << scale << " zp " << zp << " quotient " << x[i] / scale);
-        REQUIRE(ref_quantize_search<TestType>(x[i], scale, zp) == want);
-        REQUIRE(fp8::quantize_linear_value<TestType>(x[i], scale, zp) == want);
-        REQUIRE(element<TestType>(out.data(), i) == want);
+        // Power-of-two scales whose tie values are normal floats hit every tie exactly.
+        int e = 0;
+        if (std::frexp(scale, &e) == 0.5f && scale >= 0x1p-100f && scale <= 0x1p100f)
+          CHECK(exact_ties == static_cast<std::size_t>(hi - lo + 8));
+        std::vector<std::uint8_t> out(storage_bytes<TestType>(x.size()));
+        fp8::quantize_linear<TestType>(x.data(), as_storage<TestType>(out.data()), x.size(), scale, zp);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          const int want = ref_quantize<TestType>(x[i], scale, zp);
+          INFO("x " << x[i] << " scale " << scale << " zp " << zp << " quotient " << x[i] / scale);
+          REQUIRE(ref_quantize_search<TestType>(x[i], scale, zp) == want);
+          REQUIRE(fp8::quantize_linear_value<TestType>(x[i], scale, zp) == want);
+          REQUIRE(element<TestType>(out.data(), i) == want);
+        }
       }
     }
-  }
+  });
 }
 
 TEMPLATE_TEST_CASE("linear: saturation, NaN and infinities at every zero point", "[dyadic][linear]", LINEAR_TYPES) {
-  constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
-  const float x[] = {nan_f,
-                     -nan_f,
-                     float_from_bits(0x7F800001u),
-                     float_from_bits(0xFFC12345u),
-                     inf_f,
-                     -inf_f,
-                     FLT_MAX,
-                     -FLT_MAX,
-                     1e30f,
-                     -1e30f,
-                     3e9f,
-                     -3e9f,
-                     0x1p31f,
-                     -0x1p31f,
-                     0.0f,
-                     -0.0f,
-                     std::numeric_limits<float>::denorm_min(),
-                     -std::numeric_limits<float>::denorm_min()};
-  constexpr std::size_t n = sizeof x / sizeof x[0];
-  for (const float scale : test_scales) {
-    for (const int zp : zero_points<TestType>()) {
-      std::vector<std::uint8_t> out(storage_bytes<TestType>(n));
-      fp8::quantize_linear<TestType>(x, as_storage<TestType>(out.data()), n, scale, zp);
-      for (std::size_t i = 0; i < n; ++i) {
-        int want;
-        if (std::isnan(x[i]))
-          want = zp;
-        else if (std::isinf(x[i]))
-          want = x[i] > 0 ? hi : lo;
-        else
-          want = ref_quantize<TestType>(x[i], scale, zp);
-        INFO("x " << x[i] << " scale " << scale << " zp " << zp);
-        REQUIRE(ref_quantize<TestType>(x[i], scale, zp) == want);
-        REQUIRE(element<TestType>(out.data(), i) == want);
-      }
-      // +-FLT_MAX beyond the range both ways (unless the scale is near FLT_MAX): the extreme codes.
-      if (scale < 1e37f) {
-        CHECK(element<TestType>(out.data(), 6) == hi);
-        CHECK(element<TestType>(out.data(), 7) == lo);
+  for_each_entry_tier([&] {
+    constexpr int lo = range<TestType>::lo, hi = range<TestType>::hi;
+    const float x[] = {nan_f,
+                       -nan_f,
+                       float_from_bits(0x7F800001u),
+                       float_from_bits(0xFFC12345u),
+                       inf_f,
+                       -inf_f,
+                       FLT_MAX,
+                       -FLT_MAX,
+                       1e30f,
+                       -1e30f,
+                       3e9f,
+                       -3e9f,
+                       0x1p31f,
+                       -0x1p31f,
+                       0.0f,
+                       -0.0f,
+                       std::numeric_limits<float>::denorm_min(),
+                       -std::numeric_limits<float>::denorm_min()};
+    constexpr std::size_t n = sizeof x / sizeof x[0];
+    for (const float scale : test_scales) {
+      for (const int zp : zero_points<TestType>()) {
+        std::vector<std::uint8_t> out(storage_bytes<TestType>(n));
+        fp8::quantize_linear<TestType>(x, as_storage<TestType>(out.data()), n, scale, zp);
+        for (std::size_t i = 0; i < n; ++i) {
+          int want;
+          if (std::isnan(x[i]))
+            want = zp;
+          else if (std::isinf(x[i]))
+            want = x[i] > 0 ? hi : lo;
+          else
+            want = ref_quantize<TestType>(x[i], scale, zp);
+          INFO("x " << x[i] << " scale " << scale << " zp " << zp);
+          REQUIRE(ref_quantize<TestType>(x[i], scale, zp) == want);
+          REQUIRE(element<TestType>(out.data(), i) == want);
+        }
+        // +-FLT_MAX beyond the range both ways (unless the scale is near FLT_MAX): the extreme codes.
+        if (scale < 1e37f) {
+          CHECK(element<TestType>(out.data(), 6) == hi);
+          CHECK(element<TestType>(out.data(), 7) == lo);
+        }
       }
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------- 4-bit packing
 
 TEMPLATE_TEST_CASE("linear: 4-bit codes are packed low nibble first, odd counts padded with 0", "[dyadic][linear]",
                    fp8::int4, fp8::uint4) {
-  std::mt19937_64 rng(11);
-  for (std::size_t n = 0; n <= 70; ++n) {
-    std::vector<float> x(n);
-    for (auto& v : x) v = static_cast<float>(static_cast<int>(rng() % 40) - 20) * 0.5f;
-    const int zp = zero_points<TestType>()[rng() % zero_points<TestType>().size()];
-    std::vector<int> codes(n);
-    for (std::size_t i = 0; i < n; ++i) codes[i] = ref_quantize<TestType>(x[i], 1.5f, zp);
-    const auto want = pack_codes<TestType>(codes);
-    std::vector<std::uint8_t> out(want.size() + 2, kCanary);
-    fp8::quantize_linear<TestType>(x.data(), as_storage<TestType>(out.data() + 1), n, 1.5f, zp);
-    INFO("n " << n);
-    CHECK(out.front() == kCanary);
-    CHECK(out.back() == kCanary);
-    REQUIRE(std::vector<std::uint8_t>(out.begin() + 1, out.end() - 1) == want);  // includes the 0 pad nibble
-    // And back.
-    std::vector<float> y(n);
-    fp8::dequantize_linear<TestType>(as_storage<TestType>(out.data() + 1), y.data(), n, 1.5f, zp);
-    for (std::size_t i = 0; i < n; ++i) REQUIRE(same_bits(y[i], ref_dequantize(codes[i], 1.5f, zp)));
-  }
+  for_each_entry_tier([&] {
+    std::mt19937_64 rng(11);
+    for (std::size_t n = 0; n <= 70; ++n) {
+      std::vector<float> x(n);
+      for (auto& v : x) v = static_cast<float>(static_cast<int>(rng() % 40) - 20) * 0.5f;
+      const int zp = zero_points<TestType>()[rng() % zero_points<TestType>().size()];
+      std::vector<int> codes(n);
+      for (std::size_t i = 0; i < n; ++i) codes[i] = ref_quantize<TestType>(x[i], 1.5f, zp);
+      const auto want = pack_codes<TestType>(codes);
+      std::vector<std::uint8_t> out(want.size() + 2, kCanary);
+      fp8::quantize_linear<TestType>(x.data(), as_storage<TestType>(out.data() + 1), n, 1.5f, zp);
+      INFO("n " << n);
+      CHECK(out.front() == kCanary);
+      CHECK(out.back() == kCanary);
+      REQUIRE(std::vector<std::uint8_t>(out.begin() + 1, out.end() - 1) == want);  // includes the 0 pad nibble
+      // And back.
+      std::vector<float> y(n);
+      fp8::dequantize_linear<TestType>(as_storage<TestType>(out.data() + 1), y.data(), n, 1.5f, zp);
+      for (std::size_t i = 0; i < n; ++i) REQUIRE(same_bits(y[i], ref_dequantize(codes[i], 1.5f, zp)));
+    }
+  });
 }
 
 // ---------------------------------------------------------------- bulk == scalar
 
 TEMPLATE_TEST_CASE("linear: bulk equals the scalar definition at every tail and misalignment", "[dyadic][linear]",
                    LINEAR_TYPES) {
-  std::mt19937_64 rng(12);
-  constexpr std::size_t widest = 4 * 16;  // the AVX-512 step: four vectors of 16 floats
-  const std::size_t max_n = 3 * widest;
-  const auto zps = zero_points<TestType>();
-  for (std::size_t n = 0; n <= max_n; ++n) {
-    for (std::size_t misalign = 0; misalign < 4; ++misalign) {
-      const float scale = test_scales[rng() % (sizeof test_scales / sizeof test_scales[0])];
-      const int zp = zps[rng() % zps.size()];
-      const std::vector<float> x0 = mixed_floats(n + misalign, scale, rng);
-      const float* x = x0.data() + misalign;
-      INFO("n " << n << " misalign " << misalign << " scale " << scale << " zp " << zp);
-      // quantize
-      const std::size_t dst_off = (misalign + 1) % 4, bytes = storage_bytes<TestType>(n);
-      std::vector<std::uint8_t> q(bytes + 8, kCanary);
-      fp8::quantize_linear<TestType>(x, as_storage<TestType>(q.data() + dst_off), n, scale, zp);
-      std::vector<int> codes(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        codes[i] = fp8::quantize_linear_value<TestType>(x[i], scale, zp);
-        REQUIRE(codes[i] == ref_quantize<TestType>(x[i], scale, zp));
-        REQUIRE(element<TestType>(q.data() + dst_off, i) == codes[i]);
-      }
-      if (is_4bit<TestType> && n % 2 != 0) REQUIRE((q[dst_off + bytes - 1] & 0xF0) == 0);
-      for (std::size_t i = 0; i < q.size(); ++i)
-        if (i < dst_off || i >= dst_off + bytes) REQUIRE(q[i] == kCanary);
-      // dequantize, from a misaligned copy of random codes
-      std::vector<int> r(n);
-      for (auto& c : r)
-        c = range<TestType>::lo +
-            static_cast<int>(rng() % static_cast<std::uint64_t>(range<TestType>::hi - range<TestType>::lo + 1));
-      const auto packed = pack_codes<TestType>(r);
-      std::vector<std::uint8_t> src(packed.size() + misalign);
-      std::copy(packed.begin(), packed.end(), src.begin() + static_cast<std::ptrdiff_t>(misalign));
-      std::vector<float> y(n + 2, -7.0f);
-      fp8::dequantize_linear<TestType>(as_storage<TestType>(src.data() + misalign), y.data() + 1, n, scale, zp);
-      REQUIRE(y.front() == -7.0f);
-      REQUIRE(y.back() == -7.0f);
-      for (std::size_t i = 0; i < n; ++i) REQUIRE(same_bits(y[i + 1], fp8::dequantize_linear_value(r[i], scale, zp)));
-      // fake quantize, out of place and in place
-      std::vector<float> f(n + 2, -7.0f);
-      fp8::fake_quantize_linear<TestType>(x, f.data() + 1, n, scale, zp);
-      std::vector<float> in_place(x, x + n);
-      fp8::fake_quantize_linear<TestType>(in_place.data(), in_place.data(), n, scale, zp);
-      REQUIRE(f.front() == -7.0f);
-      REQUIRE(f.back() == -7.0f);
-      for (std::size_t i = 0; i < n; ++i) {
-        const float want = fp8::dequantize_linear_value(codes[i], scale, zp);
-        REQUIRE(same_bits(fp8::fake_quantize_linear_value<TestType>(x[i], scale, zp), want));
-        REQUIRE(same_bits(ref_fake<TestType>(x[i], scale, zp), want));
-        REQUIRE(same_bits(f[i + 1], want));
-        REQUIRE(same_bits(in_place[i], want));
+  for_each_entry_tier([&] {
+    std::mt19937_64 rng(12);
+    constexpr std::size_t widest = 4 * 16;  // the AVX-512 step: four vectors of 16 floats
+    const std::size_t max_n = 3 * widest;
+    const auto zps = zero_points<TestType>();
+    for (std::size_t n = 0; n <= max_n; ++n) {
+      for (std::size_t misalign = 0; misalign < 4; ++misalign) {
+        const float scale = test_scales[rng() % (sizeof test_scales / sizeof test_scales[0])];
+        const int zp = zps[rng() % zps.size()];
+        const std::vector<float> x0 = mixed_floats(n + misalign, scale, rng);
+        const float* x = x0.data() + misalign;
+        INFO("n " << n << " misalign " << misalign << " scale " << scale << " zp " << zp);
+        // quantize
+        const std::size_t dst_off = (misalign + 1) % 4, bytes = storage_bytes<TestType>(n);
+        std::vector<std::uint8_t> q(bytes + 8, kCanary);
+        fp8::quantize_linear<TestType>(x, as_storage<TestType>(q.data() + dst_off), n, scale, zp);
+        std::vector<int> codes(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          codes[i] = fp8::quantize_linear_value<TestType>(x[i], scale, zp);
+          REQUIRE(codes[i] == ref_quantize<TestType>(x[i], scale, zp));
+          REQUIRE(element<TestType>(q.data() + dst_off, i) == codes[i]);
+        }
+        if (is_4bit<TestType> && n % 2 != 0) REQUIRE((q[dst_off + bytes - 1] & 0xF0) == 0);
+        for (std::size_t i = 0; i < q.size(); ++i)
+          if (i < dst_off || i >= dst_off + bytes) REQUIRE(q[i] == kCanary);
+        // dequantize, from a misaligned copy of random codes
+        std::vector<int> r(n);
+        for (auto& c : r)
+          c = range<TestType>::lo +
+              static_cast<int>(rng() % static_cast<std::uint64_t>(range<TestType>::hi - range<TestType>::lo + 1));
+        const auto packed = pack_codes<TestType>(r);
+        std::vector<std::uint8_t> src(packed.size() + misalign);
+        std::copy(packed.begin(), packed.end(), src.begin() + static_cast<std::ptrdiff_t>(misalign));
+        std::vector<float> y(n + 2, -7.0f);
+        fp8::dequantize_linear<TestType>(as_storage<TestType>(src.data() + misalign), y.data() + 1, n, scale, zp);
+        REQUIRE(y.front() == -7.0f);
+        REQUIRE(y.back() == -7.0f);
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(same_bits(y[i + 1], fp8::dequantize_linear_value(r[i], scale, zp)));
+        // fake quantize, out of place and in place
+        std::vector<float> f(n + 2, -7.0f);
+        fp8::fake_quantize_linear<TestType>(x, f.data() + 1, n, scale, zp);
+        std::vector<float> in_place(x, x + n);
+        fp8::fake_quantize_linear<TestType>(in_place.data(), in_place.data(), n, scale, zp);
+        REQUIRE(f.front() == -7.0f);
+        REQUIRE(f.back() == -7.0f);
+        for (std::size_t i = 0; i < n; ++i) {
+          const float want = fp8::dequantize_linear_value(codes[i], scale, zp);
+          REQUIRE(same_bits(fp8::fake_quantize_linear_value<TestType>(x[i], scale, zp), want));
+          REQUIRE(same_bits(ref_fake<TestType>(x[i], scale, zp), want));
+          REQUIRE(same_bits(f[i + 1], want));
+          REQUIRE(same_bits(in_place[i], want));
+        }
       }
     }
-  }
+  });
 }
 
 TEST_CASE("linear: bulk equals the scalar definition on every int8/uint8 quotient pattern", "[dyadic][linear]") {
@@ -482,127 +512,204 @@ TEST_CASE("linear: bulk equals the scalar definition on every int8/uint8 quotien
   const std::size_t n = FP8_TEST_SANITIZED ? 20000 : 200000;
   for (const float scale : test_scales) {
     const std::vector<float> x = mixed_floats(n, scale, rng);
-    std::vector<std::int8_t> s(n);
-    std::vector<std::uint8_t> u(n);
-    fp8::quantize_linear<std::int8_t>(x.data(), s.data(), n, scale, -3);
-    fp8::quantize_linear<std::uint8_t>(x.data(), u.data(), n, scale, 131);
+    std::vector<std::int8_t> s_want(n);
+    std::vector<std::uint8_t> u_want(n);
     for (std::size_t i = 0; i < n; ++i) {
-      INFO("x " << x[i] << " scale " << scale);
-      REQUIRE(s[i] == ref_quantize<std::int8_t>(x[i], scale, -3));
-      REQUIRE(u[i] == ref_quantize<std::uint8_t>(x[i], scale, 131));
+      s_want[i] = static_cast<std::int8_t>(ref_quantize<std::int8_t>(x[i], scale, -3));
+      u_want[i] = static_cast<std::uint8_t>(ref_quantize<std::uint8_t>(x[i], scale, 131));
     }
+    for_each_entry_tier([&] {
+      std::vector<std::int8_t> s(n);
+      std::vector<std::uint8_t> u(n);
+      fp8::quantize_linear<std::int8_t>(x.data(), s.data(), n, scale, -3);
+      fp8::quantize_linear<std::uint8_t>(x.data(), u.data(), n, scale, 131);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (s[i] == s_want[i] && u[i] == u_want[i]) continue;
+        INFO("x " << x[i] << " scale " << scale);
+        REQUIRE(int{s[i]} == int{s_want[i]});
+        REQUIRE(int{u[i]} == int{u_want[i]});
+      }
+    });
   }
 }
 
-TEMPLATE_TEST_CASE("linear: every compiled kernel equals the portable one", "[dyadic][linear]", LINEAR_TYPES) {
+// ---------------------------------------------------------------- every tier's kernels
+// Each tier compiled into this binary that the CPU runs, its kernels called
+// directly (test_tiers::for_each_tier): codes as bytes, rows x cols with
+// leading dimensions, against the scalar definitions and the portable tier.
+
+namespace {
+
+// A code byte as the kernels read it: sign-extended for the signed types.
+template <class Out>
+int byte_value(std::uint8_t b) {
+  return range<Out>::lo < 0 ? static_cast<int>(static_cast<std::int8_t>(b)) : static_cast<int>(b);
+}
+
+// One call of each kernel of `tag` on rows x cols at leading dimension ld
+// (padding and one element past the span keep their canaries), checked
+// element by element against the definitions and against the portable tier.
+// Per tensor is one row with axis::rows and one scale.
+template <class Out, class Tag>
+void check_kernels(Tag tag, const char* tier, std::size_t rows, std::size_t cols, std::size_t ld, fp8::axis ax,
+                   const std::vector<float>& scale, const std::vector<std::int32_t>& zp, bool with_zp,
+                   std::mt19937_64& rng) {
   using fp8::detail::linear_dequantize;
   using fp8::detail::linear_fake;
   using fp8::detail::linear_quantize;
-  std::mt19937_64 rng(14);
-  const auto zps = zero_points<TestType>();
-  for (int trial = 0; trial < 400; ++trial) {
-    const std::size_t n = rng() % 300;
-    const float scale = test_scales[rng() % (sizeof test_scales / sizeof test_scales[0])];
-    const std::int32_t zp = zps[rng() % zps.size()];
-    const std::vector<float> x = mixed_floats(n, scale, rng);
-    std::vector<float> scales(n);
-    std::vector<std::int32_t> zpa(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      scales[i] = test_scales[rng() % (sizeof test_scales / sizeof test_scales[0])];
-      zpa[i] = zps[rng() % zps.size()];
+  INFO("tier " << tier << " " << rows << "x" << cols << " ld " << ld << " axis " << static_cast<int>(ax) << " zp "
+               << with_zp << " scale[0] " << scale[0]);
+  const std::size_t size = rows * ld + 1;
+  const std::vector<float> x = mixed_floats(size, scale[0], rng);
+  std::vector<std::uint8_t> codes(size);
+  for (auto& c : codes) c = static_cast<std::uint8_t>(rng());  // any byte: the kernels read every one alike
+  const std::int32_t* z = with_zp ? zp.data() : nullptr;
+  const auto inside = [&](std::size_t i) { return i < (rows == 0 ? 0 : (rows - 1) * ld + cols) && i % ld < cols; };
+  const auto channel = [&](std::size_t i) { return ax == fp8::axis::rows ? i / ld : i % ld; };
+  const auto zp_at = [&](std::size_t i) { return with_zp ? zp[channel(i)] : 0; };
+
+  std::vector<std::uint8_t> q(size, kCanary), q0(size, kCanary);
+  linear_quantize<Out>(x.data(), ld, q.data(), ld, rows, cols, scale.data(), z, ax, tag);
+  linear_quantize<Out>(x.data(), ld, q0.data(), ld, rows, cols, scale.data(), z, ax, fp8::isa::portable{});
+  std::vector<float> d(size, -7.0f), f(size, -7.0f), in_place = x;
+  linear_dequantize<Out>(codes.data(), ld, d.data(), ld, rows, cols, scale.data(), z, ax, tag);
+  linear_fake<Out>(x.data(), ld, f.data(), ld, rows, cols, scale.data(), z, ax, tag);
+  linear_fake<Out>(in_place.data(), ld, in_place.data(), ld, rows, cols, scale.data(), z, ax, tag);
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!inside(i)) {
+      REQUIRE(q[i] == kCanary);
+      REQUIRE(d[i] == -7.0f);
+      REQUIRE(f[i] == -7.0f);
+      REQUIRE(same_bits(in_place[i], x[i]));
+      continue;
     }
-    std::vector<std::uint8_t> codes(n);
-    for (auto& c : codes) c = static_cast<std::uint8_t>(rng());  // any byte: the kernels read every one alike
-    const bool with_zp = rng() % 4 != 0;
-    const std::int32_t* z = with_zp ? zpa.data() : nullptr;
-    std::vector<std::uint8_t> q0(n), q1(n);
-    std::vector<float> d0(n), d1(n), f0(n), f1(n);
-    linear_quantize<TestType>(x.data(), q0.data(), n, scale, zp, fp8::isa::portable{});
-    linear_quantize<TestType>(x.data(), q1.data(), n, scales.data(), z, fp8::isa::portable{});
-    linear_dequantize<TestType>(codes.data(), d0.data(), n, scale, zp, fp8::isa::portable{});
-    linear_dequantize<TestType>(codes.data(), d1.data(), n, scales.data(), z, fp8::isa::portable{});
-    linear_fake<TestType>(x.data(), f0.data(), n, scale, zp, fp8::isa::portable{});
-    linear_fake<TestType>(x.data(), f1.data(), n, scales.data(), z, fp8::isa::portable{});
-    // The portable definitions against the reference, element by element.
-    for (std::size_t i = 0; i < n; ++i) {
-      REQUIRE(element<std::int8_t>(q0.data(), i) ==
-              static_cast<std::int8_t>(ref_quantize<TestType>(x[i], scale, zp) & 0xFF));
-      REQUIRE(same_bits(f1[i], ref_fake<TestType>(x[i], scales[i], with_zp ? zpa[i] : 0)));
-    }
-    const auto bits = [](const std::vector<float>& v) {
-      std::vector<std::uint32_t> b(v.size());
-      for (std::size_t i = 0; i < v.size(); ++i) b[i] = float_bits(v[i]);
-      return b;
-    };
-    const auto check = [&](auto tag) {
-      INFO("isa " << decltype(tag)::name << " n " << n << " scale " << scale << " zp " << zp);
-      std::vector<std::uint8_t> a(n), b(n);
-      std::vector<float> c(n), d(n), e(n), f(n);
-      linear_quantize<TestType>(x.data(), a.data(), n, scale, zp, tag);
-      linear_quantize<TestType>(x.data(), b.data(), n, scales.data(), z, tag);
-      linear_dequantize<TestType>(codes.data(), c.data(), n, scale, zp, tag);
-      linear_dequantize<TestType>(codes.data(), d.data(), n, scales.data(), z, tag);
-      linear_fake<TestType>(x.data(), e.data(), n, scale, zp, tag);
-      linear_fake<TestType>(x.data(), f.data(), n, scales.data(), z, tag);
-      REQUIRE(a == q0);
-      REQUIRE(b == q1);
-      REQUIRE(bits(c) == bits(d0));
-      REQUIRE(bits(d) == bits(d1));
-      REQUIRE(bits(e) == bits(f0));
-      REQUIRE(bits(f) == bits(f1));
-    };
-#if FP8_ISA_SSE2
-    check(fp8::isa::sse2{});
-#endif
-#if FP8_ISA_AVX2
-    check(fp8::isa::avx2{});
-#endif
-#if FP8_ISA_AVX512
-    check(fp8::isa::avx512{});
-#endif
-    check(fp8::isa::best{});
+    const float s = scale[channel(i)];
+    const int zi = zp_at(i);
+    INFO("element " << i << " x " << x[i] << " code byte " << int{codes[i]} << " scale " << s << " zp " << zi);
+    const int want = fp8::quantize_linear_value<Out>(x[i], s, zi);
+    REQUIRE(want == ref_quantize<Out>(x[i], s, zi));
+    REQUIRE(byte_value<Out>(q[i]) == want);
+    REQUIRE(q[i] == q0[i]);
+    REQUIRE(same_bits(d[i], fp8::dequantize_linear_value(byte_value<Out>(codes[i]), s, zi)));
+    const float fake = fp8::fake_quantize_linear_value<Out>(x[i], s, zi);
+    REQUIRE(same_bits(fake, ref_fake<Out>(x[i], s, zi)));
+    REQUIRE(same_bits(f[i], fake));
+    REQUIRE(same_bits(in_place[i], fake));
   }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("linear: every tier's kernels per tensor at every length and zero point", "[dyadic][linear]",
+                   LINEAR_TYPES) {
+  // Every length to two AVX-512 steps and a bit (every tail of every tier),
+  // every zero point edge, every scale path.
+  test_tiers::for_each_tier([](auto tag, const char* tier) {
+    std::mt19937_64 rng(14);
+    const auto zps = zero_points<TestType>();
+    constexpr std::size_t scales = sizeof test_scales / sizeof test_scales[0];
+    for (std::size_t n = 0; n <= 130; ++n)
+      for (const int zp : zps) {
+        const std::vector<float> scale = {test_scales[(n + static_cast<std::size_t>(zp)) % scales]};
+        check_kernels<TestType>(tag, tier, 1, n, n, fp8::axis::rows, scale, {zp}, true, rng);
+      }
+  });
+}
+
+TEMPLATE_TEST_CASE("linear: every tier's kernels per channel, rows and columns", "[dyadic][linear]", LINEAR_TYPES) {
+  test_tiers::for_each_tier([](auto tag, const char* tier) {
+    std::mt19937_64 rng(18);
+    const auto zps = zero_points<TestType>();
+    constexpr std::size_t scales = sizeof test_scales / sizeof test_scales[0];
+    // One row of every length (per-element scales and zero points), then
+    // matrices with leading dimensions on both axes.
+    for (std::size_t n = 0; n <= 130; ++n) {
+      std::vector<float> scale(n + 1);
+      std::vector<std::int32_t> zp(n + 1);
+      for (std::size_t i = 0; i <= n; ++i) {
+        scale[i] = test_scales[rng() % scales];
+        zp[i] = zps[rng() % zps.size()];
+      }
+      check_kernels<TestType>(tag, tier, 1, n, n, fp8::axis::columns, scale, zp, n % 3 != 0, rng);
+    }
+    for (const std::size_t rows : {1u, 2u, 5u}) {
+      for (const std::size_t cols : {1u, 3u, 15u, 16u, 17u, 33u, 64u, 65u, 100u, 129u}) {
+        for (const std::size_t pad : {0u, 1u, 7u}) {
+          for (const fp8::axis ax : {fp8::axis::rows, fp8::axis::columns}) {
+            const std::size_t channels = ax == fp8::axis::rows ? rows : cols;
+            std::vector<float> scale(channels);
+            std::vector<std::int32_t> zp(channels);
+            for (std::size_t i = 0; i < channels; ++i) {
+              scale[i] = test_scales[rng() % scales];
+              zp[i] = zps[rng() % zps.size()];
+            }
+            check_kernels<TestType>(tag, tier, rows, cols, cols + pad, ax, scale, zp, pad != 1, rng);
+          }
+        }
+      }
+    }
+  });
+}
+
+TEMPLATE_TEST_CASE("linear: every tier widens 16-bit sources exactly", "[dyadic][linear]", fp8::bfloat16, fp8::half) {
+  test_tiers::for_each_tier([](auto tag, const char* tier) {
+    std::mt19937_64 rng(19);
+    for (std::size_t n = 0; n <= 130; ++n) {
+      std::vector<TestType> src(n);
+      for (auto& v : src) v = TestType::from_bits(static_cast<std::uint16_t>(rng()));
+      std::vector<float> dst(n + 1, -7.0f);
+      fp8::detail::linear_widen(src.data(), dst.data(), n, tag);
+      REQUIRE(dst[n] == -7.0f);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float want = static_cast<float>(src[i]);
+        INFO("tier " << tier << " n " << n << " bits " << src[i].bits());
+        REQUIRE((same_bits(dst[i], want) || (std::isnan(dst[i]) && std::isnan(want))));
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------- 16-bit sources
 
 TEMPLATE_TEST_CASE("linear: bfloat16 and half sources quantize their exact float values", "[dyadic][linear]",
                    fp8::bfloat16, fp8::half) {
-  std::mt19937_64 rng(15);
-  for (const std::size_t n :
-       {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{513}, std::size_t{1500}}) {
-    std::vector<TestType> src(n);
-    std::vector<float> widened(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      src[i] = TestType::from_bits(static_cast<std::uint16_t>(rng()));
-      widened[i] = static_cast<float>(src[i]);
-    }
-    std::vector<std::uint8_t> a(n), b((n + 1) / 2 + 1, kCanary);
-    fp8::quantize_linear<std::uint8_t>(src.data(), a.data(), n, 0.05f, 100);
-    fp8::quantize_linear<fp8::int4>(src.data(), b.data(), n, 0.25f, -2);
-    for (std::size_t i = 0; i < n; ++i) {
-      INFO("n " << n << " x " << widened[i]);
-      REQUIRE(a[i] == ref_quantize<std::uint8_t>(widened[i], 0.05f, 100));
-      REQUIRE(element<fp8::int4>(b.data(), i) == ref_quantize<fp8::int4>(widened[i], 0.25f, -2));
-    }
-    REQUIRE(b.back() == kCanary);
-    // Per channel, columns, with a leading dimension.
-    if (n >= 100) {
-      const std::size_t cols = 45, rows = n / 50, ld = 50;
-      std::vector<float> scale(cols);
-      std::vector<std::int32_t> zp(cols);
-      for (std::size_t c = 0; c < cols; ++c) {
-        scale[c] = 0.01f * static_cast<float>(c + 1);
-        zp[c] = static_cast<std::int32_t>(c) - 20;
+  for_each_entry_tier([&] {
+    std::mt19937_64 rng(15);
+    for (const std::size_t n :
+         {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{513}, std::size_t{1500}}) {
+      std::vector<TestType> src(n);
+      std::vector<float> widened(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        src[i] = TestType::from_bits(static_cast<std::uint16_t>(rng()));
+        widened[i] = static_cast<float>(src[i]);
       }
-      std::vector<std::int8_t> q(rows * ld, 99);
-      fp8::quantize_linear_per_channel<std::int8_t>(src.data(), ld, q.data(), ld, rows, cols, scale.data(), zp.data(),
-                                                    fp8::axis::columns);
-      for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < ld; ++c)
-          REQUIRE(q[r * ld + c] == (c < cols ? ref_quantize<std::int8_t>(widened[r * ld + c], scale[c], zp[c]) : 99));
+      std::vector<std::uint8_t> a(n), b((n + 1) / 2 + 1, kCanary);
+      fp8::quantize_linear<std::uint8_t>(src.data(), a.data(), n, 0.05f, 100);
+      fp8::quantize_linear<fp8::int4>(src.data(), b.data(), n, 0.25f, -2);
+      for (std::size_t i = 0; i < n; ++i) {
+        INFO("n " << n << " x " << widened[i]);
+        REQUIRE(a[i] == ref_quantize<std::uint8_t>(widened[i], 0.05f, 100));
+        REQUIRE(element<fp8::int4>(b.data(), i) == ref_quantize<fp8::int4>(widened[i], 0.25f, -2));
+      }
+      REQUIRE(b.back() == kCanary);
+      // Per channel, columns, with a leading dimension.
+      if (n >= 100) {
+        const std::size_t cols = 45, rows = n / 50, ld = 50;
+        std::vector<float> scale(cols);
+        std::vector<std::int32_t> zp(cols);
+        for (std::size_t c = 0; c < cols; ++c) {
+          scale[c] = 0.01f * static_cast<float>(c + 1);
+          zp[c] = static_cast<std::int32_t>(c) - 20;
+        }
+        std::vector<std::int8_t> q(rows * ld, 99);
+        fp8::quantize_linear_per_channel<std::int8_t>(src.data(), ld, q.data(), ld, rows, cols, scale.data(), zp.data(),
+                                                      fp8::axis::columns);
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t c = 0; c < ld; ++c)
+            REQUIRE(q[r * ld + c] == (c < cols ? ref_quantize<std::int8_t>(widened[r * ld + c], scale[c], zp[c]) : 99));
+      }
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------- per channel
@@ -622,126 +729,131 @@ bool in_matrix(std::size_t index, std::size_t cols, std::size_t ld) { return ind
 }  // namespace
 
 TEMPLATE_TEST_CASE("linear: per channel rows and columns with leading dimensions", "[dyadic][linear]", LINEAR_TYPES) {
-  std::mt19937_64 rng(16);
-  const auto zps = zero_points<TestType>();
-  for (const shape& sh : shapes) {
-    const std::size_t src_ld = sh.cols + sh.src_pad, dst_ld = sh.cols + sh.dst_pad;
-    const std::size_t src_span = (sh.rows - 1) * src_ld + sh.cols, dst_span = (sh.rows - 1) * dst_ld + sh.cols;
-    for (const fp8::axis ax : {fp8::axis::rows, fp8::axis::columns}) {
-      const std::size_t channels = ax == fp8::axis::rows ? sh.rows : sh.cols;
-      for (const bool with_zp : {true, false}) {
-        std::vector<float> scale(channels);
-        std::vector<std::int32_t> zp(channels);
-        for (std::size_t i = 0; i < channels; ++i) {
-          scale[i] = test_scales[rng() % (sizeof test_scales / sizeof test_scales[0])];
-          zp[i] = zps[rng() % zps.size()];
-        }
-        const std::int32_t* z = with_zp ? zp.data() : nullptr;
-        const auto ch = [&](std::size_t r, std::size_t c) { return ax == fp8::axis::rows ? r : c; };
-        const auto zp_of = [&](std::size_t r, std::size_t c) { return with_zp ? zp[ch(r, c)] : 0; };
-        const std::vector<float> x = mixed_floats(src_span, 0.1f, rng);
-        INFO(sh.rows << "x" << sh.cols << " ld " << src_ld << "/" << dst_ld << " axis " << static_cast<int>(ax)
-                     << " zp " << with_zp);
-        // quantize: the padding (bytes or nibbles) and the bytes around keep their canaries
-        const std::size_t bytes = storage_bytes<TestType>(dst_span);
-        std::vector<std::uint8_t> q(bytes + 2, kCanary);
-        std::uint8_t* qd = q.data() + 1;
-        fp8::quantize_linear_per_channel<TestType>(x.data(), src_ld, as_storage<TestType>(qd), dst_ld, sh.rows, sh.cols,
-                                                   scale.data(), z, ax);
-        CHECK(q.front() == kCanary);
-        CHECK(q.back() == kCanary);
-        std::vector<int> codes(dst_span);
-        for (std::size_t i = 0; i < dst_span; ++i) {
-          if (!in_matrix(i, sh.cols, dst_ld)) {
-            const int canary = is_4bit<TestType> ? element<fp8::uint4>(&kCanary, i % 2) : kCanary;
-            REQUIRE(element<std::conditional_t<is_4bit<TestType>, fp8::uint4, std::uint8_t>>(qd, i) == canary);
-            continue;
+  for_each_entry_tier([&] {
+    std::mt19937_64 rng(16);
+    const auto zps = zero_points<TestType>();
+    for (const shape& sh : shapes) {
+      const std::size_t src_ld = sh.cols + sh.src_pad, dst_ld = sh.cols + sh.dst_pad;
+      const std::size_t src_span = (sh.rows - 1) * src_ld + sh.cols, dst_span = (sh.rows - 1) * dst_ld + sh.cols;
+      for (const fp8::axis ax : {fp8::axis::rows, fp8::axis::columns}) {
+        const std::size_t channels = ax == fp8::axis::rows ? sh.rows : sh.cols;
+        for (const bool with_zp : {true, false}) {
+          std::vector<float> scale(channels);
+          std::vector<std::int32_t> zp(channels);
+          for (std::size_t i = 0; i < channels; ++i) {
+            scale[i] = test_scales[rng() % (sizeof test_scales / sizeof test_scales[0])];
+            zp[i] = zps[rng() % zps.size()];
           }
-          const std::size_t r = i / dst_ld, c = i % dst_ld;
-          codes[i] = ref_quantize<TestType>(x[r * src_ld + c], scale[ch(r, c)], zp_of(r, c));
-          REQUIRE(element<TestType>(qd, i) == codes[i]);
-        }
-        if (is_4bit<TestType> && dst_span % 2 != 0) REQUIRE((qd[bytes - 1] & 0xF0) == 0);
-        // dequantize those codes back, to a padded float matrix (src_ld of the floats = src_ld here)
-        std::vector<float> y(src_span, -7.0f);
-        fp8::dequantize_linear_per_channel<TestType>(as_storage<TestType>(qd), dst_ld, y.data(), src_ld, sh.rows,
+          const std::int32_t* z = with_zp ? zp.data() : nullptr;
+          const auto ch = [&](std::size_t r, std::size_t c) { return ax == fp8::axis::rows ? r : c; };
+          const auto zp_of = [&](std::size_t r, std::size_t c) { return with_zp ? zp[ch(r, c)] : 0; };
+          const std::vector<float> x = mixed_floats(src_span, 0.1f, rng);
+          INFO(sh.rows << "x" << sh.cols << " ld " << src_ld << "/" << dst_ld << " axis " << static_cast<int>(ax)
+                       << " zp " << with_zp);
+          // quantize: the padding (bytes or nibbles) and the bytes around keep their canaries
+          const std::size_t bytes = storage_bytes<TestType>(dst_span);
+          std::vector<std::uint8_t> q(bytes + 2, kCanary);
+          std::uint8_t* qd = q.data() + 1;
+          fp8::quantize_linear_per_channel<TestType>(x.data(), src_ld, as_storage<TestType>(qd), dst_ld, sh.rows,
                                                      sh.cols, scale.data(), z, ax);
-        for (std::size_t i = 0; i < src_span; ++i) {
-          if (!in_matrix(i, sh.cols, src_ld)) {
-            REQUIRE(y[i] == -7.0f);
-            continue;
+          CHECK(q.front() == kCanary);
+          CHECK(q.back() == kCanary);
+          std::vector<int> codes(dst_span);
+          for (std::size_t i = 0; i < dst_span; ++i) {
+            if (!in_matrix(i, sh.cols, dst_ld)) {
+              const int canary = is_4bit<TestType> ? element<fp8::uint4>(&kCanary, i % 2) : kCanary;
+              REQUIRE(element<std::conditional_t<is_4bit<TestType>, fp8::uint4, std::uint8_t>>(qd, i) == canary);
+              continue;
+            }
+            const std::size_t r = i / dst_ld, c = i % dst_ld;
+            codes[i] = ref_quantize<TestType>(x[r * src_ld + c], scale[ch(r, c)], zp_of(r, c));
+            REQUIRE(element<TestType>(qd, i) == codes[i]);
           }
-          const std::size_t r = i / src_ld, c = i % src_ld;
-          REQUIRE(same_bits(y[i], ref_dequantize(codes[r * dst_ld + c], scale[ch(r, c)], zp_of(r, c))));
-        }
-        // fake quantize: out of place (into padded floats) and in place
-        std::vector<float> f((sh.rows - 1) * dst_ld + sh.cols, -7.0f);
-        fp8::fake_quantize_linear_per_channel<TestType>(x.data(), src_ld, f.data(), dst_ld, sh.rows, sh.cols,
-                                                        scale.data(), z, ax);
-        std::vector<float> in_place = x;
-        fp8::fake_quantize_linear_per_channel<TestType>(in_place.data(), src_ld, in_place.data(), src_ld, sh.rows,
-                                                        sh.cols, scale.data(), z, ax);
-        for (std::size_t r = 0; r < sh.rows; ++r) {
-          for (std::size_t c = 0; c < sh.cols; ++c) {
-            const float want = ref_fake<TestType>(x[r * src_ld + c], scale[ch(r, c)], zp_of(r, c));
-            REQUIRE(same_bits(f[r * dst_ld + c], want));
-            REQUIRE(same_bits(in_place[r * src_ld + c], want));
+          if (is_4bit<TestType> && dst_span % 2 != 0) REQUIRE((qd[bytes - 1] & 0xF0) == 0);
+          // dequantize those codes back, to a padded float matrix (src_ld of the floats = src_ld here)
+          std::vector<float> y(src_span, -7.0f);
+          fp8::dequantize_linear_per_channel<TestType>(as_storage<TestType>(qd), dst_ld, y.data(), src_ld, sh.rows,
+                                                       sh.cols, scale.data(), z, ax);
+          for (std::size_t i = 0; i < src_span; ++i) {
+            if (!in_matrix(i, sh.cols, src_ld)) {
+              REQUIRE(y[i] == -7.0f);
+              continue;
+            }
+            const std::size_t r = i / src_ld, c = i % src_ld;
+            REQUIRE(same_bits(y[i], ref_dequantize(codes[r * dst_ld + c], scale[ch(r, c)], zp_of(r, c))));
           }
-          for (std::size_t c = sh.cols; c < src_ld && r + 1 < sh.rows; ++c)
-            REQUIRE(same_bits(in_place[r * src_ld + c], x[r * src_ld + c]));
-          for (std::size_t c = sh.cols; c < dst_ld && r + 1 < sh.rows; ++c) REQUIRE(f[r * dst_ld + c] == -7.0f);
-        }
-        // The dense overloads are the ld = cols case.
-        if (sh.src_pad == 0 && sh.dst_pad == 0) {
-          std::vector<std::uint8_t> dense(storage_bytes<TestType>(sh.rows * sh.cols));
-          fp8::quantize_linear_per_channel<TestType>(x.data(), as_storage<TestType>(dense.data()), sh.rows, sh.cols,
-                                                     scale.data(), z, ax);
-          REQUIRE(dense == std::vector<std::uint8_t>(qd, qd + bytes));
-          std::vector<float> dy(sh.rows * sh.cols), df(sh.rows * sh.cols);
-          fp8::dequantize_linear_per_channel<TestType>(as_storage<TestType>(dense.data()), dy.data(), sh.rows, sh.cols,
+          // fake quantize: out of place (into padded floats) and in place
+          std::vector<float> f((sh.rows - 1) * dst_ld + sh.cols, -7.0f);
+          fp8::fake_quantize_linear_per_channel<TestType>(x.data(), src_ld, f.data(), dst_ld, sh.rows, sh.cols,
+                                                          scale.data(), z, ax);
+          std::vector<float> in_place = x;
+          fp8::fake_quantize_linear_per_channel<TestType>(in_place.data(), src_ld, in_place.data(), src_ld, sh.rows,
+                                                          sh.cols, scale.data(), z, ax);
+          for (std::size_t r = 0; r < sh.rows; ++r) {
+            for (std::size_t c = 0; c < sh.cols; ++c) {
+              const float want = ref_fake<TestType>(x[r * src_ld + c], scale[ch(r, c)], zp_of(r, c));
+              REQUIRE(same_bits(f[r * dst_ld + c], want));
+              REQUIRE(same_bits(in_place[r * src_ld + c], want));
+            }
+            for (std::size_t c = sh.cols; c < src_ld && r + 1 < sh.rows; ++c)
+              REQUIRE(same_bits(in_place[r * src_ld + c], x[r * src_ld + c]));
+            for (std::size_t c = sh.cols; c < dst_ld && r + 1 < sh.rows; ++c) REQUIRE(f[r * dst_ld + c] == -7.0f);
+          }
+          // The dense overloads are the ld = cols case.
+          if (sh.src_pad == 0 && sh.dst_pad == 0) {
+            std::vector<std::uint8_t> dense(storage_bytes<TestType>(sh.rows * sh.cols));
+            fp8::quantize_linear_per_channel<TestType>(x.data(), as_storage<TestType>(dense.data()), sh.rows, sh.cols,
                                                        scale.data(), z, ax);
-          fp8::fake_quantize_linear_per_channel<TestType>(x.data(), df.data(), sh.rows, sh.cols, scale.data(), z, ax);
-          for (std::size_t i = 0; i < dy.size(); ++i) {
-            REQUIRE(same_bits(dy[i], y[i]));
-            REQUIRE(same_bits(df[i], f[i]));
+            REQUIRE(dense == std::vector<std::uint8_t>(qd, qd + bytes));
+            std::vector<float> dy(sh.rows * sh.cols), df(sh.rows * sh.cols);
+            fp8::dequantize_linear_per_channel<TestType>(as_storage<TestType>(dense.data()), dy.data(), sh.rows,
+                                                         sh.cols, scale.data(), z, ax);
+            fp8::fake_quantize_linear_per_channel<TestType>(x.data(), df.data(), sh.rows, sh.cols, scale.data(), z, ax);
+            for (std::size_t i = 0; i < dy.size(); ++i) {
+              REQUIRE(same_bits(dy[i], y[i]));
+              REQUIRE(same_bits(df[i], f[i]));
+            }
           }
         }
       }
     }
-  }
+  });
 }
 
 TEMPLATE_TEST_CASE("linear: long 4-bit runs cross the staging buffer at odd nibble offsets", "[dyadic][linear]",
                    fp8::int4, fp8::uint4) {
-  std::mt19937_64 rng(17);
-  // Per tensor past several 512-element chunks; rows longer than a chunk with
-  // odd leading dimensions (rows start in the middle of a byte).
-  const std::size_t n = 5001;
-  const std::vector<float> x = mixed_floats(n, 0.7f, rng);
-  std::vector<std::uint8_t> q((n + 1) / 2);
-  fp8::quantize_linear<TestType>(x.data(), as_storage<TestType>(q.data()), n, 0.7f, 3);
-  for (std::size_t i = 0; i < n; ++i) REQUIRE(element<TestType>(q.data(), i) == ref_quantize<TestType>(x[i], 0.7f, 3));
-  std::vector<float> y(n);
-  fp8::dequantize_linear<TestType>(as_storage<TestType>(q.data()), y.data(), n, 0.7f, 3);
-  for (std::size_t i = 0; i < n; ++i) REQUIRE(same_bits(y[i], ref_fake<TestType>(x[i], 0.7f, 3)));
-  const std::size_t rows = 3, cols = 1100, ld = 1103, span = (rows - 1) * ld + cols;
-  const std::vector<float> m = mixed_floats(rows * cols, 0.7f, rng);
-  std::vector<float> scale(cols, 0.7f);
-  scale[600] = 0.2f;
-  std::vector<std::int32_t> zp(cols, 1);
-  zp[1099] = 7;
-  std::vector<std::uint8_t> p((span + 1) / 2, kCanary);
-  fp8::quantize_linear_per_channel<TestType>(m.data(), cols, as_storage<TestType>(p.data()), ld, rows, cols,
-                                             scale.data(), zp.data(), fp8::axis::columns);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c)
-      REQUIRE(element<TestType>(p.data(), r * ld + c) == ref_quantize<TestType>(m[r * cols + c], scale[c], zp[c]));
-  std::vector<float> back(rows * cols);
-  fp8::dequantize_linear_per_channel<TestType>(as_storage<TestType>(p.data()), ld, back.data(), cols, rows, cols,
+  for_each_entry_tier([&] {
+    std::mt19937_64 rng(17);
+    // Per tensor past several 512-element chunks; rows longer than a chunk with
+    // odd leading dimensions (rows start in the middle of a byte).
+    const std::size_t n = 5001;
+    const std::vector<float> x = mixed_floats(n, 0.7f, rng);
+    std::vector<std::uint8_t> q((n + 1) / 2);
+    fp8::quantize_linear<TestType>(x.data(), as_storage<TestType>(q.data()), n, 0.7f, 3);
+    for (std::size_t i = 0; i < n; ++i)
+      REQUIRE(element<TestType>(q.data(), i) == ref_quantize<TestType>(x[i], 0.7f, 3));
+    std::vector<float> y(n);
+    fp8::dequantize_linear<TestType>(as_storage<TestType>(q.data()), y.data(), n, 0.7f, 3);
+    for (std::size_t i = 0; i < n; ++i) REQUIRE(same_bits(y[i], ref_fake<TestType>(x[i], 0.7f, 3)));
+    const std::size_t rows = 3, cols = 1100, ld = 1103, span = (rows - 1) * ld + cols;
+    const std::vector<float> m = mixed_floats(rows * cols, 0.7f, rng);
+    std::vector<float> scale(cols, 0.7f);
+    scale[600] = 0.2f;
+    std::vector<std::int32_t> zp(cols, 1);
+    zp[1099] = 7;
+    std::vector<std::uint8_t> p((span + 1) / 2, kCanary);
+    fp8::quantize_linear_per_channel<TestType>(m.data(), cols, as_storage<TestType>(p.data()), ld, rows, cols,
                                                scale.data(), zp.data(), fp8::axis::columns);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c)
-      REQUIRE(same_bits(back[r * cols + c], ref_fake<TestType>(m[r * cols + c], scale[c], zp[c])));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c)
+        REQUIRE(element<TestType>(p.data(), r * ld + c) == ref_quantize<TestType>(m[r * cols + c], scale[c], zp[c]));
+    std::vector<float> back(rows * cols);
+    fp8::dequantize_linear_per_channel<TestType>(as_storage<TestType>(p.data()), ld, back.data(), cols, rows, cols,
+                                                 scale.data(), zp.data(), fp8::axis::columns);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c)
+        REQUIRE(same_bits(back[r * cols + c], ref_fake<TestType>(m[r * cols + c], scale[c], zp[c])));
+  });
 }
 
 // ---------------------------------------------------------------- parameter helpers

@@ -74,8 +74,7 @@ inline void narrow_bfloat16(const float* src, bfloat16* dst, std::size_t n) noex
 // stack buffer, then encoded: widening is exact, so this equals the
 // definition.
 
-// Any vector tag (xsimd code generic over the flags' tiers, e.g.
-// dyadic/linear.hpp's).
+// Any vector tag (the quantizers' overloads that every vector tier shares).
 template <class Tag>
 using if_vector = std::enable_if_t<std::is_base_of<isa::sse2, Tag>::value, int>;
 

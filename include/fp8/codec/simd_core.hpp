@@ -135,7 +135,7 @@ inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
 }
 
 // ------------------------------------------------------------ per-ISA bytes
-// Four int32 batches of values 0..255 -> 4 * width bytes, in order.
+// Four int32 batches of values 0..255 -> 16 bytes, in order.
 inline void store_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
   const __m128i lo = _mm_packs_epi32(b[0], b[1]), hi = _mm_packs_epi32(b[2], b[3]);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(lo, hi));
@@ -146,30 +146,6 @@ inline vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
   const __m128i z = _mm_setzero_si128();
   return _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), z), z);
 }
-#if FP8_ISA_AVX2
-// The packs work within 128-bit lanes, leaving dwords in the order
-// b0.lo b1.lo b2.lo b3.lo | b0.hi b1.hi b2.hi b3.hi; one vpermd restores it.
-inline void store_bytes(const vi<isa::avx2> (&b)[4], std::uint8_t* dst, isa::avx2) noexcept {
-  const __m256i lo = _mm256_packs_epi32(b[0], b[1]), hi = _mm256_packs_epi32(b[2], b[3]);
-  const __m256i packed = _mm256_packus_epi16(lo, hi);
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, order));
-}
-inline vi<isa::avx2> load_bytes(const std::uint8_t* src, isa::avx2) noexcept {
-  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
-}
-#endif
-#if FP8_ISA_AVX512
-inline void store_bytes(const vi<isa::avx512> (&b)[4], std::uint8_t* dst, isa::avx512) noexcept {
-  const __m512i lo = _mm512_packs_epi32(b[0], b[1]), hi = _mm512_packs_epi32(b[2], b[3]);
-  const __m512i packed = _mm512_packus_epi16(lo, hi);
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, packed));
-}
-inline vi<isa::avx512> load_bytes(const std::uint8_t* src, isa::avx512) noexcept {
-  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
-}
-#endif
 
 // ------------------------------------------------------------ scaling
 // x / scale by detail::scaling's rule, with the rule's kind a template

@@ -15,9 +15,12 @@
 // (dyadic/int4.hpp, the ONNX order; an odd count leaves the last high nibble
 // 0). Bulk calls per tensor and per channel (one scale and zero point per row
 // or column of a row-major matrix with leading dimensions, as
-// quant/per_channel.hpp) run one pass on xsimd batches of the build's ISA
-// (AVX-512, AVX2, SSE2; plain C++ elsewhere), chosen once per call, and throw
-// fp8::invalid_argument naming a bad argument before anything is written.
+// quant/per_channel.hpp) run one pass on the best tier the CPU has
+// (AVX-512, AVX2, SSE2, plain C++), chosen once per call at run time whatever
+// the build's flags (detail::dispatch, docs/dispatch.md; the vector loops are
+// dyadic/linear_loop-inl.hpp, compiled per tier by dyadic/linear_tiers.hpp),
+// and throw fp8::invalid_argument naming a bad argument before anything is
+// written.
 #pragma once
 
 #include <cfloat>
@@ -27,7 +30,6 @@
 #include <string>
 #include <type_traits>
 
-#include "../codec/kernels.hpp"
 #include "../codec/simd_core.hpp"
 #include "../config.hpp"
 #include "../detail/arguments.hpp"
@@ -40,6 +42,7 @@
 #include "../quant/per_channel.hpp"
 #include "../types/float16.hpp"
 #include "int4.hpp"
+#include "linear_tiers.hpp"
 #include "requantize.hpp"
 
 FP8_BEGIN_NAMESPACE
@@ -160,15 +163,12 @@ linear_params linear_params_from_range(float range_min, float range_max,
 }
 
 // ---------------------------------------------------------------- kernels
-// In the flags-named namespace (docs/dispatch.md): xsimd code of the build's
-// ISA, which units built with other flags must not share.
+// In the flags-named namespace (docs/dispatch.md): the portable tier here,
+// the vector tiers in dyadic/linear_tiers.hpp (one loop,
+// dyadic/linear_loop-inl.hpp, compiled per tier); the entries choose the
+// tier once per call and pass its tag down.
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
-
-template <class Out>
-constexpr bool linear_signed = quantized_type<Out>::lowest < 0;
-template <class Out>
-constexpr bool linear_nibbles = quantized_type<Out>::bits == 4;
 
 // The byte that holds a code: two's complement for the signed types, whose
 // low nibble is also the 4-bit code (pack_nibbles keeps only that).
@@ -196,432 +196,93 @@ inline void read_nibbles(const std::uint8_t* src, std::size_t first, std::uint8_
   if (j < n) dst[j] = value(*p & 0xFu);
 }
 
-inline void widen_values(const float* src, float* dst, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
-}
+// 16-bit floats widened (exactly) to float, one by one.
 template <class Src>
-inline void widen_values(const Src* src, float* dst, std::size_t n) noexcept {
-#if FP8_ISA_SSE2
-  widen(src, dst, n, isa::best{});
-#else
-  for (std::size_t i = 0; i < n; ++i) dst[i] = to_float(src[i]);
-#endif
+void linear_widen(const Src* src, float* dst, std::size_t n, isa::portable) noexcept {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
 }
 
 // ------------------------------------------------ the definitions, element by element
-// Code bytes (code_byte) from floats, one scale and zero point for all, or
-// one per element (zero_point null: all 0). Every vector overload equals these.
+// rows x cols elements: (r, c) at src[r * src_ld + c] and dst[r * dst_ld + c];
+// channel ch = r (axis::rows) or c (axis::columns) uses scale[ch] and
+// zero_point[ch] (zero_point null: all 0). Per tensor is one row. Codes are
+// bytes (code_byte). Every tier's overload (dyadic/linear_tiers.hpp) equals
+// these.
 template <class Out>
-void linear_quantize(const float* src, std::uint8_t* dst, std::size_t n, float scale, std::int32_t zero_point,
+void linear_quantize(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                     std::size_t cols, const float* scale, const std::int32_t* zero_point, axis channel,
                      isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i) dst[i] = code_byte(quantize_linear_value<Out>(src[i], scale, zero_point));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t ch = channel == axis::rows ? r : c;
+      dst[r * dst_ld + c] = code_byte(
+          quantize_linear_value<Out>(src[r * src_ld + c], scale[ch], zero_point != nullptr ? zero_point[ch] : 0));
+    }
 }
 template <class Out>
-void linear_quantize(const float* src, std::uint8_t* dst, std::size_t n, const float* scale,
-                     const std::int32_t* zero_point, isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i)
-    dst[i] = code_byte(quantize_linear_value<Out>(src[i], scale[i], zero_point != nullptr ? zero_point[i] : 0));
-}
-template <class Out>
-void linear_dequantize(const std::uint8_t* src, float* dst, std::size_t n, float scale, std::int32_t zero_point,
+void linear_dequantize(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                       std::size_t cols, const float* scale, const std::int32_t* zero_point, axis channel,
                        isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i)
-    dst[i] = dequantize_linear_value(code_value<linear_signed<Out>>(src[i]), scale, zero_point);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t ch = channel == axis::rows ? r : c;
+      dst[r * dst_ld + c] = dequantize_linear_value(code_value<linear_signed<Out>>(src[r * src_ld + c]), scale[ch],
+                                                    zero_point != nullptr ? zero_point[ch] : 0);
+    }
 }
 template <class Out>
-void linear_dequantize(const std::uint8_t* src, float* dst, std::size_t n, const float* scale,
-                       const std::int32_t* zero_point, isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i)
-    dst[i] = dequantize_linear_value(code_value<linear_signed<Out>>(src[i]), scale[i],
-                                     zero_point != nullptr ? zero_point[i] : 0);
-}
-template <class Out>
-void linear_fake(const float* src, float* dst, std::size_t n, float scale, std::int32_t zero_point,
+void linear_fake(const float* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                 std::size_t cols, const float* scale, const std::int32_t* zero_point, axis channel,
                  isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i) dst[i] = fake_quantize_linear_value<Out>(src[i], scale, zero_point);
-}
-template <class Out>
-void linear_fake(const float* src, float* dst, std::size_t n, const float* scale, const std::int32_t* zero_point,
-                 isa::portable) noexcept {
-  for (std::size_t i = 0; i < n; ++i)
-    dst[i] = fake_quantize_linear_value<Out>(src[i], scale[i], zero_point != nullptr ? zero_point[i] : 0);
-}
-
-#if FP8_ISA_SSE2
-// ------------------------------------------------ per-ISA bytes
-// Four int32 batches -> 4 * width signed bytes in order, saturating to
-// [-128, 127] (packssdw then packsswb; simd_core.hpp's store_bytes is the
-// unsigned twin, saturating to [0, 255]). The packs work within 128-bit
-// lanes; AVX2 and AVX-512 restore the order with one dword permute, as
-// store_bytes does.
-inline void store_signed_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
-  const __m128i lo = _mm_packs_epi32(b[0], b[1]), hi = _mm_packs_epi32(b[2], b[3]);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packs_epi16(lo, hi));
-}
-// 4 bytes -> 4 sign-extended int32 lanes: each byte copied into all four
-// bytes of its lane (two self-unpacks), then an arithmetic shift by 24.
-inline vi<isa::sse2> load_signed_bytes(const std::uint8_t* src, isa::sse2) noexcept {
-  std::int32_t word;
-  std::memcpy(&word, src, 4);
-  __m128i x = _mm_cvtsi32_si128(word);
-  x = _mm_unpacklo_epi8(x, x);
-  x = _mm_unpacklo_epi16(x, x);
-  return _mm_srai_epi32(x, 24);
-}
-#if FP8_ISA_AVX2
-inline void store_signed_bytes(const vi<isa::avx2> (&b)[4], std::uint8_t* dst, isa::avx2) noexcept {
-  const __m256i lo = _mm256_packs_epi32(b[0], b[1]), hi = _mm256_packs_epi32(b[2], b[3]);
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi), order));
-}
-inline vi<isa::avx2> load_signed_bytes(const std::uint8_t* src, isa::avx2) noexcept {
-  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
-}
-#endif
-#if FP8_ISA_AVX512
-inline void store_signed_bytes(const vi<isa::avx512> (&b)[4], std::uint8_t* dst, isa::avx512) noexcept {
-  const __m512i lo = _mm512_packs_epi32(b[0], b[1]), hi = _mm512_packs_epi32(b[2], b[3]);
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, _mm512_packs_epi16(lo, hi)));
-}
-inline vi<isa::avx512> load_signed_bytes(const std::uint8_t* src, isa::avx512) noexcept {
-  return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
-}
-#endif
-
-template <bool Signed, class Tag>
-inline void store_code_bytes(const vi<Tag> (&b)[4], std::uint8_t* dst, Tag tag) noexcept {
-  if (Signed)
-    store_signed_bytes(b, dst, tag);
-  else
-    store_bytes(b, dst, tag);
-}
-template <bool Signed, class Tag>
-inline vi<Tag> load_code_bytes(const std::uint8_t* src, Tag tag) noexcept {
-  return Signed ? load_signed_bytes(src, tag) : load_bytes(src, tag);
-}
-
-// ------------------------------------------------ lanes
-// The quotient q to a code: NaN -> 0, q clamped to integer bounds [a, b],
-// rounded to even (cvtps2dq in the default rounding mode), plus z. Clamping
-// to any integers a <= lo - z and b >= hi - z before rounding changes no
-// code after saturation (rounding is monotonic, so a quotient beyond a bound
-// rounds beyond it, and saturates to the same end either way), and keeps
-// cvtps2dq away from its out-of-range result. Two choices of bounds:
-//   - 8-bit types: a, b = -R, R with R = hi - lo = 255, the same for every
-//     z in range. The code lies in [lo - R, hi + R], where packssdw is exact
-//     and packsswb / packuswb then saturate to exactly int8 / uint8: the
-//     saturation costs nothing.
-//   - 4-bit types, whose byte stores saturate too late: a, b = lo - z, hi - z
-//     exactly (integers of at most 5 bits, exact in float), so the code is
-//     already in [lo, hi]. A clamp in float lanes; SSE2 has no 32-bit
-//     integer min / max.
-template <class Out, class Tag>
-struct linear_bounds {
-  vf<Tag> lo_q, hi_q;
-  explicit linear_bounds(vi<Tag> zero_point) noexcept {
-    constexpr int lo = quantized_type<Out>::lowest, hi = quantized_type<Out>::max;
-    if (linear_nibbles<Out>) {
-      lo_q = xsimd::to_float(vi<Tag>(lo) - zero_point);
-      hi_q = xsimd::to_float(vi<Tag>(hi) - zero_point);
-    } else {
-      lo_q = vf<Tag>(static_cast<float>(lo - hi));
-      hi_q = vf<Tag>(static_cast<float>(hi - lo));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t ch = channel == axis::rows ? r : c;
+      dst[r * dst_ld + c] =
+          fake_quantize_linear_value<Out>(src[r * src_ld + c], scale[ch], zero_point != nullptr ? zero_point[ch] : 0);
     }
-  }
-};
-
-template <class Tag>
-inline vi<Tag> linear_code_lanes(vf<Tag> q, vf<Tag> lo_q, vf<Tag> hi_q, vi<Tag> zero_point) noexcept {
-  using Fl = vf<Tag>;
-  q = xsimd::select(q == q, q, Fl(0.0f));
-  q = xsimd::min(xsimd::max(q, lo_q), hi_q);
-  return xsimd::nearbyint_as_int(q) + zero_point;
 }
-
-// The fake-quantized value of quotient q: NaN -> 0, clamp to the exact
-// bounds [lo - z, hi - z] (integers of at most 9 bits, exact in float), round
-// to even, back to float (exact), times the scale. Equal to
-// float(saturate(round(q) + z) - z) * s by the same monotonicity argument.
-template <class Tag>
-inline vf<Tag> linear_fake_lanes(vf<Tag> q, vf<Tag> lo_q, vf<Tag> hi_q, vf<Tag> scale) noexcept {
-  using Fl = vf<Tag>;
-  q = xsimd::select(q == q, q, Fl(0.0f));
-  q = xsimd::min(xsimd::max(q, lo_q), hi_q);
-  return xsimd::to_float(xsimd::nearbyint_as_int(q)) * scale;
-}
-
-// ------------------------------------------------ main loops
-// Each converts a multiple of its step (4 vectors: one byte store) and
-// returns how many elements it did; the caller finishes with the definition.
-// Every vector is loaded before it is stored, so src == dst is safe.
-
-template <class Out, scaling::kind_t K, class Tag>
-std::size_t linear_quantize_main(const float* src, std::uint8_t* dst, std::size_t n, float factor,
-                                 std::int32_t zero_point, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  const Fl f(factor);
-  const vi<Tag> z(zero_point);
-  const linear_bounds<Out, Tag> b(z);
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    vi<Tag> codes[4];
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k)
-      codes[k] =
-          linear_code_lanes<Tag>(apply_scaling<K, Tag>(Fl::load_unaligned(src + i + k * W), f), b.lo_q, b.hi_q, z);
-    store_code_bytes<linear_signed<Out>>(codes, dst + i, tag);
-  }
-  return i;
-}
-
-// One scale and zero point per element (the columns of a row): a true
-// division by each scale.
-template <class Out, bool HasZeroPoint, class Tag>
-std::size_t linear_quantize_main(const float* src, std::uint8_t* dst, std::size_t n, const float* scale,
-                                 const std::int32_t* zero_point, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  using I = vi<Tag>;
-  constexpr std::size_t W = Fl::size;
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    vi<Tag> codes[4];
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k) {
-      const std::size_t j = i + k * W;
-      const I z = HasZeroPoint ? I::load_unaligned(zero_point + j) : I(0);
-      const linear_bounds<Out, Tag> b(z);  // constants for 8-bit types
-      codes[k] = linear_code_lanes<Tag>(Fl::load_unaligned(src + j) / Fl::load_unaligned(scale + j), b.lo_q, b.hi_q, z);
-    }
-    store_code_bytes<linear_signed<Out>>(codes, dst + i, tag);
-  }
-  return i;
-}
-
-template <class Out, class Tag>
-std::size_t linear_dequantize_main(const std::uint8_t* src, float* dst, std::size_t n, float scale,
-                                   std::int32_t zero_point, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  const Fl s(scale);
-  const vi<Tag> z(zero_point);
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k)
-      (xsimd::to_float(load_code_bytes<linear_signed<Out>>(src + i + k * W, tag) - z) * s)
-          .store_unaligned(dst + i + k * W);
-  }
-  return i;
-}
-
-template <class Out, bool HasZeroPoint, class Tag>
-std::size_t linear_dequantize_main(const std::uint8_t* src, float* dst, std::size_t n, const float* scale,
-                                   const std::int32_t* zero_point, Tag tag) noexcept {
-  using Fl = vf<Tag>;
-  using I = vi<Tag>;
-  constexpr std::size_t W = Fl::size;
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k) {
-      const std::size_t j = i + k * W;
-      const I z = HasZeroPoint ? I::load_unaligned(zero_point + j) : I(0);
-      (xsimd::to_float(load_code_bytes<linear_signed<Out>>(src + j, tag) - z) * Fl::load_unaligned(scale + j))
-          .store_unaligned(dst + j);
-    }
-  }
-  return i;
-}
-
-template <class Out, scaling::kind_t K, class Tag>
-std::size_t linear_fake_main(const float* src, float* dst, std::size_t n, float factor, float scale,
-                             std::int32_t zero_point, Tag) noexcept {
-  using Fl = vf<Tag>;
-  constexpr std::size_t W = Fl::size;
-  constexpr int lo = quantized_type<Out>::lowest, hi = quantized_type<Out>::max;
-  const Fl f(factor), s(scale), lo_q(static_cast<float>(lo - zero_point)), hi_q(static_cast<float>(hi - zero_point));
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    Fl y[4];
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k)
-      y[k] = linear_fake_lanes<Tag>(apply_scaling<K, Tag>(Fl::load_unaligned(src + i + k * W), f), lo_q, hi_q, s);
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k) y[k].store_unaligned(dst + i + k * W);
-  }
-  return i;
-}
-
-template <class Out, bool HasZeroPoint, class Tag>
-std::size_t linear_fake_main(const float* src, float* dst, std::size_t n, const float* scale,
-                             const std::int32_t* zero_point, Tag) noexcept {
-  using Fl = vf<Tag>;
-  using I = vi<Tag>;
-  constexpr std::size_t W = Fl::size;
-  constexpr int lo = quantized_type<Out>::lowest, hi = quantized_type<Out>::max;
-  std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
-    Fl y[4];
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k) {
-      const std::size_t j = i + k * W;
-      const I z = HasZeroPoint ? I::load_unaligned(zero_point + j) : I(0);
-      const Fl s = Fl::load_unaligned(scale + j);
-      y[k] = linear_fake_lanes<Tag>(Fl::load_unaligned(src + j) / s, xsimd::to_float(I(lo) - z),
-                                    xsimd::to_float(I(hi) - z), s);
-    }
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < 4; ++k) y[k].store_unaligned(dst + i + k * W);
-  }
-  return i;
-}
-
-// ------------------------------------------------ vector overloads
-// The scaling rule of codec/simd_core.hpp (detail::scaling: a multiply only
-// where it is the same correctly rounded quotient) decided from the bits,
-// without its std::frexp call, which per-row calls would pay once per row
-// (about half the time of a 64-column row): 1 needs no scaling; a normal
-// power of two 2^k (fraction bits 0, exponent field 1..254, so -126 <= k <=
-// 127) has the reciprocal 2^-k, a float for every such k (2^-127 is
-// subnormal, still exact), and x * 2^-k is the correctly rounded x / 2^k;
-// everything else divides (a subnormal power of two too: dividing is always
-// the definition).
-inline scaling linear_scaling(float scale) noexcept {
-  scaling s(1.0f);  // kind none
-  if (scale == 1.0f) return s;
-  const auto u = bit_cast<std::uint32_t>(scale);
-  const std::uint32_t exponent = (u >> 23) & 0xFFu;
-  if ((u & 0x807FFFFFu) == 0 && exponent - 1u < 254u) {
-    s.kind = scaling::multiply;
-    s.factor = 1.0f / scale;
-  } else {
-    s.kind = scaling::divide;
-    s.factor = scale;
-  }
-  return s;
-}
-
-// The scaling kind and the presence of per-element zero points become
-// template arguments once per call.
-template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_quantize(const float* src, std::uint8_t* dst, std::size_t n, float scale, std::int32_t zero_point,
-                     Tag tag) noexcept {
-  const scaling s = linear_scaling(scale);
-  std::size_t done = 0;
-  switch (s.kind) {
-    case scaling::none:
-      done = linear_quantize_main<Out, scaling::none>(src, dst, n, s.factor, zero_point, tag);
-      break;
-    case scaling::multiply:
-      done = linear_quantize_main<Out, scaling::multiply>(src, dst, n, s.factor, zero_point, tag);
-      break;
-    case scaling::divide:
-      done = linear_quantize_main<Out, scaling::divide>(src, dst, n, s.factor, zero_point, tag);
-      break;
-  }
-  linear_quantize<Out>(src + done, dst + done, n - done, scale, zero_point, isa::portable{});
-}
-template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_quantize(const float* src, std::uint8_t* dst, std::size_t n, const float* scale,
-                     const std::int32_t* zero_point, Tag tag) noexcept {
-  const std::size_t done = zero_point != nullptr
-                               ? linear_quantize_main<Out, true>(src, dst, n, scale, zero_point, tag)
-                               : linear_quantize_main<Out, false>(src, dst, n, scale, zero_point, tag);
-  linear_quantize<Out>(src + done, dst + done, n - done, scale + done,
-                       zero_point != nullptr ? zero_point + done : nullptr, isa::portable{});
-}
-template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_dequantize(const std::uint8_t* src, float* dst, std::size_t n, float scale, std::int32_t zero_point,
-                       Tag tag) noexcept {
-  const std::size_t done = linear_dequantize_main<Out>(src, dst, n, scale, zero_point, tag);
-  linear_dequantize<Out>(src + done, dst + done, n - done, scale, zero_point, isa::portable{});
-}
-template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_dequantize(const std::uint8_t* src, float* dst, std::size_t n, const float* scale,
-                       const std::int32_t* zero_point, Tag tag) noexcept {
-  const std::size_t done = zero_point != nullptr
-                               ? linear_dequantize_main<Out, true>(src, dst, n, scale, zero_point, tag)
-                               : linear_dequantize_main<Out, false>(src, dst, n, scale, zero_point, tag);
-  linear_dequantize<Out>(src + done, dst + done, n - done, scale + done,
-                         zero_point != nullptr ? zero_point + done : nullptr, isa::portable{});
-}
-template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_fake(const float* src, float* dst, std::size_t n, float scale, std::int32_t zero_point, Tag tag) noexcept {
-  const scaling s = linear_scaling(scale);
-  std::size_t done = 0;
-  switch (s.kind) {
-    case scaling::none:
-      done = linear_fake_main<Out, scaling::none>(src, dst, n, s.factor, scale, zero_point, tag);
-      break;
-    case scaling::multiply:
-      done = linear_fake_main<Out, scaling::multiply>(src, dst, n, s.factor, scale, zero_point, tag);
-      break;
-    case scaling::divide:
-      done = linear_fake_main<Out, scaling::divide>(src, dst, n, s.factor, scale, zero_point, tag);
-      break;
-  }
-  linear_fake<Out>(src + done, dst + done, n - done, scale, zero_point, isa::portable{});
-}
-template <class Out, class Tag, kernel::if_vector<Tag> = 0>
-void linear_fake(const float* src, float* dst, std::size_t n, const float* scale, const std::int32_t* zero_point,
-                 Tag tag) noexcept {
-  const std::size_t done = zero_point != nullptr ? linear_fake_main<Out, true>(src, dst, n, scale, zero_point, tag)
-                                                 : linear_fake_main<Out, false>(src, dst, n, scale, zero_point, tag);
-  linear_fake<Out>(src + done, dst + done, n - done, scale + done, zero_point != nullptr ? zero_point + done : nullptr,
-                   isa::portable{});
-}
-#endif  // FP8_ISA_SSE2
 
 // ------------------------------------------------ segments
 // A run of n consecutive elements: source values src[0, n) become elements
 // [first, first + n) of dst (Out's storage, in elements: bytes, or nibbles of
 // the 4-bit types). `codes(x, bytes, offset, m)` turns the m floats x
-// (elements offset .. offset + m of the run) into m code bytes. Floats feed
-// the kernel in place and 8-bit codes land in place; 16-bit sources are
-// widened (exactly) and 4-bit codes packed through stack buffers of `chunk`
-// elements, without allocation. Nibbles outside the run are kept.
-template <class Out, class Src, class Codes>
-void quantize_segment(const Src* src, std::uint8_t* dst, std::size_t first, std::size_t n, Codes&& codes) {
+// (elements offset .. offset + m of the run) into m code bytes. 16-bit
+// sources are widened (exactly) and 4-bit codes packed through stack buffers
+// of `chunk` elements, without allocation, by the call's tier (float sources
+// to 8-bit codes need neither: linear_quantize_rows). Nibbles outside the run
+// are kept.
+template <class Out, class Src, class Tag, class Codes>
+void quantize_segment(const Src* src, std::uint8_t* dst, std::size_t first, std::size_t n, Tag tag, Codes&& codes) {
   constexpr bool float_in = std::is_same<Src, float>::value;
-  if constexpr (float_in && !linear_nibbles<Out>) {
-    codes(src, dst + first, std::size_t{0}, n);
-  } else {
-    float values[float_in ? 1 : chunk];
-    std::uint8_t bytes[linear_nibbles<Out> ? chunk : 1];
-    for (std::size_t i = 0; i < n; i += chunk) {
-      const std::size_t m = n - i < chunk ? n - i : chunk;
-      const float* x = nullptr;
-      if constexpr (float_in) {
-        x = src + i;
-      } else {
-        widen_values(src + i, values, m);
-        x = values;
-      }
-      if constexpr (linear_nibbles<Out>) {
-        codes(x, bytes, i, m);
-        write_nibbles(bytes, dst, first + i, m, isa::best{});
-      } else {
-        codes(x, dst + first + i, i, m);
-      }
+  float values[float_in ? 1 : chunk];
+  std::uint8_t bytes[linear_nibbles<Out> ? chunk : 1];
+  for (std::size_t i = 0; i < n; i += chunk) {
+    const std::size_t m = n - i < chunk ? n - i : chunk;
+    const float* x = nullptr;
+    if constexpr (float_in) {
+      x = src + i;
+    } else {
+      linear_widen(src + i, values, m, tag);
+      x = values;
+    }
+    if constexpr (linear_nibbles<Out>) {
+      codes(x, bytes, i, m);
+      write_nibbles(bytes, dst, first + i, m, tag);
+    } else {
+      codes(x, dst + first + i, i, m);
     }
   }
 }
 
-// Elements [first, first + n) of src (Out's storage) to n floats;
-// `values(bytes, y, offset, m)` turns m code bytes into m floats.
+// Elements [first, first + n) of a 4-bit src to n floats; `values(bytes, y,
+// offset, m)` turns m code bytes into m floats.
 template <class Out, class Values>
 void dequantize_segment(const std::uint8_t* src, std::size_t first, float* dst, std::size_t n, Values&& values) {
-  if constexpr (!linear_nibbles<Out>) {
-    values(src + first, dst, std::size_t{0}, n);
-  } else {
-    std::uint8_t bytes[chunk];
-    for (std::size_t i = 0; i < n; i += chunk) {
-      const std::size_t m = n - i < chunk ? n - i : chunk;
-      read_nibbles<linear_signed<Out>>(src, first + i, bytes, m);
-      values(static_cast<const std::uint8_t*>(bytes), dst + i, i, m);
-    }
+  std::uint8_t bytes[chunk];
+  for (std::size_t i = 0; i < n; i += chunk) {
+    const std::size_t m = n - i < chunk ? n - i : chunk;
+    read_nibbles<linear_signed<Out>>(src, first + i, bytes, m);
+    values(static_cast<const std::uint8_t*>(bytes), dst + i, i, m);
   }
 }
 
@@ -725,6 +386,44 @@ template <class Src>
 constexpr bool linear_source =
     std::is_same<Src, float>::value || std::is_same<Src, bfloat16>::value || std::is_same<Src, half>::value;
 
+// ------------------------------------------------ one call on one tier
+// rows x cols elements as the definitions above (leading dimensions in
+// elements: nibbles for 4-bit codes), on the tier of `tag`. Float sources
+// and 8-bit codes go to the tier's kernel in one call; 16-bit sources and
+// 4-bit codes a piece of a row at a time, through the segments' buffers.
+template <class Out, class Src, class Tag>
+void linear_quantize_rows(const Src* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                          std::size_t cols, const float* scale, const std::int32_t* zero_point, axis channel, Tag tag) {
+  if constexpr (std::is_same<Src, float>::value && !linear_nibbles<Out>) {
+    linear_quantize<Out>(src, src_ld, dst, dst_ld, rows, cols, scale, zero_point, channel, tag);
+  } else {
+    for (std::size_t r = 0; r < rows; ++r)
+      quantize_segment<Out>(src + r * src_ld, dst, r * dst_ld, cols, tag,
+                            [&](const float* x, std::uint8_t* bytes, std::size_t c, std::size_t m) {
+                              const std::size_t ch = channel == axis::rows ? r : c;
+                              linear_quantize<Out>(x, m, bytes, m, 1, m, scale + ch,
+                                                   zero_point != nullptr ? zero_point + ch : nullptr, channel, tag);
+                            });
+  }
+}
+
+template <class Out, class Tag>
+void linear_dequantize_rows(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld,
+                            std::size_t rows, std::size_t cols, const float* scale, const std::int32_t* zero_point,
+                            axis channel, Tag tag) {
+  if constexpr (!linear_nibbles<Out>) {
+    linear_dequantize<Out>(src, src_ld, dst, dst_ld, rows, cols, scale, zero_point, channel, tag);
+  } else {
+    for (std::size_t r = 0; r < rows; ++r)
+      dequantize_segment<Out>(src, r * src_ld, dst + r * dst_ld, cols,
+                              [&](const std::uint8_t* bytes, float* y, std::size_t c, std::size_t m) {
+                                const std::size_t ch = channel == axis::rows ? r : c;
+                                linear_dequantize<Out>(bytes, m, y, m, 1, m, scale + ch,
+                                                       zero_point != nullptr ? zero_point + ch : nullptr, channel, tag);
+                              });
+  }
+}
+
 FP8_END_TU_NAMESPACE
 }  // namespace detail
 
@@ -733,17 +432,18 @@ FP8_BEGIN_TU_NAMESPACE
 // Out is std::int8_t, std::uint8_t, fp8::int4 or fp8::uint4, always given
 // explicitly: quantize_linear<std::uint8_t>(x, q, n, scale, zero_point).
 // Sources are float, fp8::bfloat16 or fp8::half (widened exactly first).
-// 4-bit codes occupy quantized_bytes<Out>(n) = (n + 1) / 2 bytes.
+// 4-bit codes occupy quantized_bytes<Out>(n) = (n + 1) / 2 bytes. Each call
+// chooses its tier once (detail::dispatch).
 
 template <class Out, class Src>
 void quantize_linear(const Src* src, quantized_storage_t<Out>* dst, std::size_t n, float scale,
                      std::int32_t zero_point) {
   static_assert(detail::linear_source<Src>, "sources are float, fp8::bfloat16 or fp8::half");
   detail::check_linear<Out>("fp8::quantize_linear", src, sizeof(Src), dst, 0, n, scale, zero_point, false);
+  if (n == 0) return;
   auto* out = reinterpret_cast<std::uint8_t*>(dst);
-  detail::quantize_segment<Out>(src, out, 0, n, [&](const float* x, std::uint8_t* bytes, std::size_t, std::size_t m) {
-    detail::linear_quantize<Out>(x, bytes, m, scale, zero_point, isa::best{});
-  });
+  detail::dispatch(
+      [&](auto tag) { detail::linear_quantize_rows<Out>(src, n, out, n, 1, n, &scale, &zero_point, axis::rows, tag); });
   detail::clear_pad_nibble<Out>(out, n);
 }
 
@@ -751,10 +451,11 @@ template <class Out>
 void dequantize_linear(const quantized_storage_t<Out>* src, float* dst, std::size_t n, float scale,
                        std::int32_t zero_point) {
   detail::check_linear<Out>("fp8::dequantize_linear", src, 0, dst, sizeof(float), n, scale, zero_point, false);
-  detail::dequantize_segment<Out>(reinterpret_cast<const std::uint8_t*>(src), 0, dst, n,
-                                  [&](const std::uint8_t* bytes, float* y, std::size_t, std::size_t m) {
-                                    detail::linear_dequantize<Out>(bytes, y, m, scale, zero_point, isa::best{});
-                                  });
+  if (n == 0) return;
+  detail::dispatch([&](auto tag) {
+    detail::linear_dequantize_rows<Out>(reinterpret_cast<const std::uint8_t*>(src), n, dst, n, 1, n, &scale,
+                                        &zero_point, axis::rows, tag);
+  });
 }
 
 // In place allowed (src == dst); any other overlap is rejected.
@@ -762,7 +463,9 @@ template <class Out>
 void fake_quantize_linear(const float* src, float* dst, std::size_t n, float scale, std::int32_t zero_point) {
   detail::check_linear<Out>("fp8::fake_quantize_linear", src, sizeof(float), dst, sizeof(float), n, scale, zero_point,
                             true);
-  detail::linear_fake<Out>(src, dst, n, scale, zero_point, isa::best{});
+  if (n == 0) return;
+  detail::dispatch(
+      [&](auto tag) { detail::linear_fake<Out>(src, n, dst, n, 1, n, &scale, &zero_point, axis::rows, tag); });
 }
 
 // ---------------------------------------------------------------- per channel
@@ -783,23 +486,9 @@ void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_s
                                    cols, scale, zero_point, channel, false);
   if (rows == 0 || cols == 0) return;
   auto* out = reinterpret_cast<std::uint8_t*>(dst);
-  for (std::size_t r = 0; r < rows; ++r) {
-    if (channel == axis::rows) {
-      const float s = scale[r];
-      const std::int32_t z = zero_point != nullptr ? zero_point[r] : 0;
-      detail::quantize_segment<Out>(src + r * src_ld, out, r * dst_ld, cols,
-                                    [&](const float* x, std::uint8_t* bytes, std::size_t, std::size_t m) {
-                                      detail::linear_quantize<Out>(x, bytes, m, s, z, isa::best{});
-                                    });
-    } else {
-      detail::quantize_segment<Out>(src + r * src_ld, out, r * dst_ld, cols,
-                                    [&](const float* x, std::uint8_t* bytes, std::size_t c, std::size_t m) {
-                                      detail::linear_quantize<Out>(x, bytes, m, scale + c,
-                                                                   zero_point != nullptr ? zero_point + c : nullptr,
-                                                                   isa::best{});
-                                    });
-    }
-  }
+  detail::dispatch([&](auto tag) {
+    detail::linear_quantize_rows<Out>(src, src_ld, out, dst_ld, rows, cols, scale, zero_point, channel, tag);
+  });
   detail::clear_pad_nibble<Out>(out, detail::span_elements(rows, cols, dst_ld));
 }
 // Dense rows (leading dimension = cols).
@@ -816,24 +505,10 @@ void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, std::siz
   detail::check_linear_matrix<Out>("fp8::dequantize_linear_per_channel", src, src_ld, 0, dst, dst_ld, sizeof(float),
                                    rows, cols, scale, zero_point, channel, false);
   if (rows == 0 || cols == 0) return;
-  const auto* in = reinterpret_cast<const std::uint8_t*>(src);
-  for (std::size_t r = 0; r < rows; ++r) {
-    if (channel == axis::rows) {
-      const float s = scale[r];
-      const std::int32_t z = zero_point != nullptr ? zero_point[r] : 0;
-      detail::dequantize_segment<Out>(in, r * src_ld, dst + r * dst_ld, cols,
-                                      [&](const std::uint8_t* bytes, float* y, std::size_t, std::size_t m) {
-                                        detail::linear_dequantize<Out>(bytes, y, m, s, z, isa::best{});
-                                      });
-    } else {
-      detail::dequantize_segment<Out>(in, r * src_ld, dst + r * dst_ld, cols,
-                                      [&](const std::uint8_t* bytes, float* y, std::size_t c, std::size_t m) {
-                                        detail::linear_dequantize<Out>(bytes, y, m, scale + c,
-                                                                       zero_point != nullptr ? zero_point + c : nullptr,
-                                                                       isa::best{});
-                                      });
-    }
-  }
+  detail::dispatch([&](auto tag) {
+    detail::linear_dequantize_rows<Out>(reinterpret_cast<const std::uint8_t*>(src), src_ld, dst, dst_ld, rows, cols,
+                                        scale, zero_point, channel, tag);
+  });
 }
 template <class Out>
 void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, float* dst, std::size_t rows, std::size_t cols,
@@ -849,13 +524,9 @@ void fake_quantize_linear_per_channel(const float* src, std::size_t src_ld, floa
   detail::check_linear_matrix<Out>("fp8::fake_quantize_linear_per_channel", src, src_ld, sizeof(float), dst, dst_ld,
                                    sizeof(float), rows, cols, scale, zero_point, channel, true);
   if (rows == 0 || cols == 0) return;
-  for (std::size_t r = 0; r < rows; ++r) {
-    if (channel == axis::rows)
-      detail::linear_fake<Out>(src + r * src_ld, dst + r * dst_ld, cols, scale[r],
-                               zero_point != nullptr ? zero_point[r] : 0, isa::best{});
-    else
-      detail::linear_fake<Out>(src + r * src_ld, dst + r * dst_ld, cols, scale, zero_point, isa::best{});
-  }
+  detail::dispatch([&](auto tag) {
+    detail::linear_fake<Out>(src, src_ld, dst, dst_ld, rows, cols, scale, zero_point, channel, tag);
+  });
 }
 template <class Out>
 void fake_quantize_linear_per_channel(const float* src, float* dst, std::size_t rows, std::size_t cols,

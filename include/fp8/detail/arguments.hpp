@@ -53,9 +53,19 @@ inline bool overlap(const void* p, std::size_t p_bytes, const void* q, std::size
   return a < b + q_bytes && b < a + p_bytes;
 }
 
-// `count` elements of `size` bytes, or false when that overflows size_t.
+// Element sizes are in bytes, except `nibbles` (0): 4-bit elements, two to
+// a byte (int4 / uint4 codes), so that `count` of them take
+// ceil(count / 2) bytes.
+constexpr std::size_t nibbles = 0;
+
+// The bytes of `count` elements of `size` bytes, or false when that
+// overflows size_t.
 inline bool bytes_of(std::size_t count, std::size_t size, std::size_t& out) noexcept {
-  if (size != 0 && count > SIZE_MAX / size) return false;
+  if (size == nibbles) {
+    out = count / 2 + count % 2;
+    return true;
+  }
+  if (count > SIZE_MAX / size) return false;
   out = count * size;
   return true;
 }
@@ -101,7 +111,7 @@ FP8_ALWAYS_INLINE void check_arrays(const char* function, const array_arg (&a)[N
     if (!span_fits(a[i].p, a[i].count, a[i].size))
       fail_argument(function, count_name,
                     std::string("makes ") + a[i].name + " overflow size_t or run past the end of the address space");
-    bytes[i] = a[i].count * a[i].size;
+    bytes_of(a[i].count, a[i].size, bytes[i]);  // fits: span_fits
   }
 }
 // One array: its bytes.
@@ -123,7 +133,8 @@ inline bool matrix_elements(std::size_t rows, std::size_t cols, std::size_t ld, 
   constexpr std::size_t max = SIZE_MAX;
   if (rows - 1 > (max - cols) / ld) return false;
   const std::size_t elements = (rows - 1) * ld + cols;
-  if (size != 0 && elements > max / size) return false;
+  std::size_t bytes = 0;
+  if (!bytes_of(elements, size, bytes)) return false;
   out = elements;
   return true;
 }
@@ -162,7 +173,7 @@ FP8_ALWAYS_INLINE void check_matrices(const char* function, const matrix_arg (&m
     if (!span_fits(m[i].p, elements[i], m[i].size))
       fail_argument(function, m[i].ld_name,
                     std::string("makes ") + m[i].name + " run past the end of the address space");
-    bytes[i] = elements[i] * m[i].size;
+    bytes_of(elements[i], m[i].size, bytes[i]);  // fits: matrix_elements
   }
 }
 // One matrix: its bytes.

@@ -60,7 +60,8 @@ inline void fold_batch_norm(float* weight, float* bias, std::size_t out_channels
     FP8_REQUIRE_ARG(var != nullptr, function, "var", "is null");
     // weight and bias are written while the four statistics are read.
     std::size_t wb = 0;
-    FP8_REQUIRE_ARG(detail::bytes_of(out_channels, weights_per_channel, wb) && detail::bytes_of(wb, sizeof(float), wb),
+    FP8_REQUIRE_ARG(weights_per_channel == 0 || (detail::bytes_of(out_channels, weights_per_channel, wb) &&
+                                                 detail::bytes_of(wb, sizeof(float), wb)),
                     function, "weights_per_channel", "times out_channels overflows size_t");
     const std::size_t cb = out_channels * sizeof(float);  // out_channels floats exist: bias is not null
     FP8_REQUIRE_ARG(!detail::overlap(weight, wb, bias, cb), function, "bias", "overlaps weight");

@@ -304,32 +304,23 @@ constexpr bool linear_inside(std::int32_t z) noexcept {
   return z >= quantized_type<Out>::lowest && z <= quantized_type<Out>::max;
 }
 
-// Bytes of `elements` elements of a buffer: values of value_size bytes, or,
-// with value_size 0, codes of Out. False when that overflows size_t.
+// The element size of a buffer for the argument checks: values of
+// value_size bytes, or, with value_size 0, codes of Out (4-bit codes two to
+// a byte: detail::nibbles).
 template <class Out>
-bool linear_bytes(std::size_t elements, std::size_t value_size, std::size_t& bytes) noexcept {
-  if (value_size == 0) {
-    bytes = quantized_bytes<Out>(elements);
-    return true;
-  }
-  return bytes_of(elements, value_size, bytes);
+constexpr std::size_t linear_size(std::size_t value_size) noexcept {
+  return value_size != 0 ? value_size : linear_nibbles<Out> ? nibbles : 1;
 }
 
-// Per tensor: n elements each side (value_size as linear_bytes), one scale
-// and one zero point; in_place: dst may also equal src.
+// Per tensor: n elements each side (sizes as linear_size), one scale and
+// one zero point; in_place: dst may also equal src.
 template <class Out>
 void check_linear(const char* function, const void* src, std::size_t src_size, const void* dst, std::size_t dst_size,
                   std::size_t n, float scale, std::int32_t zero_point, bool in_place) {
-  if (n != 0) {
-    FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while n > 0");
-    FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while n > 0");
-    std::size_t sb = 0, db = 0;
-    FP8_REQUIRE_ARG(linear_bytes<Out>(n, src_size, sb) && linear_bytes<Out>(n, dst_size, db) &&
-                        span_fits(src, sb, 1) && span_fits(dst, db, 1),
-                    function, "n", "elements overflow size_t or run past the end of the address space");
-    FP8_REQUIRE_ARG((in_place && src == dst) || !overlap(src, sb, dst, db), function, "dst",
-                    in_place ? "overlaps src without being equal to it" : "overlaps src");
-  }
+  std::size_t b[2];
+  check_arrays(function, {{"src", src, n, linear_size<Out>(src_size)}, {"dst", dst, n, linear_size<Out>(dst_size)}}, b);
+  if (!(in_place && src == dst))
+    require_disjoint(function, "dst", dst, b[1], in_place ? "src without being equal to it" : "src", src, b[0]);
   FP8_REQUIRE_ARG(std::isfinite(scale) && scale > 0.0f, function, "scale",
                   "= " + float_text(scale) + " is not a positive finite float");
   FP8_REQUIRE_ARG(linear_inside<Out>(zero_point), function, "zero_point",
@@ -347,30 +338,22 @@ void check_linear_matrix(const char* function, const void* src, std::size_t src_
                          const float* scale, const std::int32_t* zero_point, axis channel, bool in_place) {
   require_enumerator(function, "channel", channel);
   if (rows == 0 || cols == 0) return;
-  FP8_REQUIRE_ARG(src != nullptr, function, "src", "is null while rows * cols > 0");
-  FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null while rows * cols > 0");
   FP8_REQUIRE_ARG(scale != nullptr, function, "scale", "is null while rows * cols > 0");
-  FP8_REQUIRE_ARG(src_ld >= cols, function, "src_ld", "is less than cols");
-  FP8_REQUIRE_ARG(dst_ld >= cols, function, "dst_ld", "is less than cols");
-  FP8_REQUIRE_ARG(span_fits(rows, cols, src_ld, src_size == 0 ? 1 : src_size), function, "src_ld",
-                  "makes the matrix overflow size_t");
-  FP8_REQUIRE_ARG(span_fits(rows, cols, dst_ld, dst_size == 0 ? 1 : dst_size), function, "dst_ld",
-                  "makes the matrix overflow size_t");
+  std::size_t b[2];
+  check_matrices(function,
+                 {{"src", "src_ld", src, rows, cols, src_ld, linear_size<Out>(src_size)},
+                  {"dst", "dst_ld", dst, rows, cols, dst_ld, linear_size<Out>(dst_size)}},
+                 b);
   const std::size_t channels = channel == axis::rows ? rows : cols;
-  std::size_t sb = 0, db = 0;
-  linear_bytes<Out>(span_elements(rows, cols, src_ld), src_size, sb);  // fits: span_fits above
-  linear_bytes<Out>(span_elements(rows, cols, dst_ld), dst_size, db);
-  FP8_REQUIRE_ARG(span_fits(src, sb, 1), function, "src_ld", "makes src run past the end of the address space");
-  FP8_REQUIRE_ARG(span_fits(dst, db, 1), function, "dst_ld", "makes dst run past the end of the address space");
   FP8_REQUIRE_ARG(span_fits(scale, channels, sizeof(float)), function, "scale",
                   "runs past the end of the address space");
   FP8_REQUIRE_ARG(zero_point == nullptr || span_fits(zero_point, channels, sizeof(std::int32_t)), function,
                   "zero_point", "runs past the end of the address space");
-  FP8_REQUIRE_ARG((in_place && src == dst && src_ld == dst_ld) || !overlap(src, sb, dst, db), function, "dst",
-                  in_place ? "overlaps src without being equal to it with the same leading dimension" : "overlaps src");
-  FP8_REQUIRE_ARG(!overlap(dst, db, scale, channels * sizeof(float)), function, "dst", "overlaps scale");
-  FP8_REQUIRE_ARG(!overlap(dst, db, zero_point, channels * sizeof(std::int32_t)), function, "dst",
-                  "overlaps zero_point");
+  if (!(in_place && src == dst && src_ld == dst_ld))
+    require_disjoint(function, "dst", dst, b[1],
+                     in_place ? "src without being equal to it with the same leading dimension" : "src", src, b[0]);
+  require_disjoint(function, "dst", dst, b[1], "scale", scale, channels * sizeof(float));
+  require_disjoint(function, "dst", dst, b[1], "zero_point", zero_point, channels * sizeof(std::int32_t));
   // The values last: everything that can be judged without reading the
   // caller's arrays is judged first.
   check_scales(function, "scale", scale, channels);
@@ -489,7 +472,9 @@ void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_s
   detail::dispatch([&](auto tag) {
     detail::linear_quantize_rows<Out>(src, src_ld, out, dst_ld, rows, cols, scale, zero_point, channel, tag);
   });
-  detail::clear_pad_nibble<Out>(out, detail::span_elements(rows, cols, dst_ld));
+  std::size_t span = 0;
+  detail::matrix_elements(rows, cols, dst_ld, 1, span);  // fits: check_linear_matrix
+  detail::clear_pad_nibble<Out>(out, span);
 }
 // Dense rows (leading dimension = cols).
 template <class Out, class Src>

@@ -572,6 +572,10 @@ std::vector<named_shape> named_shapes() {
   v.push_back({"groups 2", make_shape({2, 6, 7, 6}, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2)});
   v.push_back({"groups 3, odd channels", make_shape({1, 5, 5, 9}, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3)});
   v.push_back({"groups 2, 1x1", make_shape({1, 5, 4, 34}, 18, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2)});
+  // A 1x1 stride-1 layer read in place: tiles run across output rows and
+  // images (7 pixels a row, 105 in all, tiles of 12).
+  v.push_back({"1x1, batch 3, tiles across rows and images", make_shape({3, 5, 7, 6}, 10, 1, 1)});
+  v.push_back({"groups 2, 1x1, even channels", make_shape({2, 3, 5, 12}, 8, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2)});
   // Depthwise (groups == in_c == out_c), and with channel multiplier 2.
   v.push_back({"depthwise C13", make_shape({1, 8, 9, 13}, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 13)});
   v.push_back({"depthwise C32 stride 2", make_shape({1, 9, 8, 32}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32)});

@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -86,18 +87,6 @@ inline void check_per_channel(const char* function, const void* src, std::size_t
 }
 
 // ---------------------------------------------------------------- columns
-// The streaming encoder's rule (codec/stream.hpp) for one scale per column:
-// element c of a row (index c of the row's call) is x / scale[c], from a
-// table of factors (reciprocals for K = multiply, the scales for K =
-// divide) padded with 1 to a whole number of the widest step (64), so the
-// padded tail step reads inside it.
-template <scaling::kind_t K>
-struct column_scales {
-  const float* factor;
-  column_scales from(std::size_t i) const noexcept { return {factor + i}; }
-};
-constexpr std::size_t column_pad = 64;
-
 FP8_BEGIN_TU_NAMESPACE
 
 // The definitions, element by element.
@@ -114,121 +103,38 @@ void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std
     for (std::size_t c = 0; c < cols; ++c) dst[r * dst_ld + c] = scalar::decode<F>(src[r * src_ld + c]) * scale[c];
 }
 
-#if FP8_ISA_SSE2
-namespace sse2 {
-template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> : stateless_lanes {
-  const float* factor;
-  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F, overflow O>
-  I codes(Fl x, std::size_t index, std::size_t) const noexcept {
-    return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, Fl::load_unaligned(factor + index)));
-  }
-};
-
-// Decoding multiplies by scale[c] itself (the definition), read straight
-// from the caller's array; the columns past the last whole vector by the
-// definition.
-template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
-  std::size_t c = 0;
-  for (; c + W <= cols; c += W)
-    (decode_lanes<F, isa::sse2>(load_bytes(src + c, isa::sse2{})) * Fl::load_unaligned(scale + c))
-        .store_unaligned(dst + c);
-  for (; c < cols; ++c) dst[c] = scalar::decode<F>(src[c]) * scale[c];
-}
-}  // namespace sse2
-#endif
-
 FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
 
-#if FP8_TIER_AVX2
-FP8_BEGIN_TARGET_AVX2
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx2 {
-template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> : stateless_lanes {
-  const float* factor;
-  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F, overflow O>
-  __m256i codes(__m256 x, std::size_t index, std::size_t) const noexcept {
-    return encode_lanes<F, O>(apply_scaling<K>(x, _mm256_loadu_ps(factor + index)));
-  }
-};
-template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
-  std::size_t c = 0;
-  for (; c + W <= cols; c += W) {
-    const __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + c)));
-    _mm256_storeu_ps(dst + c, _mm256_mul_ps(decode_lanes<F>(codes), _mm256_loadu_ps(scale + c)));
-  }
-  for (; c < cols; ++c) dst[c] = scalar::decode<F>(src[c]) * scale[c];
-}
-}  // namespace avx2
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX2
-#endif
-
-#if FP8_TIER_AVX512
-FP8_BEGIN_TARGET_AVX512
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx512 {
-template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> : stateless_lanes {
-  const float* factor;
-  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F, overflow O>
-  __m512i codes(__m512 x, std::size_t index, std::size_t) const noexcept {
-    return encode_lanes<F, O>(apply_scaling<K>(x, _mm512_loadu_ps(factor + index)));
-  }
-};
-// The last columns in one masked step.
-template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
-  std::size_t c = 0;
-  for (; c + W <= cols; c += W)
-    _mm512_storeu_ps(dst + c, _mm512_mul_ps(decode_lanes<F>(load_codes(src + c)), _mm512_loadu_ps(scale + c)));
-  if (c < cols) {
-    const auto k = static_cast<__mmask16>((1u << (cols - c)) - 1u);
-    _mm512_mask_storeu_ps(dst + c, k, _mm512_mul_ps(decode_lanes<F>(load_codes(src + c, k)), _mm512_maskz_loadu_ps(k, scale + c)));
-  }
-}
-}  // namespace avx512
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX512
-#endif
+// Each tier's per-column decoder, written once.
+#define FP8_CODEC_TIER_BODY "../quant/per_channel-inl.hpp"
+#include "../codec/tiers-inl.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 
-// Each tier's row decoder, by tag.
+// Each tier's decoder, by tag.
 #if FP8_ISA_SSE2
 template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::sse2) noexcept {
-  sse2::decode_row<F>(src, dst, cols, scale);
+void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, isa::sse2) noexcept {
+  sse2::decode_columns<F>(src, src_ld, dst, dst_ld, rows, cols, scale);
 }
 #endif
 #if FP8_TIER_AVX2
 template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::avx2) noexcept {
-  avx2::decode_row<F>(src, dst, cols, scale);
+void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, isa::avx2) noexcept {
+  avx2::decode_columns<F>(src, src_ld, dst, dst_ld, rows, cols, scale);
 }
 #endif
 #if FP8_TIER_AVX512
 template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::avx512) noexcept {
-  avx512::decode_row<F>(src, dst, cols, scale);
+void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, isa::avx512) noexcept {
+  avx512::decode_columns<F>(src, src_ld, dst, dst_ld, rows, cols, scale);
 }
 #endif
 
@@ -258,12 +164,6 @@ void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std
     kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor},
                                           code_sink{}, tag);
   });
-}
-
-template <class F, class Tag, kernel::if_vector<Tag> = 0>
-void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
-                    std::size_t cols, const float* scale, Tag tag) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) decode_row<F>(src + r * src_ld, dst + r * dst_ld, cols, scale, tag);
 }
 #endif
 
@@ -309,8 +209,7 @@ void decode_per_channel(const fp8<F>* src, std::size_t src_ld, float* dst, std::
   const auto* s = reinterpret_cast<const std::uint8_t*>(src);
   if (channel == axis::rows) {
     detail::dispatch([&](auto tier) {
-      for (std::size_t r = 0; r < rows; ++r)
-        kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], tier);
+      for (std::size_t r = 0; r < rows; ++r) kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], tier);
     });
   } else {
     detail::dispatch([&](auto tier) { detail::decode_columns<F>(s, src_ld, dst, dst_ld, rows, cols, scale, tier); });

@@ -41,23 +41,23 @@ using ymm::select;
 using ymm::set1;
 
 // 8 elements widened to float lanes.
-inline __m256 load8(const float* p) noexcept { return _mm256_loadu_ps(p); }
-inline __m256 load8(const bfloat16* p) noexcept {
+FP8_ALWAYS_INLINE __m256 load8(const float* p) noexcept { return _mm256_loadu_ps(p); }
+FP8_ALWAYS_INLINE __m256 load8(const bfloat16* p) noexcept {
   // A bfloat16 is the top half of the float of the same value.
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
-inline __m256 load8(const half* p) noexcept {
+FP8_ALWAYS_INLINE __m256 load8(const half* p) noexcept {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));  // vcvtph2ps: exact
 }
 // 8 codes zero-extended to int32 lanes.
-inline __m256i load_codes(const std::uint8_t* p) noexcept {
+FP8_ALWAYS_INLINE __m256i load_codes(const std::uint8_t* p) noexcept {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
 // x / scale by the call's scaling kind (detail::scaling).
 template <scaling::kind_t K>
-inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
+FP8_ALWAYS_INLINE __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
   if (K == scaling::multiply) return _mm256_mul_ps(x, factor);
   if (K == scaling::divide) return _mm256_div_ps(x, factor);
   return x;
@@ -66,7 +66,7 @@ inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
 // ------------------------------------------------------------ encode
 // 8 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
 template <class F, overflow O>
-inline __m256i encode_lanes(__m256 x) noexcept {
+FP8_ALWAYS_INLINE __m256i encode_lanes(__m256 x) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t max_bits =
@@ -107,7 +107,7 @@ inline __m256i encode_lanes(__m256 x) noexcept {
 // Four vectors of codes (values 0..255) -> 32 bytes in order. The packs work
 // within 128-bit lanes, leaving dwords in the order c0.lo c1.lo c2.lo c3.lo |
 // c0.hi c1.hi c2.hi c3.hi; one vpermd restores it.
-inline void store32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint8_t* dst) noexcept {
+FP8_ALWAYS_INLINE void store32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint8_t* dst) noexcept {
   const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, order));
@@ -116,14 +116,14 @@ inline void store32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint8_t
 // ------------------------------------------------------------ stochastic rounding
 // quant/stochastic.hpp's lanes (codec/simd_core.hpp's sse2 forms derive
 // them) on 8 lanes: vpmulld for the hash, whole-lane masks for the choices.
-inline __m256i lowbias32_lanes(__m256i x) noexcept {
+FP8_ALWAYS_INLINE __m256i lowbias32_lanes(__m256i x) noexcept {
   x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
   x = _mm256_mullo_epi32(x, set1(0x7FEB352D));
   x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
   x = _mm256_mullo_epi32(x, set1(static_cast<std::int32_t>(0x846CA68Bu)));
   return _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
 }
-inline __m256i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+FP8_ALWAYS_INLINE __m256i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
   const auto lo = static_cast<std::uint32_t>(first);
   const auto hi = static_cast<std::uint32_t>(first >> 32);
   const __m256i low = set1(static_cast<std::int32_t>(lo));
@@ -136,7 +136,7 @@ inline __m256i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::ui
   return lowbias32_lanes(_mm256_xor_si256(lanes, k));
 }
 template <class F, overflow O>
-inline __m256i encode_stochastic_lanes(__m256 x, __m256i r) noexcept {
+FP8_ALWAYS_INLINE __m256i encode_stochastic_lanes(__m256 x, __m256i r) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
@@ -167,7 +167,7 @@ inline __m256i encode_stochastic_lanes(__m256 x, __m256i r) noexcept {
 // ------------------------------------------------------------ decode
 // FP8 codes in 8 int32 lanes -> float lanes: simd_core.hpp's decode_lanes.
 template <class F>
-inline __m256 decode_lanes(__m256i c) noexcept {
+FP8_ALWAYS_INLINE __m256 decode_lanes(__m256i c) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   const __m256i mag = _mm256_and_si256(c, set1(0x7F));
@@ -195,7 +195,7 @@ inline __m256 decode_lanes(__m256i c) noexcept {
 // float lanes -> 8 16-bit patterns, the scalar codec's one rounding to
 // nearest even; NaN becomes the quiet NaN of its sign (bfloat16 0x7FC0 |
 // sign, half 0x7E00 | sign).
-inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
+FP8_ALWAYS_INLINE __m128i narrow8(__m256 x, bfloat16*) noexcept {
   const __m256i u = _mm256_castps_si256(x);
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), set1(1));
   const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, set1(0x7FFF)), lsb), 16);
@@ -204,7 +204,7 @@ inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
   // Lanes hold 0..0xFFFF, which vpackusdw keeps as they are.
   return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
-inline __m128i narrow8(__m256 x, half*) noexcept {
+FP8_ALWAYS_INLINE __m128i narrow8(__m256 x, half*) noexcept {
   // vcvtps2ph rounds to nearest even (explicit rounding control) and keeps a
   // NaN's payload; replacing NaN by the float quiet NaN of its sign first
   // (0x7FC00000 | sign) makes it give 0x7E00 | sign.
@@ -215,15 +215,15 @@ inline __m128i narrow8(__m256 x, half*) noexcept {
 
 // 8 codes decoded, scaled when Scaled, stored.
 template <bool Scaled>
-inline void store8(__m256 x, __m256 factor, float* dst) noexcept {
+FP8_ALWAYS_INLINE void store8(__m256 x, __m256 factor, float* dst) noexcept {
   _mm256_storeu_ps(dst, Scaled ? _mm256_mul_ps(x, factor) : x);
 }
 template <bool Scaled, class Dst>
-inline void store8(__m256 x, __m256 factor, Dst* dst) noexcept {
+FP8_ALWAYS_INLINE void store8(__m256 x, __m256 factor, Dst* dst) noexcept {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), narrow8(Scaled ? _mm256_mul_ps(x, factor) : x, dst));
 }
 template <class F, bool Scaled, class Dst>
-inline void decode8(const std::uint8_t* src, Dst* dst, __m256 factor) noexcept {
+FP8_ALWAYS_INLINE void decode8(const std::uint8_t* src, Dst* dst, __m256 factor) noexcept {
   store8<Scaled>(decode_lanes<F>(load_codes(src)), factor, dst);
 }
 

@@ -46,25 +46,25 @@ inline __m512i set1(std::int32_t v) noexcept { return _mm512_set1_epi32(v); }
 // Lanes of 16-bit floats and bytes, widened to 16 int32/float lanes; k
 // selects the lanes read (the others read as 0, and their memory is not
 // touched).
-inline __m512 load16(const float* p, __mmask16 k) noexcept { return _mm512_maskz_loadu_ps(k, p); }
-inline __m512 load16(const bfloat16* p, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE __m512 load16(const float* p, __mmask16 k) noexcept { return _mm512_maskz_loadu_ps(k, p); }
+FP8_ALWAYS_INLINE __m512 load16(const bfloat16* p, __mmask16 k) noexcept {
   // A bfloat16 is the top half of the float of the same value.
   const __m256i h = _mm256_maskz_loadu_epi16(k, p);
   return _mm512_castsi512_ps(zmm::sll32<16>(zmm::zext_u16_i32(h)));
 }
-inline __m512 load16(const half* p, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE __m512 load16(const half* p, __mmask16 k) noexcept {
   return zmm::cvt_f16_f32(_mm256_maskz_loadu_epi16(k, p));  // vcvtph2ps: exact
 }
-inline __m512i load_codes(const std::uint8_t* p, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE __m512i load_codes(const std::uint8_t* p, __mmask16 k) noexcept {
   return zmm::zext_u8_i32(_mm_maskz_loadu_epi8(k, p));
 }
-inline __m512i load_codes(const std::uint8_t* p) noexcept {
+FP8_ALWAYS_INLINE __m512i load_codes(const std::uint8_t* p) noexcept {
   return zmm::zext_u8_i32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
 // x / scale by the call's scaling kind (detail::scaling).
 template <scaling::kind_t K>
-inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
+FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
   if (K == scaling::multiply) return _mm512_mul_ps(x, factor);
   if (K == scaling::divide) return _mm512_div_ps(x, factor);
   return x;
@@ -73,7 +73,7 @@ inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 // ------------------------------------------------------------ encode
 // 16 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
 template <class F, overflow O>
-inline __m512i encode_lanes(__m512 x) noexcept {
+FP8_ALWAYS_INLINE __m512i encode_lanes(__m512 x) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t max_bits =
@@ -114,7 +114,7 @@ inline __m512i encode_lanes(__m512 x) noexcept {
 // Four vectors of codes (values 0..255) -> 64 bytes in order. The packs work
 // within 128-bit lanes, leaving dword 4L + j = codes[j] lane L; vpermd puts
 // dword 4j + L there instead.
-inline void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t* dst) noexcept {
+FP8_ALWAYS_INLINE void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t* dst) noexcept {
   const __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(c0, c1), _mm512_packs_epi32(c2, c3));
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   _mm512_storeu_si512(dst, zmm::permute32(order, packed));
@@ -124,14 +124,14 @@ inline void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t
 // quant/stochastic.hpp's lanes (codec/simd_core.hpp's sse2 forms derive
 // them) on 16 lanes, with masks for the choices and the unsigned compare and
 // conversion AVX-512 has.
-inline __m512i lowbias32_lanes(__m512i x) noexcept {
+FP8_ALWAYS_INLINE __m512i lowbias32_lanes(__m512i x) noexcept {
   x = _mm512_xor_si512(x, zmm::srl32<16>(x));
   x = _mm512_mullo_epi32(x, set1(0x7FEB352D));
   x = _mm512_xor_si512(x, zmm::srl32<15>(x));
   x = _mm512_mullo_epi32(x, set1(static_cast<std::int32_t>(0x846CA68Bu)));
   return _mm512_xor_si512(x, zmm::srl32<16>(x));
 }
-inline __m512i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+FP8_ALWAYS_INLINE __m512i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
   const auto lo = static_cast<std::uint32_t>(first);
   const auto hi = static_cast<std::uint32_t>(first >> 32);
   const __m512i low = set1(static_cast<std::int32_t>(lo));
@@ -144,7 +144,7 @@ inline __m512i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::ui
   return lowbias32_lanes(_mm512_xor_si512(lanes, k));
 }
 template <class F, overflow O>
-inline __m512i encode_stochastic_lanes(__m512 x, __m512i r) noexcept {
+FP8_ALWAYS_INLINE __m512i encode_stochastic_lanes(__m512 x, __m512i r) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
@@ -175,7 +175,7 @@ inline __m512i encode_stochastic_lanes(__m512 x, __m512i r) noexcept {
 // ------------------------------------------------------------ decode
 // FP8 codes in 16 int32 lanes -> float lanes: simd_core.hpp's decode_lanes.
 template <class F>
-inline __m512 decode_lanes(__m512i c) noexcept {
+FP8_ALWAYS_INLINE __m512 decode_lanes(__m512i c) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   const __m512i mag = _mm512_and_si512(c, set1(0x7F));
@@ -206,7 +206,7 @@ inline __m512 decode_lanes(__m512i c) noexcept {
 // float lanes -> 16 16-bit patterns, the scalar codec's one rounding to
 // nearest even; NaN becomes the quiet NaN of its sign (bfloat16 0x7FC0 |
 // sign, half 0x7E00 | sign).
-inline __m256i narrow16(__m512 x, bfloat16*) noexcept {
+FP8_ALWAYS_INLINE __m256i narrow16(__m512 x, bfloat16*) noexcept {
   const __m512i u = _mm512_castps_si512(x);
   const __m512i lsb = _mm512_and_si512(zmm::srl32<16>(u), set1(1));
   const __m512i rounded = zmm::srl32<16>(_mm512_add_epi32(_mm512_add_epi32(u, set1(0x7FFF)), lsb));
@@ -214,7 +214,7 @@ inline __m256i narrow16(__m512 x, bfloat16*) noexcept {
   const __mmask16 is_nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, set1(0x7FFFFFFF)), set1(0x7F800000));
   return zmm::trunc_i32_i16(_mm512_mask_mov_epi32(rounded, is_nan, nan));
 }
-inline __m256i narrow16(__m512 x, half*) noexcept {
+FP8_ALWAYS_INLINE __m256i narrow16(__m512 x, half*) noexcept {
   // vcvtps2ph rounds to nearest even (explicit rounding control) and keeps a
   // NaN's payload; replacing NaN by the float quiet NaN of its sign first
   // (0x7FC00000 | sign) makes it give 0x7E00 | sign.
@@ -228,11 +228,11 @@ inline __m256i narrow16(__m512 x, half*) noexcept {
 
 // Decoded lanes, scaled when Scaled, stored to the first lanes k of dst.
 template <bool Scaled>
-inline void store16(__m512 x, __m512 factor, float* dst, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE void store16(__m512 x, __m512 factor, float* dst, __mmask16 k) noexcept {
   _mm512_mask_storeu_ps(dst, k, Scaled ? _mm512_mul_ps(x, factor) : x);
 }
 template <bool Scaled, class Dst>
-inline void store16(__m512 x, __m512 factor, Dst* dst, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE void store16(__m512 x, __m512 factor, Dst* dst, __mmask16 k) noexcept {
   _mm256_mask_storeu_epi16(dst, k, narrow16(Scaled ? _mm512_mul_ps(x, factor) : x, dst));
 }
 

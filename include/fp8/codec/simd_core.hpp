@@ -66,7 +66,7 @@ FP8_BEGIN_TU_NAMESPACE
 //  * saturation clamps a to max before rounding (max rounds to itself);
 //    without it, a code above max is an overflow.
 template <class F, overflow O, class Tag>
-inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
+FP8_ALWAYS_INLINE vi<Tag> encode_lanes(vf<Tag> x) noexcept {
   using T = format_traits<F>;
   using I = vi<Tag>;
   using Fl = vf<Tag>;
@@ -110,7 +110,7 @@ inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
 // is m * 2^(emin - M): an exact int-to-float conversion and an exact multiply
 // by a power of two.
 template <class F, class Tag>
-inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
+FP8_ALWAYS_INLINE vf<Tag> decode_lanes(vi<Tag> c) noexcept {
   using T = format_traits<F>;
   using I = vi<Tag>;
   using Fl = vf<Tag>;
@@ -138,11 +138,11 @@ inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
 
 // ------------------------------------------------------------ per-ISA bytes
 // Four int32 batches of values 0..255 -> 4 * width bytes, in order.
-inline void store_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
+FP8_ALWAYS_INLINE void store_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
   const __m128i lo = _mm_packs_epi32(b[0], b[1]), hi = _mm_packs_epi32(b[2], b[3]);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(lo, hi));
 }
-inline vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
+FP8_ALWAYS_INLINE vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
   std::int32_t word;
   std::memcpy(&word, src, 4);
   const __m128i z = _mm_setzero_si128();
@@ -151,24 +151,24 @@ inline vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
 #if FP8_ISA_AVX2
 // The packs work within 128-bit lanes, leaving dwords in the order
 // b0.lo b1.lo b2.lo b3.lo | b0.hi b1.hi b2.hi b3.hi; one vpermd restores it.
-inline void store_bytes(const vi<isa::avx2> (&b)[4], std::uint8_t* dst, isa::avx2) noexcept {
+FP8_ALWAYS_INLINE void store_bytes(const vi<isa::avx2> (&b)[4], std::uint8_t* dst, isa::avx2) noexcept {
   const __m256i lo = _mm256_packs_epi32(b[0], b[1]), hi = _mm256_packs_epi32(b[2], b[3]);
   const __m256i packed = _mm256_packus_epi16(lo, hi);
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, order));
 }
-inline vi<isa::avx2> load_bytes(const std::uint8_t* src, isa::avx2) noexcept {
+FP8_ALWAYS_INLINE vi<isa::avx2> load_bytes(const std::uint8_t* src, isa::avx2) noexcept {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
 }
 #endif
 #if FP8_ISA_AVX512
-inline void store_bytes(const vi<isa::avx512> (&b)[4], std::uint8_t* dst, isa::avx512) noexcept {
+FP8_ALWAYS_INLINE void store_bytes(const vi<isa::avx512> (&b)[4], std::uint8_t* dst, isa::avx512) noexcept {
   const __m512i lo = _mm512_packs_epi32(b[0], b[1]), hi = _mm512_packs_epi32(b[2], b[3]);
   const __m512i packed = _mm512_packus_epi16(lo, hi);
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, packed));
 }
-inline vi<isa::avx512> load_bytes(const std::uint8_t* src, isa::avx512) noexcept {
+FP8_ALWAYS_INLINE vi<isa::avx512> load_bytes(const std::uint8_t* src, isa::avx512) noexcept {
   return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
 }
 #endif
@@ -177,7 +177,7 @@ inline vi<isa::avx512> load_bytes(const std::uint8_t* src, isa::avx512) noexcept
 // x / scale by detail::scaling's rule, with the rule's kind a template
 // parameter (codec/stream.hpp).
 template <scaling::kind_t K, class Tag>
-inline vf<Tag> apply_scaling(vf<Tag> x, vf<Tag> factor) noexcept {
+FP8_ALWAYS_INLINE vf<Tag> apply_scaling(vf<Tag> x, vf<Tag> factor) noexcept {
   if (K == scaling::multiply) return x * factor;
   if (K == scaling::divide) return x / factor;
   return x;
@@ -274,7 +274,7 @@ using I = vi<isa::sse2>;
 using Fl = vf<isa::sse2>;
 
 // lowbias32 of codec/stochastic.hpp on every lane.
-inline I lowbias32_lanes(I x) noexcept {
+FP8_ALWAYS_INLINE I lowbias32_lanes(I x) noexcept {
   constexpr isa::sse2 tag{};
   x = x ^ srl32<16, isa::sse2>(x);
   x = mullo32(x, I(0x7FEB352D), tag);
@@ -287,7 +287,7 @@ inline I lowbias32_lanes(I x) noexcept {
 // are first_lo + lane; the high-word part of the hash is a scalar per
 // vector, except in the one vector in 2^32 / 4 whose low words wrap past
 // 2^32, where the lanes that wrapped take the next high word's.
-inline I stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+FP8_ALWAYS_INLINE I stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
   const auto lo = static_cast<std::uint32_t>(first);
   const auto hi = static_cast<std::uint32_t>(first >> 32);
   const I lanes = I(static_cast<std::int32_t>(lo)) + I(_mm_setr_epi32(0, 1, 2, 3));
@@ -312,7 +312,7 @@ inline I stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t
 //    (lo + up) * 2^(emin - M), exact again.
 // Lanes holding NaN or +-Inf keep x, whose encoding needs no rounding.
 template <class F, overflow O>
-inline I encode_stochastic_lanes(Fl x, I r) noexcept {
+FP8_ALWAYS_INLINE I encode_stochastic_lanes(Fl x, I r) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;

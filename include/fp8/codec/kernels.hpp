@@ -193,7 +193,9 @@ void decode_vbmi_avx512(const std::uint8_t* src, Dst* dst, std::size_t n, float 
     done = detail::decode_vbmi<F>(src, dst, n, scale);
   else if (scale == 1.0f)
     done = detail::decode16_vbmi<F>(src, dst, n);
-  tier::decode<F, avx512_codec>(src + done, dst + done, n - done, scale);
+  // Only when something is left: a call that converts nothing still costs
+  // its constants, once per row of a per-row decode_per_channel.
+  if (done < n) tier::decode<F, avx512_codec>(src + done, dst + done, n - done, scale);
 }
 #endif
 

@@ -30,11 +30,11 @@
 // unswitch loops, so a policy tested inside would stay a branch per vector.
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
 #include "../config.hpp"
+#include "../detail/bit.hpp"
 #include "../types/format.hpp"
 #include "stochastic.hpp"
 
@@ -43,15 +43,18 @@ namespace detail {
 
 // How an encode applies its scale, decided once per call: not at all, by
 // the reciprocal (a power of two whose reciprocal is a float: x / 2^k and
-// x * 2^-k are the same correctly rounded quotient), or by division.
+// x * 2^-k are the same correctly rounded quotient), or by division. The
+// powers of two with a finite reciprocal are the positive normal ones and
+// the subnormal 2^-127, read from the bits (an inline test, where frexp is a
+// library call per row of a per-channel encode).
 struct scaling {
   enum kind_t { none, multiply, divide } kind;
   float factor;
   explicit scaling(float scale) noexcept : kind(divide), factor(scale) {
-    int e = 0;
-    if (scale == 1.0f) {
+    const std::uint32_t u = bit_cast<std::uint32_t>(scale);
+    if (u == 0x3F800000u) {  // 1
       kind = none;
-    } else if (std::frexp(scale, &e) == 0.5f && std::isfinite(1.0f / scale)) {
+    } else if (((u & 0x807FFFFFu) == 0 && (u >> 23) - 1u < 254u) || u == 0x00400000u) {
       kind = multiply;
       factor = 1.0f / scale;
     }

@@ -61,6 +61,18 @@ struct lanes_of<column_scales<K>> : stateless_lanes {
 };
 
 template <scaling::kind_t K>
+struct lanes_of<row_scales<K>> : stateless_lanes {
+  const float* factor;
+  ops::vf f;
+  explicit lanes_of(const row_scales<K>& r) noexcept : factor(r.factor), f(ops::set1(1.0f)) {}
+  FP8_ALWAYS_INLINE void row(std::size_t i) noexcept { f = ops::set1(factor[i]); }
+  template <class F, overflow O>
+  FP8_ALWAYS_INLINE ops::vi codes(ops::vf x, std::size_t, std::size_t) const noexcept {
+    return ops::encode<F, O>(ops::scale<K>(x, f));
+  }
+};
+
+template <scaling::kind_t K>
 struct lanes_of<stochastic_scale<K>> : stateless_lanes {
   ops::vf f;
   scalar::detail::stochastic_key key;
@@ -114,8 +126,8 @@ FP8_ALWAYS_INLINE void step(const Src* src, Out* dst, std::size_t index, std::si
 }
 
 // `rows` rows of n elements at leading dimensions src_ld and dst_ld, the
-// rule's indices restarting at each row (per-column scales); a 1-D call is
-// one row. The tail of a row is one step over a zero-padded copy (a zero
+// rule told of each row (per-row scales) and its indices restarting at each
+// row (per-column scales); a 1-D call is one row. The tail of a row is one step over a zero-padded copy (a zero
 // encodes to a zero under every rule, and a rule's finish() is told how
 // many elements count).
 template <class F, overflow O, class Rule, class Sink, class Src>
@@ -130,6 +142,7 @@ void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, st
     // pointer beyond the buffer (ld may be huge when rows == 1).
     const Src* sr = src + row * src_ld;
     Out* dr = dst + row * dst_ld;
+    r.row(row);
     std::size_t i = 0;
     for (; i + E <= n; i += E) step<F, O>(sr + i, dr + i, i, E, r, s);
     if (i < n) {

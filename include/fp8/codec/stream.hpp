@@ -19,6 +19,7 @@
 //   rule                 element i (index i of the call) becomes
 //   one_scale<K>         encode(x[i] / s)             one scale (codec/bulk.hpp)
 //   column_scales<K>     encode(x[i] / s[i])          a scale per column (quant/per_channel.hpp)
+//   row_scales<K>        encode(x[i] / s[row])        a scale per row (quant/per_channel.hpp)
 //   stochastic_scale<K>  encode_stochastic(x[i] / s, bits(seed, first + i))   (quant/stochastic.hpp)
 //   quant/mx.hpp         encode(x[i] * 2^-e(block))   the block's E8M0 scale
 //   sink                 stores
@@ -105,6 +106,14 @@ struct column_scales {
 };
 constexpr std::size_t column_pad = 64;
 
+// A scale per row: every element of row r is x / scale[r], from a table of
+// factors as column_scales'.
+template <scaling::kind_t K>
+struct row_scales {
+  const float* factor;
+  row_scales from(std::size_t) const noexcept { return *this; }
+};
+
 // Stochastic rounding (codec/stochastic.hpp): element i of the call is x[i]
 // / scale (factor as in one_scale) rounded with the random bits of (seed,
 // first_index + i).
@@ -117,10 +126,11 @@ struct stochastic_scale {
 };
 
 // What a rule's lanes_of has unless the rule needs a step of its own (MX):
-// four vectors a step (one byte store), nothing to do before and after the
-// step's codes.
+// four vectors a step (one byte store), nothing to do at the start of a row
+// (row(r)) nor before and after the step's codes.
 struct stateless_lanes {
   static constexpr std::size_t vectors = 4;
+  void row(std::size_t) noexcept {}
   template <class F, class Vectors>
   void begin(const Vectors&, std::size_t) noexcept {}
   void finish(std::size_t, std::size_t) noexcept {}

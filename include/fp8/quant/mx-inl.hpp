@@ -38,6 +38,7 @@ struct lanes_of<mx_blocks> {
     const ops::vi code = ops::max_i32(ops::sub_i32(ops::srl<23>(m), ops::set1_i32(Emax)), ops::set1_i32(0));
     return ops::sll<23>(ops::sub_i32(ops::set1_i32(254), code));
   }
+  void row(std::size_t) noexcept {}  // one row
   template <class F>
   FP8_ALWAYS_INLINE void begin(const ops::vf (&x)[vectors], std::size_t) noexcept {
     FP8_UNROLL_VECTORS

@@ -10,15 +10,15 @@
 //
 // bit for bit: the same definitions as codec/bulk.hpp's per-tensor calls,
 // with scale[ch] in place of the one scale. The tier is chosen once per call
-// at run time (detail/dispatch.hpp). Rows are the bulk kernels, one call per
-// row. Columns are the codec's streaming encoder (codec/stream.hpp) over each
-// row with a vector of factors: when every column scale is a power of two
+// at run time (detail/dispatch.hpp). Encoding is the codec's streaming
+// encoder (codec/stream.hpp) over all the rows in one call, with a factor per
+// row or a vector of factors per column: when every scale is a power of two
 // with an exactly representable reciprocal, x / s is computed as x * (1 / s)
 // (the same correctly rounded quotient, detail::scaling's rule) from a table
 // of reciprocals, otherwise x / s from a copy of the scales (the table on the
-// stack up to 512 columns, on the heap beyond, allocated before anything is
-// written). Either way the rows are streamed in order, as the per-row path
-// does.
+// stack up to 512 channels, on the heap beyond, allocated before anything is
+// written). Decoding rows is the bulk decoder, one call per row; columns
+// multiply each row's decoded codes by a vector of scales.
 // Elements between cols and the leading dimension are neither read nor
 // written.
 //
@@ -91,6 +91,11 @@ FP8_BEGIN_TU_NAMESPACE
 
 // The definitions, element by element.
 template <class F>
+void encode_rows(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                 std::size_t cols, const float* scale, overflow o, isa::portable tag) {
+  for (std::size_t r = 0; r < rows; ++r) kernel::encode<F>(src + r * src_ld, dst + r * dst_ld, cols, scale[r], o, tag);
+}
+template <class F>
 void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
                     std::size_t cols, const float* scale, overflow o, isa::portable) {
   for (std::size_t r = 0; r < rows; ++r)
@@ -139,29 +144,60 @@ void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std
 #endif
 
 #if FP8_ISA_SSE2
-// The one decision per call: multiply by a table of reciprocals if every
-// scale allows it, else divide by the scales; then the policy, once, and the
-// tier's streaming encoder over all the rows in one call. The table is the only allocation,
-// made before any write (std::bad_alloc leaves dst as it was).
+// The factors of a scale per channel, decided once per call: the
+// reciprocals if every scale allows it (detail::scaling; a scale of 1 gives
+// 1, x * 1 = x), else the scales themselves, padded with 1 to a whole number
+// of column_pad. On the stack up to `chunk` channels, on the heap beyond:
+// the only allocation, made before any write (std::bad_alloc leaves dst as
+// it was).
+class channel_factors {
+ public:
+  channel_factors(const float* scale, std::size_t count)
+      : heap_(padded(count) > chunk ? new float[padded(count)] : nullptr) {
+    for (std::size_t c = 0; c < count && kind_ == scaling::multiply; ++c)
+      if (scaling(scale[c]).kind == scaling::divide) kind_ = scaling::divide;
+    float* f = heap_ ? heap_.get() : stack_;
+    if (kind_ == scaling::divide) {
+      std::memcpy(f, scale, count * sizeof(float));
+    } else {
+      for (std::size_t c = 0; c < count; ++c) {
+        const scaling s(scale[c]);
+        f[c] = s.kind == scaling::multiply ? s.factor : 1.0f;
+      }
+    }
+    for (std::size_t c = count; c < padded(count); ++c) f[c] = 1.0f;
+  }
+  scaling::kind_t kind() const noexcept { return kind_; }
+  const float* data() const noexcept { return heap_ ? heap_.get() : stack_; }
+
+ private:
+  static std::size_t padded(std::size_t n) noexcept { return (n + column_pad - 1) / column_pad * column_pad; }
+  scaling::kind_t kind_ = scaling::multiply;
+  // Aligned as a vector: an unaligned table would split a cache line on
+  // every other AVX-512 load.
+  alignas(64) float stack_[chunk];
+  std::unique_ptr<float[]> heap_;
+};
+
+// The factors, then the policy, once, and the tier's streaming encoder over
+// all the rows in one call.
+template <class F, class Tag, kernel::if_vector<Tag> = 0>
+void encode_rows(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                 std::size_t cols, const float* scale, overflow o, Tag tag) {
+  const channel_factors factor(scale, rows);
+  with_policy(o, factor.kind(), [&](auto p) {
+    using P = decltype(p);
+    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, row_scales<P::kind>{factor.data()},
+                                          code_sink{}, tag);
+  });
+}
 template <class F, class Tag, kernel::if_vector<Tag> = 0>
 void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
                     std::size_t cols, const float* scale, overflow o, Tag tag) {
-  bool multiply = true;
-  for (std::size_t c = 0; c < cols && multiply; ++c) multiply = scaling(scale[c]).kind != scaling::divide;
-  const std::size_t padded = (cols + column_pad - 1) / column_pad * column_pad;
-  // Aligned as a vector: an unaligned table would split a cache line on
-  // every other AVX-512 load.
-  alignas(64) float stack[chunk];
-  std::unique_ptr<float[]> heap(padded > chunk ? new float[padded] : nullptr);
-  float* factor = padded > chunk ? heap.get() : stack;
-  for (std::size_t c = 0; c < cols; ++c) {
-    const scaling s(scale[c]);
-    factor[c] = !multiply ? scale[c] : s.kind == scaling::multiply ? s.factor : 1.0f;
-  }
-  for (std::size_t c = cols; c < padded; ++c) factor[c] = 1.0f;
-  with_policy(o, multiply ? scaling::multiply : scaling::divide, [&](auto p) {
+  const channel_factors factor(scale, cols);
+  with_policy(o, factor.kind(), [&](auto p) {
     using P = decltype(p);
-    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor},
+    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor.data()},
                                           code_sink{}, tag);
   });
 }
@@ -185,10 +221,7 @@ void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::
   if (rows == 0 || cols == 0) return;
   auto* d = reinterpret_cast<std::uint8_t*>(dst);
   if (channel == axis::rows) {
-    detail::dispatch([&](auto tier) {
-      for (std::size_t r = 0; r < rows; ++r)
-        kernel::encode<F>(src + r * src_ld, d + r * dst_ld, cols, scale[r], o, tier);
-    });
+    detail::dispatch([&](auto tier) { detail::encode_rows<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, tier); });
   } else {
     detail::dispatch([&](auto tier) { detail::encode_columns<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, tier); });
   }

@@ -188,8 +188,7 @@ void encode_per_channel(Way way, const float* src, std::size_t src_ld, fp8::fp8<
   if constexpr (is_entry<Way>) {
     fp8::encode_per_channel(src, src_ld, dst, dst_ld, rows, cols, scale, ax, o);
   } else if (ax == fp8::axis::rows) {
-    for (std::size_t r = 0; r < rows; ++r)
-      fp8::kernel::encode<F>(src + r * src_ld, d + r * dst_ld, cols, scale[r], o, way);
+    fp8::detail::encode_rows<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, way);
   } else {
     fp8::detail::encode_columns<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, way);
   }

@@ -36,6 +36,10 @@
 #include "simd_core.hpp"
 #include "stream.hpp"
 
+// The streaming encoder's loop, rules and sinks, compiled for every vector tier.
+#define FP8_CODEC_TIER_BODY "stream-inl.hpp"
+#include "tiers-inl.hpp"
+
 FP8_BEGIN_NAMESPACE
 namespace kernel {
 FP8_BEGIN_TU_NAMESPACE
@@ -78,29 +82,28 @@ inline void narrow_bfloat16(const float* src, bfloat16* dst, std::size_t n) noex
 template <class Tag>
 using if_vector = std::enable_if_t<std::is_base_of<isa::sse2, Tag>::value, int>;
 
-// The streaming encoder (codec/stream.hpp) of the sse2 tier: 16-bit sources
-// are widened a chunk at a time (the chunk is a whole number of MX blocks,
-// so a block never straddles two chunks).
-template <class F, overflow O, class Rule, class Sink>
-void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
-            isa::sse2) noexcept {
-  detail::sse2::stream<F, O>(src, dst, n, rule, sink);
-}
-// rows x n floats at leading dimensions src_ld, dst_ld, the rule's indices
+// The streaming encoder (codec/stream.hpp) of the sse2 tier, floats only:
+// rows x n at leading dimensions src_ld, dst_ld, the rule's indices
 // restarting at each row (per-column scales), in one call of the tier's loop.
 template <class F, overflow O, class Rule, class Sink>
 void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
             std::size_t n, const Rule& rule, const Sink& sink, isa::sse2) noexcept {
   detail::sse2::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
 }
+// One row; 16-bit sources are widened a chunk at a time (the chunk is a
+// whole number of MX blocks, so a block never straddles two chunks).
 template <class F, overflow O, class Rule, class Sink, class Src>
 void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
             isa::sse2 tag) noexcept {
-  float buffer[detail::chunk];
-  for (std::size_t i = 0; i < n; i += detail::chunk) {
-    const std::size_t m = n - i < detail::chunk ? n - i : detail::chunk;
-    detail::widen(src + i, buffer, m, tag);
-    detail::sse2::stream<F, O>(buffer, dst + i, m, rule.from(i), sink);
+  if constexpr (std::is_same<Src, float>::value) {
+    detail::sse2::stream<F, O>(src, n, dst, n, 1, n, rule, sink);
+  } else {
+    float buffer[detail::chunk];
+    for (std::size_t i = 0; i < n; i += detail::chunk) {
+      const std::size_t m = n - i < detail::chunk ? n - i : detail::chunk;
+      detail::widen(src + i, buffer, m, tag);
+      detail::sse2::stream<F, O>(buffer, m, dst + i, m, 1, m, rule.from(i), sink);
+    }
   }
 }
 
@@ -141,12 +144,7 @@ struct avx2_codec {
   }
 };
 template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
-            isa::avx2) noexcept {
-  detail::avx2::stream<F, O>(src, dst, n, rule, sink);
-}
-template <class F, overflow O, class Rule, class Sink>
-void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
             std::size_t n, const Rule& rule, const Sink& sink, isa::avx2) noexcept {
   detail::avx2::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
 }
@@ -165,14 +163,19 @@ struct avx512_codec {
   }
 };
 template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
-            isa::avx512) noexcept {
-  detail::avx512::stream<F, O>(src, dst, n, rule, sink);
-}
-template <class F, overflow O, class Rule, class Sink>
-void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
+void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
             std::size_t n, const Rule& rule, const Sink& sink, isa::avx512) noexcept {
   detail::avx512::stream<F, O>(src, src_ld, dst, dst_ld, rows, n, rule, sink);
+}
+#endif
+
+#if FP8_TIER_AVX2
+// One row, on the avx2 and avx512 tiers (which load 16-bit sources).
+template <class F, overflow O, class Rule, class Sink, class Src, class Tag,
+          std::enable_if_t<std::is_base_of<isa::avx2, Tag>::value, int> = 0>
+void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink,
+            Tag tag) noexcept {
+  stream<F, O>(src, n, dst, n, 1, n, rule, sink, tag);
 }
 #endif
 
@@ -189,7 +192,9 @@ void decode_vbmi_avx512(const std::uint8_t* src, Dst* dst, std::size_t n, float 
     done = detail::decode_vbmi<F>(src, dst, n, scale);
   else if (scale == 1.0f)
     done = detail::decode16_vbmi<F>(src, dst, n);
-  tier::decode<F, avx512_codec>(src + done, dst + done, n - done, scale);
+  // Only when something is left: a call that converts nothing still costs
+  // its constants, once per row of a per-row decode_per_channel.
+  if (done < n) tier::decode<F, avx512_codec>(src + done, dst + done, n - done, scale);
 }
 #endif
 

@@ -9,14 +9,16 @@
 //
 // Rules of the dispatched tiers: everything here is compiled in the avx2
 // target region (detail/dispatch.hpp), contains no lambda, and passes no
-// vector to a function outside a region. The tier's streaming encoder
-// (codec/stream.hpp) is here too: its loop, the one-scale rule and the byte
-// sink; quant/ adds its rules and sinks for this tier.
+// vector to a function outside a region. At the end, `ops`: the tier's lane
+// operations, which the bodies written once for every tier
+// (codec/stream-inl.hpp, the streaming encoder, and quant/'s) are compiled
+// over.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "../config.hpp"
 #include "../detail/dispatch.hpp"
@@ -39,19 +41,23 @@ using ymm::select;
 using ymm::set1;
 
 // 8 elements widened to float lanes.
-inline __m256 load8(const float* p) noexcept { return _mm256_loadu_ps(p); }
-inline __m256 load8(const bfloat16* p) noexcept {
+FP8_ALWAYS_INLINE __m256 load8(const float* p) noexcept { return _mm256_loadu_ps(p); }
+FP8_ALWAYS_INLINE __m256 load8(const bfloat16* p) noexcept {
   // A bfloat16 is the top half of the float of the same value.
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
-inline __m256 load8(const half* p) noexcept {
+FP8_ALWAYS_INLINE __m256 load8(const half* p) noexcept {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));  // vcvtph2ps: exact
+}
+// 8 codes zero-extended to int32 lanes.
+FP8_ALWAYS_INLINE __m256i load_codes(const std::uint8_t* p) noexcept {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
 // x / scale by the call's scaling kind (detail::scaling).
 template <scaling::kind_t K>
-inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
+FP8_ALWAYS_INLINE __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
   if (K == scaling::multiply) return _mm256_mul_ps(x, factor);
   if (K == scaling::divide) return _mm256_div_ps(x, factor);
   return x;
@@ -60,11 +66,11 @@ inline __m256 apply_scaling(__m256 x, __m256 factor) noexcept {
 // ------------------------------------------------------------ encode
 // 8 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
 template <class F, overflow O>
-inline __m256i encode_lanes(__m256 x) noexcept {
+FP8_ALWAYS_INLINE __m256i encode_lanes(__m256 x) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
-  constexpr std::int32_t max_bits = static_cast<std::int32_t>(
-      static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
+  constexpr std::int32_t max_bits =
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
   constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
   constexpr std::int32_t magic_bits = (T::min_normal_exponent - M + 23 + 127) << 23;
   constexpr std::int32_t round_rebias = ((1 << (S - 1)) - 1) - ((127 - T::exponent_bias) << 23);
@@ -101,95 +107,67 @@ inline __m256i encode_lanes(__m256 x) noexcept {
 // Four vectors of codes (values 0..255) -> 32 bytes in order. The packs work
 // within 128-bit lanes, leaving dwords in the order c0.lo c1.lo c2.lo c3.lo |
 // c0.hi c1.hi c2.hi c3.hi; one vpermd restores it.
-inline void store32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint8_t* dst) noexcept {
+FP8_ALWAYS_INLINE void store32(__m256i c0, __m256i c1, __m256i c2, __m256i c3, std::uint8_t* dst) noexcept {
   const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, order));
 }
 
-// ------------------------------------------------------------ streaming encoder
-// The tier's one encode loop (codec/stream.hpp), 8 lanes a vector.
-constexpr std::size_t W = 8;
-
-template <class Rule>
-struct lanes_of;
-template <class Sink>
-struct sink_of;
-
-template <scaling::kind_t K>
-struct lanes_of<one_scale<K>> : stateless_lanes {
-  __m256 f;
-  explicit lanes_of(const one_scale<K>& r) noexcept : f(_mm256_set1_ps(r.factor)) {}
-  template <class F, overflow O>
-  __m256i codes(__m256 x, std::size_t, std::size_t) const noexcept {
-    return encode_lanes<F, O>(apply_scaling<K>(x, f));
-  }
-};
-
-template <>
-struct sink_of<code_sink> {
-  explicit sink_of(const code_sink&) noexcept {}
-  template <class F, std::size_t V>
-  void put(const __m256i (&c)[V], std::uint8_t* dst) const noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t g = 0; g < V; g += 4) store32(c[g], c[g + 1], c[g + 2], c[g + 3], dst + g * W);
-  }
-};
-
-// One step: every vector is loaded before anything is stored, so a sink
-// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
-// a large step (MX) out of line, called with its vectors in memory.
-template <class F, overflow O, class Src, class Out, class R, class S>
-FP8_ALWAYS_INLINE void step(const Src* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
-  constexpr std::size_t V = R::vectors;
-  __m256 x[V];
-  FP8_UNROLL_VECTORS
-  for (std::size_t k = 0; k < V; ++k) x[k] = load8(src + k * W);
-  r.template begin<F>(x, index);
-  __m256i c[V];
-  FP8_UNROLL_VECTORS
-  for (std::size_t k = 0; k < V; ++k) c[k] = r.template codes<F, O>(x[k], index + k * W, k);
-  s.template put<F>(c, dst);
-  r.finish(index, count);
+// ------------------------------------------------------------ stochastic rounding
+// quant/stochastic.hpp's lanes (codec/simd_core.hpp's sse2 forms derive
+// them) on 8 lanes: vpmulld for the hash, whole-lane masks for the choices.
+FP8_ALWAYS_INLINE __m256i lowbias32_lanes(__m256i x) noexcept {
+  x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+  x = _mm256_mullo_epi32(x, set1(0x7FEB352D));
+  x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
+  x = _mm256_mullo_epi32(x, set1(static_cast<std::int32_t>(0x846CA68Bu)));
+  return _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
 }
-
-// The tail is one step over a zero-padded copy (a zero encodes to a zero
-// under every rule, and a rule's finish() is told how many elements count).
-// Rows: `rows` rows of n elements at leading dimensions src_ld and dst_ld,
-// the rule's indices restarting at each row (per-column scales); the 1-D
-// calls are one row.
-template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
-            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
-  using Out = typename Sink::out_type;
-  lanes_of<Rule> r(rule);
-  const sink_of<Sink> s(sink);
-  constexpr std::size_t E = lanes_of<Rule>::vectors * W;
-  for (std::size_t row = 0; row < rows; ++row) {
-    // Each row from the base: advancing past the last row would form a
-    // pointer beyond the buffer (ld may be huge when rows == 1).
-    const auto* sr = src + row * src_ld;
-    auto* dr = dst + row * dst_ld;
-    std::size_t i = 0;
-    for (; i + E <= n; i += E) step<F, O>(sr + i, dr + i, i, E, r, s);
-    if (i < n) {
-      Src in[E] = {};
-      Out out[E] = {};
-      std::memcpy(in, sr + i, (n - i) * sizeof(Src));
-      step<F, O>(in, out, i, n - i, r, s);
-      std::memcpy(dr + i, out, (n - i) * sizeof(Out));
-    }
+FP8_ALWAYS_INLINE __m256i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+  const auto lo = static_cast<std::uint32_t>(first);
+  const auto hi = static_cast<std::uint32_t>(first >> 32);
+  const __m256i low = set1(static_cast<std::int32_t>(lo));
+  const __m256i lanes = _mm256_add_epi32(low, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256i k = set1(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi)));
+  if (lo > 0xFFFFFFFFu - 7) {
+    const __m256i next = set1(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi + 1)));
+    k = select(ymm::less_u32(lanes, low), next, k);
   }
+  return lowbias32_lanes(_mm256_xor_si256(lanes, k));
 }
-template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
-  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
+template <class F, overflow O>
+FP8_ALWAYS_INLINE __m256i encode_stochastic_lanes(__m256 x, __m256i r) noexcept {
+  using T = format_traits<F>;
+  constexpr int M = T::mantissa_bits, S = 23 - M;
+  constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
+  const __m256 up_scale = _mm256_set1_ps(static_cast<float>(scalar::detail::pow2(M - T::min_normal_exponent)));
+  const __m256 down_scale = _mm256_set1_ps(static_cast<float>(scalar::detail::pow2(T::min_normal_exponent - M)));
+
+  const __m256i u = _mm256_castps_si256(x);
+  const __m256i a = _mm256_and_si256(u, set1(0x7FFFFFFF));
+  const __m256i sign = _mm256_and_si256(u, set1(std::numeric_limits<std::int32_t>::min()));
+  const __m256i lo_normal = _mm256_and_si256(a, set1(~((1 << S) - 1)));
+  const __m256i t_normal = _mm256_slli_epi32(a, 32 - S);
+
+  const __m256 y = _mm256_mul_ps(_mm256_castsi256_ps(a), up_scale);
+  const __m256i lo_sub = _mm256_cvttps_epi32(y);
+  const __m256 fraction = _mm256_sub_ps(y, _mm256_cvtepi32_ps(lo_sub));
+  const __m256i t_sub = ymm::cvtt_f32_u32(_mm256_mul_ps(fraction, _mm256_set1_ps(4294967296.0f)));
+
+  const __m256i subnormal = _mm256_cmpgt_epi32(set1(min_normal_bits), a);
+  const __m256i up = ymm::less_u32(r, select(subnormal, t_sub, t_normal));
+  const __m256i chosen_normal = _mm256_add_epi32(lo_normal, _mm256_and_si256(up, set1(1 << S)));
+  const __m256i chosen_sub = _mm256_castps_si256(
+      _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(lo_sub, _mm256_and_si256(up, set1(1)))), down_scale));
+  __m256i chosen = _mm256_or_si256(select(subnormal, chosen_sub, chosen_normal), sign);
+  chosen = select(_mm256_cmpgt_epi32(a, set1(0x7F7FFFFF)), u, chosen);
+  return encode_lanes<F, O>(_mm256_castsi256_ps(chosen));
 }
 
 // ------------------------------------------------------------ decode
 // FP8 codes in 8 int32 lanes -> float lanes: simd_core.hpp's decode_lanes.
 template <class F>
-inline __m256 decode_lanes(__m256i c) noexcept {
+FP8_ALWAYS_INLINE __m256 decode_lanes(__m256i c) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   const __m256i mag = _mm256_and_si256(c, set1(0x7F));
@@ -217,7 +195,7 @@ inline __m256 decode_lanes(__m256i c) noexcept {
 // float lanes -> 8 16-bit patterns, the scalar codec's one rounding to
 // nearest even; NaN becomes the quiet NaN of its sign (bfloat16 0x7FC0 |
 // sign, half 0x7E00 | sign).
-inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
+FP8_ALWAYS_INLINE __m128i narrow8(__m256 x, bfloat16*) noexcept {
   const __m256i u = _mm256_castps_si256(x);
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), set1(1));
   const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, set1(0x7FFF)), lsb), 16);
@@ -226,7 +204,7 @@ inline __m128i narrow8(__m256 x, bfloat16*) noexcept {
   // Lanes hold 0..0xFFFF, which vpackusdw keeps as they are.
   return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
-inline __m128i narrow8(__m256 x, half*) noexcept {
+FP8_ALWAYS_INLINE __m128i narrow8(__m256 x, half*) noexcept {
   // vcvtps2ph rounds to nearest even (explicit rounding control) and keeps a
   // NaN's payload; replacing NaN by the float quiet NaN of its sign first
   // (0x7FC00000 | sign) makes it give 0x7E00 | sign.
@@ -237,17 +215,16 @@ inline __m128i narrow8(__m256 x, half*) noexcept {
 
 // 8 codes decoded, scaled when Scaled, stored.
 template <bool Scaled>
-inline void store8(__m256 x, __m256 factor, float* dst) noexcept {
+FP8_ALWAYS_INLINE void store8(__m256 x, __m256 factor, float* dst) noexcept {
   _mm256_storeu_ps(dst, Scaled ? _mm256_mul_ps(x, factor) : x);
 }
 template <bool Scaled, class Dst>
-inline void store8(__m256 x, __m256 factor, Dst* dst) noexcept {
+FP8_ALWAYS_INLINE void store8(__m256 x, __m256 factor, Dst* dst) noexcept {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), narrow8(Scaled ? _mm256_mul_ps(x, factor) : x, dst));
 }
 template <class F, bool Scaled, class Dst>
-inline void decode8(const std::uint8_t* src, Dst* dst, __m256 factor) noexcept {
-  const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src)));
-  store8<Scaled>(decode_lanes<F>(c), factor, dst);
+FP8_ALWAYS_INLINE void decode8(const std::uint8_t* src, Dst* dst, __m256 factor) noexcept {
+  store8<Scaled>(decode_lanes<F>(load_codes(src)), factor, dst);
 }
 
 template <class F, bool Scaled, class Dst>
@@ -263,6 +240,65 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexc
     std::memcpy(dst + i, out, (n - i) * sizeof(Dst));
   }
 }
+
+// ------------------------------------------------------------ lane operations
+// What the bodies written once for every tier are compiled over
+// (codec/stream-inl.hpp lists them): 8 lanes, masks as whole-lane vectors.
+struct ops {
+  using vf = __m256;
+  using vi = __m256i;
+  using mask = __m256i;
+  static constexpr std::size_t W = 8;
+  template <class Src>
+  static FP8_ALWAYS_INLINE vf load(const Src* p) noexcept {
+    return load8(p);
+  }
+  static FP8_ALWAYS_INLINE void store(float* p, vf x) noexcept { _mm256_storeu_ps(p, x); }
+  static FP8_ALWAYS_INLINE vi load_codes(const std::uint8_t* p) noexcept { return avx2::load_codes(p); }
+  static FP8_ALWAYS_INLINE void store_codes(vi c0, vi c1, vi c2, vi c3, std::uint8_t* p) noexcept {
+    store32(c0, c1, c2, c3, p);
+  }
+  static FP8_ALWAYS_INLINE vf set1(float x) noexcept { return _mm256_set1_ps(x); }
+  static FP8_ALWAYS_INLINE vi set1_i32(std::int32_t x) noexcept { return _mm256_set1_epi32(x); }
+  static FP8_ALWAYS_INLINE vf mul(vf a, vf b) noexcept { return _mm256_mul_ps(a, b); }
+  template <scaling::kind_t K>
+  static FP8_ALWAYS_INLINE vf scale(vf x, vf factor) noexcept {
+    return apply_scaling<K>(x, factor);
+  }
+  template <class F, overflow O>
+  static FP8_ALWAYS_INLINE vi encode(vf x) noexcept {
+    return encode_lanes<F, O>(x);
+  }
+  template <class F>
+  static FP8_ALWAYS_INLINE vf decode(vi c) noexcept {
+    return decode_lanes<F>(c);
+  }
+  static FP8_ALWAYS_INLINE vi stochastic_bits(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+    return stochastic_bits_lanes(key, first);
+  }
+  template <class F, overflow O>
+  static FP8_ALWAYS_INLINE vi encode_stochastic(vf x, vi r) noexcept {
+    return encode_stochastic_lanes<F, O>(x, r);
+  }
+  static FP8_ALWAYS_INLINE vi magnitude(vf x) noexcept {
+    return _mm256_and_si256(_mm256_castps_si256(x), set1_i32(0x7FFFFFFF));
+  }
+  static FP8_ALWAYS_INLINE vi max_i32(vi a, vi b) noexcept { return _mm256_max_epi32(a, b); }
+  static FP8_ALWAYS_INLINE vi all_lanes_max(vi m) noexcept { return ymm::all_lanes_max_i32(m); }
+  static FP8_ALWAYS_INLINE std::int32_t first_lane(vi m) noexcept { return ymm::first_lane(m); }
+  static FP8_ALWAYS_INLINE vi sub_i32(vi a, vi b) noexcept { return _mm256_sub_epi32(a, b); }
+  template <unsigned K>
+  static FP8_ALWAYS_INLINE vi srl(vi a) noexcept {
+    return _mm256_srli_epi32(a, K);
+  }
+  template <unsigned K>
+  static FP8_ALWAYS_INLINE vi sll(vi a) noexcept {
+    return _mm256_slli_epi32(a, K);
+  }
+  static FP8_ALWAYS_INLINE vf as_float(vi a) noexcept { return _mm256_castsi256_ps(a); }
+  static FP8_ALWAYS_INLINE mask greater_i32(vi a, vi b) noexcept { return _mm256_cmpgt_epi32(a, b); }
+  static FP8_ALWAYS_INLINE vi select(mask m, vi yes, vi no) noexcept { return ymm::select(m, yes, no); }
+};
 
 }  // namespace avx2
 FP8_END_TU_NAMESPACE

@@ -13,14 +13,15 @@
 // intrinsics that start from an undefined register (shifts, conversions,
 // vpermd, vpminsd, ...) are used through detail/simd_avx512.hpp's zero-masking
 // forms with a full mask, the same instruction, so a consumer's -Wall stays
-// quiet. The tier's streaming encoder (codec/stream.hpp) is here too: its
-// loop, the one-scale rule and the byte sink; quant/ adds its rules and
-// sinks for this tier.
+// quiet. At the end, `ops`: the tier's lane operations, which the bodies
+// written once for every tier (codec/stream-inl.hpp, the streaming encoder,
+// and quant/'s) are compiled over.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "../config.hpp"
 #include "../detail/dispatch.hpp"
@@ -45,25 +46,25 @@ inline __m512i set1(std::int32_t v) noexcept { return _mm512_set1_epi32(v); }
 // Lanes of 16-bit floats and bytes, widened to 16 int32/float lanes; k
 // selects the lanes read (the others read as 0, and their memory is not
 // touched).
-inline __m512 load16(const float* p, __mmask16 k) noexcept { return _mm512_maskz_loadu_ps(k, p); }
-inline __m512 load16(const bfloat16* p, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE __m512 load16(const float* p, __mmask16 k) noexcept { return _mm512_maskz_loadu_ps(k, p); }
+FP8_ALWAYS_INLINE __m512 load16(const bfloat16* p, __mmask16 k) noexcept {
   // A bfloat16 is the top half of the float of the same value.
   const __m256i h = _mm256_maskz_loadu_epi16(k, p);
   return _mm512_castsi512_ps(zmm::sll32<16>(zmm::zext_u16_i32(h)));
 }
-inline __m512 load16(const half* p, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE __m512 load16(const half* p, __mmask16 k) noexcept {
   return zmm::cvt_f16_f32(_mm256_maskz_loadu_epi16(k, p));  // vcvtph2ps: exact
 }
-inline __m512i load_codes(const std::uint8_t* p, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE __m512i load_codes(const std::uint8_t* p, __mmask16 k) noexcept {
   return zmm::zext_u8_i32(_mm_maskz_loadu_epi8(k, p));
 }
-inline __m512i load_codes(const std::uint8_t* p) noexcept {
+FP8_ALWAYS_INLINE __m512i load_codes(const std::uint8_t* p) noexcept {
   return zmm::zext_u8_i32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
 // x / scale by the call's scaling kind (detail::scaling).
 template <scaling::kind_t K>
-inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
+FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
   if (K == scaling::multiply) return _mm512_mul_ps(x, factor);
   if (K == scaling::divide) return _mm512_div_ps(x, factor);
   return x;
@@ -72,11 +73,11 @@ inline __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 // ------------------------------------------------------------ encode
 // 16 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
 template <class F, overflow O>
-inline __m512i encode_lanes(__m512 x) noexcept {
+FP8_ALWAYS_INLINE __m512i encode_lanes(__m512 x) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
-  constexpr std::int32_t max_bits = static_cast<std::int32_t>(
-      static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
+  constexpr std::int32_t max_bits =
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
   constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
   constexpr std::int32_t magic_bits = (T::min_normal_exponent - M + 23 + 127) << 23;
   constexpr std::int32_t round_rebias = ((1 << (S - 1)) - 1) - ((127 - T::exponent_bias) << 23);
@@ -113,95 +114,68 @@ inline __m512i encode_lanes(__m512 x) noexcept {
 // Four vectors of codes (values 0..255) -> 64 bytes in order. The packs work
 // within 128-bit lanes, leaving dword 4L + j = codes[j] lane L; vpermd puts
 // dword 4j + L there instead.
-inline void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t* dst) noexcept {
+FP8_ALWAYS_INLINE void store64(__m512i c0, __m512i c1, __m512i c2, __m512i c3, std::uint8_t* dst) noexcept {
   const __m512i packed = _mm512_packus_epi16(_mm512_packs_epi32(c0, c1), _mm512_packs_epi32(c2, c3));
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   _mm512_storeu_si512(dst, zmm::permute32(order, packed));
 }
 
-// ------------------------------------------------------------ streaming encoder
-// The tier's one encode loop (codec/stream.hpp), 16 lanes a vector.
-constexpr std::size_t W = 16;
-
-template <class Rule>
-struct lanes_of;
-template <class Sink>
-struct sink_of;
-
-template <scaling::kind_t K>
-struct lanes_of<one_scale<K>> : stateless_lanes {
-  __m512 f;
-  explicit lanes_of(const one_scale<K>& r) noexcept : f(_mm512_set1_ps(r.factor)) {}
-  template <class F, overflow O>
-  __m512i codes(__m512 x, std::size_t, std::size_t) const noexcept {
-    return encode_lanes<F, O>(apply_scaling<K>(x, f));
-  }
-};
-
-template <>
-struct sink_of<code_sink> {
-  explicit sink_of(const code_sink&) noexcept {}
-  template <class F, std::size_t V>
-  void put(const __m512i (&c)[V], std::uint8_t* dst) const noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t g = 0; g < V; g += 4) store64(c[g], c[g + 1], c[g + 2], c[g + 3], dst + g * W);
-  }
-};
-
-// One step: every vector is loaded before anything is stored, so a sink
-// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
-// a large step (MX) out of line, called with its vectors in memory.
-template <class F, overflow O, class Src, class Out, class R, class S>
-FP8_ALWAYS_INLINE void step(const Src* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
-  constexpr std::size_t V = R::vectors;
-  __m512 x[V];
-  FP8_UNROLL_VECTORS
-  for (std::size_t k = 0; k < V; ++k) x[k] = load16(src + k * W, all16);
-  r.template begin<F>(x, index);
-  __m512i c[V];
-  FP8_UNROLL_VECTORS
-  for (std::size_t k = 0; k < V; ++k) c[k] = r.template codes<F, O>(x[k], index + k * W, k);
-  s.template put<F>(c, dst);
-  r.finish(index, count);
+// ------------------------------------------------------------ stochastic rounding
+// quant/stochastic.hpp's lanes (codec/simd_core.hpp's sse2 forms derive
+// them) on 16 lanes, with masks for the choices and the unsigned compare and
+// conversion AVX-512 has.
+FP8_ALWAYS_INLINE __m512i lowbias32_lanes(__m512i x) noexcept {
+  x = _mm512_xor_si512(x, zmm::srl32<16>(x));
+  x = _mm512_mullo_epi32(x, set1(0x7FEB352D));
+  x = _mm512_xor_si512(x, zmm::srl32<15>(x));
+  x = _mm512_mullo_epi32(x, set1(static_cast<std::int32_t>(0x846CA68Bu)));
+  return _mm512_xor_si512(x, zmm::srl32<16>(x));
 }
-
-// The tail is one step over a zero-padded copy (a zero encodes to a zero
-// under every rule, and a rule's finish() is told how many elements count).
-// Rows: `rows` rows of n elements at leading dimensions src_ld and dst_ld,
-// the rule's indices restarting at each row (per-column scales); the 1-D
-// calls are one row.
-template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
-            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
-  using Out = typename Sink::out_type;
-  lanes_of<Rule> r(rule);
-  const sink_of<Sink> s(sink);
-  constexpr std::size_t E = lanes_of<Rule>::vectors * W;
-  for (std::size_t row = 0; row < rows; ++row) {
-    // Each row from the base: advancing past the last row would form a
-    // pointer beyond the buffer (ld may be huge when rows == 1).
-    const auto* sr = src + row * src_ld;
-    auto* dr = dst + row * dst_ld;
-    std::size_t i = 0;
-    for (; i + E <= n; i += E) step<F, O>(sr + i, dr + i, i, E, r, s);
-    if (i < n) {
-      Src in[E] = {};
-      Out out[E] = {};
-      std::memcpy(in, sr + i, (n - i) * sizeof(Src));
-      step<F, O>(in, out, i, n - i, r, s);
-      std::memcpy(dr + i, out, (n - i) * sizeof(Out));
-    }
+FP8_ALWAYS_INLINE __m512i stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+  const auto lo = static_cast<std::uint32_t>(first);
+  const auto hi = static_cast<std::uint32_t>(first >> 32);
+  const __m512i low = set1(static_cast<std::int32_t>(lo));
+  const __m512i lanes = _mm512_add_epi32(low, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  __m512i k = set1(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi)));
+  if (lo > 0xFFFFFFFFu - 15) {
+    const __m512i next = set1(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi + 1)));
+    k = _mm512_mask_mov_epi32(k, _mm512_cmplt_epu32_mask(lanes, low), next);
   }
+  return lowbias32_lanes(_mm512_xor_si512(lanes, k));
 }
-template <class F, overflow O, class Rule, class Sink, class Src>
-void stream(const Src* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
-  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
+template <class F, overflow O>
+FP8_ALWAYS_INLINE __m512i encode_stochastic_lanes(__m512 x, __m512i r) noexcept {
+  using T = format_traits<F>;
+  constexpr int M = T::mantissa_bits, S = 23 - M;
+  constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
+  const __m512 up_scale = _mm512_set1_ps(static_cast<float>(scalar::detail::pow2(M - T::min_normal_exponent)));
+  const __m512 down_scale = _mm512_set1_ps(static_cast<float>(scalar::detail::pow2(T::min_normal_exponent - M)));
+
+  const __m512i u = _mm512_castps_si512(x);
+  const __m512i a = _mm512_and_si512(u, set1(0x7FFFFFFF));
+  const __m512i sign = _mm512_and_si512(u, set1(std::numeric_limits<std::int32_t>::min()));
+  const __m512i lo_normal = _mm512_and_si512(a, set1(~((1 << S) - 1)));
+  const __m512i t_normal = zmm::sll32<32 - S>(a);
+
+  const __m512 y = _mm512_mul_ps(_mm512_castsi512_ps(a), up_scale);
+  const __m512i lo_sub = zmm::cvtt_f32_i32(y);
+  const __m512 fraction = _mm512_sub_ps(y, zmm::cvt_i32_f32(lo_sub));
+  const __m512i t_sub = zmm::cvtt_f32_u32(_mm512_mul_ps(fraction, _mm512_set1_ps(4294967296.0f)));
+
+  const __mmask16 subnormal = _mm512_cmplt_epi32_mask(a, set1(min_normal_bits));
+  const __mmask16 up = _mm512_cmplt_epu32_mask(r, _mm512_mask_mov_epi32(t_normal, subnormal, t_sub));
+  const __m512i chosen_normal = _mm512_mask_add_epi32(lo_normal, up, lo_normal, set1(1 << S));
+  const __m512i chosen_sub = _mm512_castps_si512(
+      _mm512_mul_ps(zmm::cvt_i32_f32(_mm512_mask_add_epi32(lo_sub, up, lo_sub, set1(1))), down_scale));
+  __m512i chosen = _mm512_or_si512(_mm512_mask_mov_epi32(chosen_normal, subnormal, chosen_sub), sign);
+  chosen = _mm512_mask_mov_epi32(chosen, _mm512_cmpgt_epi32_mask(a, set1(0x7F7FFFFF)), u);
+  return encode_lanes<F, O>(_mm512_castsi512_ps(chosen));
 }
 
 // ------------------------------------------------------------ decode
 // FP8 codes in 16 int32 lanes -> float lanes: simd_core.hpp's decode_lanes.
 template <class F>
-inline __m512 decode_lanes(__m512i c) noexcept {
+FP8_ALWAYS_INLINE __m512 decode_lanes(__m512i c) noexcept {
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   const __m512i mag = _mm512_and_si512(c, set1(0x7F));
@@ -232,7 +206,7 @@ inline __m512 decode_lanes(__m512i c) noexcept {
 // float lanes -> 16 16-bit patterns, the scalar codec's one rounding to
 // nearest even; NaN becomes the quiet NaN of its sign (bfloat16 0x7FC0 |
 // sign, half 0x7E00 | sign).
-inline __m256i narrow16(__m512 x, bfloat16*) noexcept {
+FP8_ALWAYS_INLINE __m256i narrow16(__m512 x, bfloat16*) noexcept {
   const __m512i u = _mm512_castps_si512(x);
   const __m512i lsb = _mm512_and_si512(zmm::srl32<16>(u), set1(1));
   const __m512i rounded = zmm::srl32<16>(_mm512_add_epi32(_mm512_add_epi32(u, set1(0x7FFF)), lsb));
@@ -240,7 +214,7 @@ inline __m256i narrow16(__m512 x, bfloat16*) noexcept {
   const __mmask16 is_nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, set1(0x7FFFFFFF)), set1(0x7F800000));
   return zmm::trunc_i32_i16(_mm512_mask_mov_epi32(rounded, is_nan, nan));
 }
-inline __m256i narrow16(__m512 x, half*) noexcept {
+FP8_ALWAYS_INLINE __m256i narrow16(__m512 x, half*) noexcept {
   // vcvtps2ph rounds to nearest even (explicit rounding control) and keeps a
   // NaN's payload; replacing NaN by the float quiet NaN of its sign first
   // (0x7FC00000 | sign) makes it give 0x7E00 | sign.
@@ -254,11 +228,11 @@ inline __m256i narrow16(__m512 x, half*) noexcept {
 
 // Decoded lanes, scaled when Scaled, stored to the first lanes k of dst.
 template <bool Scaled>
-inline void store16(__m512 x, __m512 factor, float* dst, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE void store16(__m512 x, __m512 factor, float* dst, __mmask16 k) noexcept {
   _mm512_mask_storeu_ps(dst, k, Scaled ? _mm512_mul_ps(x, factor) : x);
 }
 template <bool Scaled, class Dst>
-inline void store16(__m512 x, __m512 factor, Dst* dst, __mmask16 k) noexcept {
+FP8_ALWAYS_INLINE void store16(__m512 x, __m512 factor, Dst* dst, __mmask16 k) noexcept {
   _mm256_mask_storeu_epi16(dst, k, narrow16(Scaled ? _mm512_mul_ps(x, factor) : x, dst));
 }
 
@@ -272,6 +246,65 @@ void decode(const std::uint8_t* src, Dst* dst, std::size_t n, float scale) noexc
     store16<Scaled>(decode_lanes<F>(load_codes(src + i, k)), f, dst + i, k);
   }
 }
+
+// ------------------------------------------------------------ lane operations
+// What the bodies written once for every tier are compiled over
+// (codec/stream-inl.hpp lists them): 16 lanes.
+struct ops {
+  using vf = __m512;
+  using vi = __m512i;
+  using mask = __mmask16;
+  static constexpr std::size_t W = 16;
+  template <class Src>
+  static FP8_ALWAYS_INLINE vf load(const Src* p) noexcept {
+    return load16(p, all16);
+  }
+  static FP8_ALWAYS_INLINE void store(float* p, vf x) noexcept { _mm512_storeu_ps(p, x); }
+  static FP8_ALWAYS_INLINE vi load_codes(const std::uint8_t* p) noexcept { return avx512::load_codes(p); }
+  static FP8_ALWAYS_INLINE void store_codes(vi c0, vi c1, vi c2, vi c3, std::uint8_t* p) noexcept {
+    store64(c0, c1, c2, c3, p);
+  }
+  static FP8_ALWAYS_INLINE vf set1(float x) noexcept { return _mm512_set1_ps(x); }
+  static FP8_ALWAYS_INLINE vi set1_i32(std::int32_t x) noexcept { return _mm512_set1_epi32(x); }
+  static FP8_ALWAYS_INLINE vf mul(vf a, vf b) noexcept { return _mm512_mul_ps(a, b); }
+  template <scaling::kind_t K>
+  static FP8_ALWAYS_INLINE vf scale(vf x, vf factor) noexcept {
+    return apply_scaling<K>(x, factor);
+  }
+  template <class F, overflow O>
+  static FP8_ALWAYS_INLINE vi encode(vf x) noexcept {
+    return encode_lanes<F, O>(x);
+  }
+  template <class F>
+  static FP8_ALWAYS_INLINE vf decode(vi c) noexcept {
+    return decode_lanes<F>(c);
+  }
+  static FP8_ALWAYS_INLINE vi stochastic_bits(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+    return stochastic_bits_lanes(key, first);
+  }
+  template <class F, overflow O>
+  static FP8_ALWAYS_INLINE vi encode_stochastic(vf x, vi r) noexcept {
+    return encode_stochastic_lanes<F, O>(x, r);
+  }
+  static FP8_ALWAYS_INLINE vi magnitude(vf x) noexcept {
+    return _mm512_and_si512(_mm512_castps_si512(x), set1_i32(0x7FFFFFFF));
+  }
+  static FP8_ALWAYS_INLINE vi max_i32(vi a, vi b) noexcept { return zmm::max_i32(a, b); }
+  static FP8_ALWAYS_INLINE vi all_lanes_max(vi m) noexcept { return zmm::all_lanes_max_i32(m); }
+  static FP8_ALWAYS_INLINE std::int32_t first_lane(vi m) noexcept { return zmm::first_lane(m); }
+  static FP8_ALWAYS_INLINE vi sub_i32(vi a, vi b) noexcept { return _mm512_sub_epi32(a, b); }
+  template <unsigned K>
+  static FP8_ALWAYS_INLINE vi srl(vi a) noexcept {
+    return zmm::srl32<K>(a);
+  }
+  template <unsigned K>
+  static FP8_ALWAYS_INLINE vi sll(vi a) noexcept {
+    return zmm::sll32<K>(a);
+  }
+  static FP8_ALWAYS_INLINE vf as_float(vi a) noexcept { return _mm512_castsi512_ps(a); }
+  static FP8_ALWAYS_INLINE mask greater_i32(vi a, vi b) noexcept { return _mm512_cmpgt_epi32_mask(a, b); }
+  static FP8_ALWAYS_INLINE vi select(mask m, vi yes, vi no) noexcept { return _mm512_mask_mov_epi32(no, m, yes); }
+};
 
 }  // namespace avx512
 FP8_END_TU_NAMESPACE

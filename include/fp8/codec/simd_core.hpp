@@ -4,7 +4,8 @@
 // to int32 lanes, int32 lanes narrowed to bytes, 16-bit floats widened and
 // narrowed. Every function here equals codec/scalar.hpp bit for bit; the
 // derivation of each step is in the comments. The xsimd part is the codec's
-// sse2 tier (codec/kernels.hpp), with its streaming encoder (codec/stream.hpp);
+// sse2 tier (codec/kernels.hpp), with its lane operations for the streaming
+// encoder (codec/stream-inl.hpp);
 // the avx2 and avx512 tiers restate its arithmetic in intrinsics
 // (codec/kernels_avx2.hpp, codec/kernels_avx512.hpp). The xsimd vector types
 // and general lane primitives are detail/simd_xsimd.hpp's. Not for direct use: the entry points are in
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "../config.hpp"
@@ -64,13 +66,13 @@ FP8_BEGIN_TU_NAMESPACE
 //  * saturation clamps a to max before rounding (max rounds to itself);
 //    without it, a code above max is an overflow.
 template <class F, overflow O, class Tag>
-inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
+FP8_ALWAYS_INLINE vi<Tag> encode_lanes(vf<Tag> x) noexcept {
   using T = format_traits<F>;
   using I = vi<Tag>;
   using Fl = vf<Tag>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
-  constexpr std::int32_t max_bits = static_cast<std::int32_t>(
-      static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
+  constexpr std::int32_t max_bits =
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
   constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
   constexpr std::int32_t magic_bits = (T::min_normal_exponent - M + 23 + 127) << 23;
 
@@ -86,8 +88,8 @@ inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
   constexpr std::int32_t round_rebias = ((1 << (S - 1)) - 1) - ((127 - T::exponent_bias) << 23);
   const I biased = a + I(round_rebias);
   const I normal = detail::select((a & I(1 << S)) != I(0), biased + I(1), biased) >> S;
-  const I subnormal = xsimd::bitwise_cast<I>(xsimd::bitwise_cast<Fl>(a) + xsimd::bitwise_cast<Fl>(I(magic_bits))) -
-                      I(magic_bits);
+  const I subnormal =
+      xsimd::bitwise_cast<I>(xsimd::bitwise_cast<Fl>(a) + xsimd::bitwise_cast<Fl>(I(magic_bits))) - I(magic_bits);
   const I mag = detail::select(a < I(min_normal_bits), subnormal, normal);
 
   // Sign: fnuz has no negative zero.
@@ -108,7 +110,7 @@ inline vi<Tag> encode_lanes(vf<Tag> x) noexcept {
 // is m * 2^(emin - M): an exact int-to-float conversion and an exact multiply
 // by a power of two.
 template <class F, class Tag>
-inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
+FP8_ALWAYS_INLINE vf<Tag> decode_lanes(vi<Tag> c) noexcept {
   using T = format_traits<F>;
   using I = vi<Tag>;
   using Fl = vf<Tag>;
@@ -122,7 +124,7 @@ inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
   switch (T::special_values) {
     case specials::ieee:  // exponent all ones: Inf (mantissa 0) or NaN
       bits = detail::select(mag >= I(T::infinity_code),
-                           detail::select(mag == I(T::infinity_code), I(0x7F800000), I(0x7FC00000)) | sign, bits);
+                            detail::select(mag == I(T::infinity_code), I(0x7F800000), I(0x7FC00000)) | sign, bits);
       break;
     case specials::fn:
       bits = detail::select(mag == I(0x7F), I(0x7FC00000) | sign, bits);
@@ -136,11 +138,11 @@ inline vf<Tag> decode_lanes(vi<Tag> c) noexcept {
 
 // ------------------------------------------------------------ per-ISA bytes
 // Four int32 batches of values 0..255 -> 16 bytes, in order.
-inline void store_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
+FP8_ALWAYS_INLINE void store_bytes(const vi<isa::sse2> (&b)[4], std::uint8_t* dst, isa::sse2) noexcept {
   const __m128i lo = _mm_packs_epi32(b[0], b[1]), hi = _mm_packs_epi32(b[2], b[3]);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(lo, hi));
 }
-inline vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
+FP8_ALWAYS_INLINE vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
   std::int32_t word;
   std::memcpy(&word, src, 4);
   const __m128i z = _mm_setzero_si128();
@@ -151,7 +153,7 @@ inline vi<isa::sse2> load_bytes(const std::uint8_t* src, isa::sse2) noexcept {
 // x / scale by detail::scaling's rule, with the rule's kind a template
 // parameter (codec/stream.hpp).
 template <scaling::kind_t K, class Tag>
-inline vf<Tag> apply_scaling(vf<Tag> x, vf<Tag> factor) noexcept {
+FP8_ALWAYS_INLINE vf<Tag> apply_scaling(vf<Tag> x, vf<Tag> factor) noexcept {
   if (K == scaling::multiply) return x * factor;
   if (K == scaling::divide) return x / factor;
   return x;
@@ -215,7 +217,8 @@ void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
         r[k] = detail::select((u & I(0x7FFFFFFF)) > I(0x7F800000), nan, rounded) & I(0xFFFF);
       }
       // Sign-extend each 16-bit result so the signed saturating pack keeps it.
-      const __m128i lo = _mm_srai_epi32(_mm_slli_epi32(r[0], 16), 16), hi = _mm_srai_epi32(_mm_slli_epi32(r[1], 16), 16);
+      const __m128i lo = _mm_srai_epi32(_mm_slli_epi32(r[0], 16), 16),
+                    hi = _mm_srai_epi32(_mm_slli_epi32(r[1], 16), 16);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_packs_epi32(lo, hi));
     }
   }
@@ -227,8 +230,8 @@ void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
       const __m256 isnan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
       const __m128i nanmask = _mm_packs_epi32(_mm256_castsi256_si128(_mm256_castps_si256(isnan)),
                                               _mm256_extractf128_si256(_mm256_castps_si256(isnan), 1));
-      const __m128i canonical = _mm_or_si128(_mm_and_si128(h, _mm_set1_epi16(static_cast<short>(0x8000))),
-                                             _mm_set1_epi16(0x7E00));
+      const __m128i canonical =
+          _mm_or_si128(_mm_and_si128(h, _mm_set1_epi16(static_cast<short>(0x8000))), _mm_set1_epi16(0x7E00));
       h = _mm_or_si128(_mm_and_si128(nanmask, canonical), _mm_andnot_si128(nanmask, h));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
     }
@@ -237,88 +240,135 @@ void narrow(const float* src, Dst* dst, std::size_t n, isa::sse2) noexcept {
   for (; i < n; ++i) dst[i] = from_float<Dst>(src[i]);
 }
 
-// ------------------------------------------------------------ streaming encoder
-// The sse2 tier's one encode loop (codec/stream.hpp): float sources only
-// (codec/kernels.hpp widens 16-bit sources a chunk at a time).
+// ------------------------------------------------------------ the sse2 tier
+// What the bodies written once for every tier (codec/stream-inl.hpp, the
+// streaming encoder, and quant/'s) are compiled over for sse2, on xsimd's
+// SSE2 batches of 4 lanes whatever the flags.
 namespace sse2 {
 
 using I = vi<isa::sse2>;
 using Fl = vf<isa::sse2>;
-constexpr std::size_t W = Fl::size;
 
-template <class Rule>
-struct lanes_of;
-template <class Sink>
-struct sink_of;
+// lowbias32 of codec/stochastic.hpp on every lane.
+FP8_ALWAYS_INLINE I lowbias32_lanes(I x) noexcept {
+  constexpr isa::sse2 tag{};
+  x = x ^ srl32<16, isa::sse2>(x);
+  x = mullo32(x, I(0x7FEB352D), tag);
+  x = x ^ srl32<15, isa::sse2>(x);
+  x = mullo32(x, I(static_cast<std::int32_t>(0x846CA68Bu)), tag);
+  return x ^ srl32<16, isa::sse2>(x);
+}
 
-template <scaling::kind_t K>
-struct lanes_of<one_scale<K>> : stateless_lanes {
-  Fl f;
-  explicit lanes_of(const one_scale<K>& r) noexcept : f(r.factor) {}
+// stochastic_bits(key, first + lane) for the 4 lanes. The low index words
+// are first_lo + lane; the high-word part of the hash is a scalar per
+// vector, except in the one vector in 2^32 / 4 whose low words wrap past
+// 2^32, where the lanes that wrapped take the next high word's.
+FP8_ALWAYS_INLINE I stochastic_bits_lanes(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+  const auto lo = static_cast<std::uint32_t>(first);
+  const auto hi = static_cast<std::uint32_t>(first >> 32);
+  const I lanes = I(static_cast<std::int32_t>(lo)) + I(_mm_setr_epi32(0, 1, 2, 3));
+  I k(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi)));
+  if (lo > 0xFFFFFFFFu - (I::size - 1)) {
+    const I next(static_cast<std::int32_t>(scalar::detail::stochastic_high_key(key, hi + 1)));
+    k = detail::select(less_unsigned<isa::sse2>(lanes, I(static_cast<std::int32_t>(lo))), next, k);
+  }
+  return lowbias32_lanes(lanes ^ k);
+}
+
+// Stochastic rounding of float lanes x with random bits r into codes of F in
+// int32 lanes: the vector form of scalar::encode_stochastic.
+//  * |x| >= 2^emin (normal results): lo is |x| with its S = 23 - M low bits
+//    cleared, hi = lo + 2^S in the bits (a carry into the exponent field is
+//    the next binade, as it should be), and the dropped bits shifted to the
+//    top of 32 are the threshold t.
+//  * |x| < 2^emin (subnormal results, float subnormals included): y = |x| *
+//    2^(M - emin) is exact (a power-of-two scaling up), lo = trunc(y) steps,
+//    the fraction y - trunc(y) is exact, and t = floor(fraction * 2^32) is an
+//    exact float (a scaling) truncated to uint32; the chosen value is
+//    (lo + up) * 2^(emin - M), exact again.
+// Lanes holding NaN or +-Inf keep x, whose encoding needs no rounding.
+template <class F, overflow O>
+FP8_ALWAYS_INLINE I encode_stochastic_lanes(Fl x, I r) noexcept {
+  using T = format_traits<F>;
+  constexpr int M = T::mantissa_bits, S = 23 - M;
+  constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
+  const Fl up_scale(static_cast<float>(scalar::detail::pow2(M - T::min_normal_exponent)));
+  const Fl down_scale(static_cast<float>(scalar::detail::pow2(T::min_normal_exponent - M)));
+
+  const I u = xsimd::bitwise_cast<I>(x);
+  const I a = u & I(0x7FFFFFFF);
+  const I sign = u & I(std::numeric_limits<std::int32_t>::min());
+
+  const I lo_normal = a & I(~((1 << S) - 1));
+  const I t_normal = a << (32 - S);
+
+  const Fl y = xsimd::bitwise_cast<Fl>(a) * up_scale;
+  const I lo_sub = xsimd::batch_cast<std::int32_t>(y);  // truncation; y < 2^M in these lanes
+  const Fl fraction = y - xsimd::batch_cast<float>(lo_sub);
+  const I t_sub = xsimd::bitwise_cast<I>(xsimd::batch_cast<std::uint32_t>(fraction * Fl(4294967296.0f)));
+
+  const auto subnormal = a < I(min_normal_bits);
+  const auto up = less_unsigned<isa::sse2>(r, detail::select(subnormal, t_sub, t_normal));
+  const I chosen_normal = lo_normal + detail::select(up, I(1 << S), I(0));
+  const I chosen_sub =
+      xsimd::bitwise_cast<I>(xsimd::batch_cast<float>(lo_sub + detail::select(up, I(1), I(0))) * down_scale);
+  I chosen = detail::select(subnormal, chosen_sub, chosen_normal) | sign;
+  chosen = detail::select(a >= I(0x7F800000), u, chosen);
+  return encode_lanes<F, O, isa::sse2>(xsimd::bitwise_cast<Fl>(chosen));
+}
+
+// The lane operations (codec/stream-inl.hpp lists them): floats only.
+struct ops {
+  using vf = Fl;
+  using vi = I;
+  using mask = xsimd::batch_bool<std::int32_t, xsimd::sse2>;
+  static constexpr std::size_t W = Fl::size;
+  static FP8_ALWAYS_INLINE vf load(const float* p) noexcept { return Fl::load_unaligned(p); }
+  static FP8_ALWAYS_INLINE void store(float* p, vf x) noexcept { x.store_unaligned(p); }
+  static FP8_ALWAYS_INLINE vi load_codes(const std::uint8_t* p) noexcept { return load_bytes(p, isa::sse2{}); }
+  static FP8_ALWAYS_INLINE void store_codes(vi c0, vi c1, vi c2, vi c3, std::uint8_t* p) noexcept {
+    const I four[4] = {c0, c1, c2, c3};
+    store_bytes(four, p, isa::sse2{});
+  }
+  static FP8_ALWAYS_INLINE vf set1(float x) noexcept { return Fl(x); }
+  static FP8_ALWAYS_INLINE vi set1_i32(std::int32_t x) noexcept { return I(x); }
+  static FP8_ALWAYS_INLINE vf mul(vf a, vf b) noexcept { return a * b; }
+  template <scaling::kind_t K>
+  static FP8_ALWAYS_INLINE vf scale(vf x, vf factor) noexcept {
+    return apply_scaling<K, isa::sse2>(x, factor);
+  }
   template <class F, overflow O>
-  I codes(Fl x, std::size_t, std::size_t) const noexcept {
-    return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, f));
+  static FP8_ALWAYS_INLINE vi encode(vf x) noexcept {
+    return encode_lanes<F, O, isa::sse2>(x);
   }
+  template <class F>
+  static FP8_ALWAYS_INLINE vf decode(vi c) noexcept {
+    return decode_lanes<F, isa::sse2>(c);
+  }
+  static FP8_ALWAYS_INLINE vi stochastic_bits(scalar::detail::stochastic_key key, std::uint64_t first) noexcept {
+    return stochastic_bits_lanes(key, first);
+  }
+  template <class F, overflow O>
+  static FP8_ALWAYS_INLINE vi encode_stochastic(vf x, vi r) noexcept {
+    return encode_stochastic_lanes<F, O>(x, r);
+  }
+  static FP8_ALWAYS_INLINE vi magnitude(vf x) noexcept { return xsimd::bitwise_cast<I>(x) & I(0x7FFFFFFF); }
+  static FP8_ALWAYS_INLINE vi max_i32(vi a, vi b) noexcept { return xsimd::max(a, b); }
+  static FP8_ALWAYS_INLINE vi all_lanes_max(vi m) noexcept { return detail::all_lanes_max(m, isa::sse2{}); }
+  static FP8_ALWAYS_INLINE std::int32_t first_lane(vi m) noexcept { return detail::first_lane(m); }
+  static FP8_ALWAYS_INLINE vi sub_i32(vi a, vi b) noexcept { return a - b; }
+  template <unsigned K>
+  static FP8_ALWAYS_INLINE vi srl(vi a) noexcept {
+    return srl32<K, isa::sse2>(a);
+  }
+  template <unsigned K>
+  static FP8_ALWAYS_INLINE vi sll(vi a) noexcept {
+    return a << K;
+  }
+  static FP8_ALWAYS_INLINE vf as_float(vi a) noexcept { return xsimd::bitwise_cast<Fl>(a); }
+  static FP8_ALWAYS_INLINE mask greater_i32(vi a, vi b) noexcept { return a > b; }
+  static FP8_ALWAYS_INLINE vi select(mask m, vi yes, vi no) noexcept { return detail::select(m, yes, no); }
 };
-
-template <>
-struct sink_of<code_sink> {
-  explicit sink_of(const code_sink&) noexcept {}
-  template <class F, std::size_t V>
-  void put(const I (&c)[V], std::uint8_t* dst) const noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t g = 0; g < V; g += 4) {
-      const I four[4] = {c[g], c[g + 1], c[g + 2], c[g + 3]};
-      store_bytes(four, dst + g * W, isa::sse2{});
-    }
-  }
-};
-
-// One step: every vector is loaded before anything is stored, so a sink
-// may write over src (fake_quantize in place). Always inlined: GCC 12 keeps
-// a large step (MX) out of line, called with its vectors in memory.
-template <class F, overflow O, class R, class S, class Out>
-FP8_ALWAYS_INLINE void step(const float* src, Out* dst, std::size_t index, std::size_t count, R& r, const S& s) noexcept {
-  constexpr std::size_t V = R::vectors;
-  Fl x[V];
-  FP8_UNROLL_VECTORS
-  for (std::size_t k = 0; k < V; ++k) x[k] = Fl::load_unaligned(src + k * W);
-  r.template begin<F>(x, index);
-  I c[V];
-  FP8_UNROLL_VECTORS
-  for (std::size_t k = 0; k < V; ++k) c[k] = r.template codes<F, O>(x[k], index + k * W, k);
-  s.template put<F>(c, dst);
-  r.finish(index, count);
-}
-
-// Rows as in codec/kernels_avx2.hpp's stream.
-template <class F, overflow O, class Rule, class Sink>
-void stream(const float* src, std::size_t src_ld, typename Sink::out_type* dst, std::size_t dst_ld, std::size_t rows,
-            std::size_t n, const Rule& rule, const Sink& sink) noexcept {
-  using Out = typename Sink::out_type;
-  lanes_of<Rule> r(rule);
-  const sink_of<Sink> s(sink);
-  constexpr std::size_t E = lanes_of<Rule>::vectors * W;
-  for (std::size_t row = 0; row < rows; ++row) {
-    // Each row from the base: advancing past the last row would form a
-    // pointer beyond the buffer (ld may be huge when rows == 1).
-    const auto* sr = src + row * src_ld;
-    auto* dr = dst + row * dst_ld;
-    std::size_t i = 0;
-    for (; i + E <= n; i += E) step<F, O>(sr + i, dr + i, i, E, r, s);
-    if (i < n) {
-      float in[E] = {};
-      Out out[E] = {};
-      std::memcpy(in, sr + i, (n - i) * sizeof(float));
-      step<F, O>(in, out, i, n - i, r, s);
-      std::memcpy(dr + i, out, (n - i) * sizeof(Out));
-    }
-  }
-}
-template <class F, overflow O, class Rule, class Sink>
-void stream(const float* src, typename Sink::out_type* dst, std::size_t n, const Rule& rule, const Sink& sink) noexcept {
-  stream<F, O>(src, n, dst, n, 1, n, rule, sink);
-}
 
 }  // namespace sse2
 

@@ -7,8 +7,9 @@
 //
 // i.e. fp8::decode(fp8::encode(src, n, scale, o), n, scale) without the
 // intermediate FP8 array: each vector is encoded and decoded in registers
-// (the streaming encoder of codec/stream.hpp with a sink that decodes), so
-// memory traffic is one float read and one float write per element. The tier
+// (the streaming encoder of codec/stream.hpp with its fake_sink, which
+// decodes), so memory traffic is one float read and one float write per
+// element. The tier
 // is chosen once per call at run time (detail/dispatch.hpp). src / scale is computed as
 // codec/bulk.hpp's encode does (multiply by the reciprocal when that is the
 // same correctly rounded quotient), the product with scale as decode does.
@@ -36,16 +37,6 @@
 
 FP8_BEGIN_NAMESPACE
 namespace detail {
-
-// The streaming encoder's sink (codec/stream.hpp) for fake quantization: each
-// code decoded in registers and multiplied back by the scale (not at all for
-// scaling::none, where the scale is 1), one float per element.
-template <scaling::kind_t K>
-struct fake_sink {
-  using out_type = float;
-  float scale;
-};
-
 FP8_BEGIN_TU_NAMESPACE
 
 // The definition, element by element.
@@ -54,84 +45,6 @@ void fake_quantize(const float* src, float* dst, std::size_t n, float scale, ove
   for (std::size_t i = 0; i < n; ++i) dst[i] = scalar::decode<F>(scalar::encode<F>(src[i] / scale, o)) * scale;
 }
 
-#if FP8_ISA_SSE2
-namespace sse2 {
-template <scaling::kind_t K>
-struct sink_of<fake_sink<K>> {
-  Fl back;
-  explicit sink_of(const fake_sink<K>& s) noexcept : back(s.scale) {}
-  template <class F, std::size_t V>
-  void put(const I (&c)[V], float* dst) const noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < V; ++k) {
-      Fl y = decode_lanes<F, isa::sse2>(c[k]);
-      if (K != scaling::none) y = y * back;
-      y.store_unaligned(dst + k * W);
-    }
-  }
-};
-}  // namespace sse2
-#endif
-
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-
-#if FP8_TIER_AVX2
-FP8_BEGIN_TARGET_AVX2
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx2 {
-template <scaling::kind_t K>
-struct sink_of<fake_sink<K>> {
-  __m256 back;
-  explicit sink_of(const fake_sink<K>& s) noexcept : back(_mm256_set1_ps(s.scale)) {}
-  template <class F, std::size_t V>
-  void put(const __m256i (&c)[V], float* dst) const noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < V; ++k) {
-      const __m256 y = decode_lanes<F>(c[k]);
-      _mm256_storeu_ps(dst + k * W, K != scaling::none ? _mm256_mul_ps(y, back) : y);
-    }
-  }
-};
-}  // namespace avx2
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX2
-#endif
-
-#if FP8_TIER_AVX512
-FP8_BEGIN_TARGET_AVX512
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx512 {
-template <scaling::kind_t K>
-struct sink_of<fake_sink<K>> {
-  __m512 back;
-  explicit sink_of(const fake_sink<K>& s) noexcept : back(_mm512_set1_ps(s.scale)) {}
-  template <class F, std::size_t V>
-  void put(const __m512i (&c)[V], float* dst) const noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < V; ++k) {
-      const __m512 y = decode_lanes<F>(c[k]);
-      _mm512_storeu_ps(dst + k * W, K != scaling::none ? _mm512_mul_ps(y, back) : y);
-    }
-  }
-};
-}  // namespace avx512
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX512
-#endif
-
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
 #if FP8_ISA_SSE2
 // Every vector tier: the policy chosen once, then the tier's streaming
 // encoder with the one-scale rule and the fake-quantization sink. A step

@@ -159,201 +159,19 @@ void mx_decode(const std::uint8_t* src, float* dst, std::size_t n, const E8M0* s
 
 FP8_END_TU_NAMESPACE
 
-// The streaming encoder's rule (codec/stream.hpp) for MX blocks: a step is
-// a whole number of blocks (and of byte stores: SSE2 one block of 8 vectors,
-// AVX2 one block of 4, AVX-512 two blocks of 2). begin() takes each block's
-// amax as an integer max of magnitude bits (quant/amax.hpp) left in every
-// lane, and from its exponent field the scale code and the reciprocal
-// 1 / X (mx_scale_code and mx_reciprocal on vectors); an element is encoded
-// as x * (1 / X), the quotient x / X exactly, with saturation. A block with
-// a NaN or an infinity (amax bits above 0x7F7FFFFF) gets the NaN code in
-// every element instead; its reciprocal is a placeholder. finish() stores
-// the scales of the blocks that hold elements (the padded tail step's last
-// blocks may hold none).
+// The streaming encoder's rule (codec/stream.hpp) for MX blocks; its lanes
+// are quant/mx-inl.hpp's.
 struct mx_blocks {
   std::uint8_t* scales;  // E8M0 codes, one per block of the call
   mx_blocks from(std::size_t i) const noexcept { return {scales + i / mx_block_size}; }
 };
 
-FP8_BEGIN_TU_NAMESPACE
-#if FP8_ISA_SSE2
-namespace sse2 {
-template <>
-struct lanes_of<mx_blocks> {
-  static constexpr std::size_t vectors = mx_block_size / W;
-  std::uint8_t* scales;
-  xsimd::batch_bool<std::int32_t, xsimd::sse2> special;
-  I nan_code;
-  Fl reciprocal;
-  std::uint8_t code = 0;
-  explicit lanes_of(const mx_blocks& r) noexcept : scales(r.scales) {}
-  template <class F>
-  void begin(const Fl (&x)[vectors], std::size_t) noexcept {
-    constexpr int emax = format_traits<F>::max_exponent;
-    I m = xsimd::bitwise_cast<I>(x[0]) & I(0x7FFFFFFF);
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 1; k < vectors; ++k) m = xsimd::max(m, xsimd::bitwise_cast<I>(x[k]) & I(0x7FFFFFFF));
-    m = all_lanes_max(m, isa::sse2{});
-    const I c = xsimd::max((m >> 23) - I(emax), I(0));
-    reciprocal = xsimd::bitwise_cast<Fl>((I(254) - c) << 23);
-    special = m > I(0x7F7FFFFF);
-    nan_code = I(format_traits<F>::nan_code);
-    code = mx_scale_code<F>(static_cast<std::uint32_t>(first_lane(m)));
-  }
-  template <class F, overflow O>
-  I codes(Fl x, std::size_t, std::size_t) const noexcept {
-    return detail::select(special, nan_code, encode_lanes<F, O, isa::sse2>(x * reciprocal));
-  }
-  void finish(std::size_t index, std::size_t) noexcept { scales[index / mx_block_size] = code; }
-};
-
-// Whole blocks decoded: the codes by decode_lanes, times the block's X (the
-// definition's float product); a NaN scale's block by the definition.
-template <class F>
-void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales) noexcept {
-  for (std::size_t b = 0; b < blocks; ++b, src += mx_block_size, dst += mx_block_size) {
-    if (scales[b].is_nan()) {
-      mx_decode_block<F>(src, dst, mx_block_size, scales[b]);
-      continue;
-    }
-    const Fl x(static_cast<float>(scales[b]));
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < mx_block_size; k += W)
-      (decode_lanes<F, isa::sse2>(load_bytes(src + k, isa::sse2{})) * x).store_unaligned(dst + k);
-  }
-}
-}  // namespace sse2
-#endif
-FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
 
-#if FP8_TIER_AVX2
-FP8_BEGIN_TARGET_AVX2
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx2 {
-template <>
-struct lanes_of<mx_blocks> {
-  static constexpr std::size_t vectors = mx_block_size / W;
-  std::uint8_t* scales;
-  __m256i special, nan_code;
-  __m256 reciprocal;
-  std::uint8_t code = 0;
-  explicit lanes_of(const mx_blocks& r) noexcept
-      : scales(r.scales), special(_mm256_setzero_si256()), nan_code(special), reciprocal(_mm256_setzero_ps()) {}
-  template <class F>
-  void begin(const __m256 (&x)[vectors], std::size_t) noexcept {
-    constexpr int emax = format_traits<F>::max_exponent;
-    const __m256i magnitude = set1(0x7FFFFFFF);
-    __m256i m = _mm256_and_si256(_mm256_castps_si256(x[0]), magnitude);
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 1; k < vectors; ++k)
-      m = _mm256_max_epi32(m, _mm256_and_si256(_mm256_castps_si256(x[k]), magnitude));
-    m = ymm::all_lanes_max_i32(m);
-    const __m256i c = _mm256_max_epi32(_mm256_sub_epi32(_mm256_srli_epi32(m, 23), set1(emax)), _mm256_setzero_si256());
-    reciprocal = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_sub_epi32(set1(254), c), 23));
-    special = _mm256_cmpgt_epi32(m, set1(0x7F7FFFFF));
-    nan_code = set1(format_traits<F>::nan_code);
-    code = mx_scale_code<F>(static_cast<std::uint32_t>(ymm::first_lane(m)));
-  }
-  template <class F, overflow O>
-  __m256i codes(__m256 x, std::size_t, std::size_t) const noexcept {
-    return select(special, nan_code, encode_lanes<F, O>(_mm256_mul_ps(x, reciprocal)));
-  }
-  void finish(std::size_t index, std::size_t) noexcept { scales[index / mx_block_size] = code; }
-};
-
-// Whole blocks, as the sse2 tier's mx_decode_blocks.
-template <class F>
-void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales) noexcept {
-  for (std::size_t b = 0; b < blocks; ++b, src += mx_block_size, dst += mx_block_size) {
-    if (scales[b].is_nan()) {
-      mx_decode_block<F>(src, dst, mx_block_size, scales[b]);
-      continue;
-    }
-    const __m256 x = _mm256_set1_ps(static_cast<float>(scales[b]));
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < mx_block_size; k += W) {
-      const __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + k)));
-      _mm256_storeu_ps(dst + k, _mm256_mul_ps(decode_lanes<F>(codes), x));
-    }
-  }
-}
-}  // namespace avx2
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX2
-#endif
-
-#if FP8_TIER_AVX512
-FP8_BEGIN_TARGET_AVX512
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx512 {
-template <>
-struct lanes_of<mx_blocks> {
-  static constexpr std::size_t vectors = 4, per_block = mx_block_size / W, blocks = vectors / per_block;
-  std::uint8_t* scales;
-  __mmask16 special[blocks] = {};
-  __m512i nan_code;
-  __m512 reciprocal[blocks];
-  std::uint8_t code[blocks] = {};
-  explicit lanes_of(const mx_blocks& r) noexcept
-      : scales(r.scales), nan_code(_mm512_setzero_si512()), reciprocal{_mm512_setzero_ps(), _mm512_setzero_ps()} {}
-  template <class F>
-  void begin(const __m512 (&x)[vectors], std::size_t) noexcept {
-    constexpr int emax = format_traits<F>::max_exponent;
-    const __m512i magnitude = set1(0x7FFFFFFF);
-    nan_code = set1(format_traits<F>::nan_code);
-    FP8_UNROLL_VECTORS
-    for (std::size_t b = 0; b < blocks; ++b) {
-      __m512i m = _mm512_and_si512(_mm512_castps_si512(x[b * per_block]), magnitude);
-      FP8_UNROLL_VECTORS
-      for (std::size_t k = 1; k < per_block; ++k)
-        m = zmm::max_i32(m, _mm512_and_si512(_mm512_castps_si512(x[b * per_block + k]), magnitude));
-      m = zmm::all_lanes_max_i32(m);
-      const __m512i c = zmm::max_i32(_mm512_sub_epi32(zmm::srl32<23>(m), set1(emax)), _mm512_setzero_si512());
-      reciprocal[b] = _mm512_castsi512_ps(zmm::sll32<23>(_mm512_sub_epi32(set1(254), c)));
-      special[b] = _mm512_cmpgt_epi32_mask(m, set1(0x7F7FFFFF));
-      code[b] = mx_scale_code<F>(static_cast<std::uint32_t>(zmm::first_lane(m)));
-    }
-  }
-  template <class F, overflow O>
-  __m512i codes(__m512 x, std::size_t, std::size_t k) const noexcept {
-    const std::size_t b = k / per_block;
-    return _mm512_mask_mov_epi32(encode_lanes<F, O>(_mm512_mul_ps(x, reciprocal[b])), special[b], nan_code);
-  }
-  void finish(std::size_t index, std::size_t count) noexcept {
-    FP8_UNROLL_VECTORS
-    for (std::size_t b = 0; b < blocks; ++b)
-      if (b * mx_block_size < count) scales[index / mx_block_size + b] = code[b];
-  }
-};
-
-// Whole blocks, as the sse2 tier's mx_decode_blocks.
-template <class F>
-void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales) noexcept {
-  for (std::size_t b = 0; b < blocks; ++b, src += mx_block_size, dst += mx_block_size) {
-    if (scales[b].is_nan()) {
-      mx_decode_block<F>(src, dst, mx_block_size, scales[b]);
-      continue;
-    }
-    const __m512 x = _mm512_set1_ps(static_cast<float>(scales[b]));
-    FP8_UNROLL_VECTORS
-    for (std::size_t k = 0; k < mx_block_size; k += W)
-      _mm512_storeu_ps(dst + k, _mm512_mul_ps(decode_lanes<F>(load_codes(src + k)), x));
-  }
-}
-}  // namespace avx512
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX512
-#endif
+// The MX rule's lanes and the whole-block decoder, written once for every tier.
+#define FP8_CODEC_TIER_BODY "../quant/mx-inl.hpp"
+#include "../codec/tiers-inl.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace detail {
@@ -365,20 +183,18 @@ FP8_BEGIN_TU_NAMESPACE
 template <class F, class Src, class Tag, kernel::if_vector<Tag> = 0>
 void mx_encode(const Src* src, std::uint8_t* dst, std::size_t n, E8M0* scales, Tag tag) noexcept {
   static_assert(sizeof(E8M0) == 1, "E8M0 is its code");
-  kernel::stream<F, overflow::saturate>(src, dst, n, mx_blocks{reinterpret_cast<std::uint8_t*>(scales)},
-                                        code_sink{}, tag);
+  kernel::stream<F, overflow::saturate>(src, dst, n, mx_blocks{reinterpret_cast<std::uint8_t*>(scales)}, code_sink{},
+                                        tag);
 }
 
 // Each tier's whole-block decoder, by tag.
 template <class F>
-void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales,
-                      isa::sse2) noexcept {
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales, isa::sse2) noexcept {
   sse2::mx_decode_blocks<F>(src, dst, blocks, scales);
 }
 #if FP8_TIER_AVX2
 template <class F>
-void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales,
-                      isa::avx2) noexcept {
+void mx_decode_blocks(const std::uint8_t* src, float* dst, std::size_t blocks, const E8M0* scales, isa::avx2) noexcept {
   avx2::mx_decode_blocks<F>(src, dst, blocks, scales);
 }
 #endif

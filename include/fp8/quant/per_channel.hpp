@@ -10,15 +10,15 @@
 //
 // bit for bit: the same definitions as codec/bulk.hpp's per-tensor calls,
 // with scale[ch] in place of the one scale. The tier is chosen once per call
-// at run time (detail/dispatch.hpp). Rows are the bulk kernels, one call per
-// row. Columns are the codec's streaming encoder (codec/stream.hpp) over each
-// row with a vector of factors: when every column scale is a power of two
+// at run time (detail/dispatch.hpp). Encoding is the codec's streaming
+// encoder (codec/stream.hpp) over all the rows in one call, with a factor per
+// row or a vector of factors per column: when every scale is a power of two
 // with an exactly representable reciprocal, x / s is computed as x * (1 / s)
 // (the same correctly rounded quotient, detail::scaling's rule) from a table
 // of reciprocals, otherwise x / s from a copy of the scales (the table on the
-// stack up to 512 columns, on the heap beyond, allocated before anything is
-// written). Either way the rows are streamed in order, as the per-row path
-// does.
+// stack up to 512 channels, on the heap beyond, allocated before anything is
+// written). Decoding rows is the bulk decoder, one call per row; columns
+// multiply each row's decoded codes by a vector of scales.
 // Elements between cols and the leading dimension are neither read nor
 // written.
 //
@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -80,21 +81,14 @@ inline void check_per_channel(const char* function, const void* src, std::size_t
 }
 
 // ---------------------------------------------------------------- columns
-// The streaming encoder's rule (codec/stream.hpp) for one scale per column:
-// element c of a row (index c of the row's call) is x / scale[c], from a
-// table of factors (reciprocals for K = multiply, the scales for K =
-// divide) padded with 1 to a whole number of the widest step (64), so the
-// padded tail step reads inside it.
-template <scaling::kind_t K>
-struct column_scales {
-  const float* factor;
-  column_scales from(std::size_t i) const noexcept { return {factor + i}; }
-};
-constexpr std::size_t column_pad = 64;
-
 FP8_BEGIN_TU_NAMESPACE
 
 // The definitions, element by element.
+template <class F>
+void encode_rows(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                 std::size_t cols, const float* scale, overflow o, isa::portable tag) {
+  for (std::size_t r = 0; r < rows; ++r) kernel::encode<F>(src + r * src_ld, dst + r * dst_ld, cols, scale[r], o, tag);
+}
 template <class F>
 void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
                     std::size_t cols, const float* scale, overflow o, isa::portable) {
@@ -108,156 +102,98 @@ void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std
     for (std::size_t c = 0; c < cols; ++c) dst[r * dst_ld + c] = scalar::decode<F>(src[r * src_ld + c]) * scale[c];
 }
 
-#if FP8_ISA_SSE2
-namespace sse2 {
-template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> : stateless_lanes {
-  const float* factor;
-  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F, overflow O>
-  I codes(Fl x, std::size_t index, std::size_t) const noexcept {
-    return encode_lanes<F, O, isa::sse2>(apply_scaling<K, isa::sse2>(x, Fl::load_unaligned(factor + index)));
-  }
-};
-
-// Decoding multiplies by scale[c] itself (the definition), read straight
-// from the caller's array; the columns past the last whole vector by the
-// definition.
-template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
-  std::size_t c = 0;
-  for (; c + W <= cols; c += W)
-    (decode_lanes<F, isa::sse2>(load_bytes(src + c, isa::sse2{})) * Fl::load_unaligned(scale + c))
-        .store_unaligned(dst + c);
-  for (; c < cols; ++c) dst[c] = scalar::decode<F>(src[c]) * scale[c];
-}
-}  // namespace sse2
-#endif
-
 FP8_END_TU_NAMESPACE
 }  // namespace detail
 FP8_END_NAMESPACE
 
-#if FP8_TIER_AVX2
-FP8_BEGIN_TARGET_AVX2
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx2 {
-template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> : stateless_lanes {
-  const float* factor;
-  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F, overflow O>
-  __m256i codes(__m256 x, std::size_t index, std::size_t) const noexcept {
-    return encode_lanes<F, O>(apply_scaling<K>(x, _mm256_loadu_ps(factor + index)));
-  }
-};
-template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
-  std::size_t c = 0;
-  for (; c + W <= cols; c += W) {
-    const __m256i codes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + c)));
-    _mm256_storeu_ps(dst + c, _mm256_mul_ps(decode_lanes<F>(codes), _mm256_loadu_ps(scale + c)));
-  }
-  for (; c < cols; ++c) dst[c] = scalar::decode<F>(src[c]) * scale[c];
-}
-}  // namespace avx2
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX2
-#endif
-
-#if FP8_TIER_AVX512
-FP8_BEGIN_TARGET_AVX512
-FP8_BEGIN_NAMESPACE
-namespace detail {
-FP8_BEGIN_TU_NAMESPACE
-namespace avx512 {
-template <scaling::kind_t K>
-struct lanes_of<column_scales<K>> : stateless_lanes {
-  const float* factor;
-  explicit lanes_of(const column_scales<K>& r) noexcept : factor(r.factor) {}
-  template <class F, overflow O>
-  __m512i codes(__m512 x, std::size_t index, std::size_t) const noexcept {
-    return encode_lanes<F, O>(apply_scaling<K>(x, _mm512_loadu_ps(factor + index)));
-  }
-};
-// The last columns in one masked step.
-template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale) noexcept {
-  std::size_t c = 0;
-  for (; c + W <= cols; c += W)
-    _mm512_storeu_ps(dst + c, _mm512_mul_ps(decode_lanes<F>(load_codes(src + c)), _mm512_loadu_ps(scale + c)));
-  if (c < cols) {
-    const auto k = static_cast<__mmask16>((1u << (cols - c)) - 1u);
-    _mm512_mask_storeu_ps(dst + c, k, _mm512_mul_ps(decode_lanes<F>(load_codes(src + c, k)), _mm512_maskz_loadu_ps(k, scale + c)));
-  }
-}
-}  // namespace avx512
-FP8_END_TU_NAMESPACE
-}  // namespace detail
-FP8_END_NAMESPACE
-FP8_END_TARGET_AVX512
-#endif
+// Each tier's per-column decoder, written once.
+#define FP8_CODEC_TIER_BODY "../quant/per_channel-inl.hpp"
+#include "../codec/tiers-inl.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace detail {
 FP8_BEGIN_TU_NAMESPACE
 
-// Each tier's row decoder, by tag.
+// Each tier's decoder, by tag.
 #if FP8_ISA_SSE2
 template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::sse2) noexcept {
-  sse2::decode_row<F>(src, dst, cols, scale);
+void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, isa::sse2) noexcept {
+  sse2::decode_columns<F>(src, src_ld, dst, dst_ld, rows, cols, scale);
 }
 #endif
 #if FP8_TIER_AVX2
 template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::avx2) noexcept {
-  avx2::decode_row<F>(src, dst, cols, scale);
+void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, isa::avx2) noexcept {
+  avx2::decode_columns<F>(src, src_ld, dst, dst_ld, rows, cols, scale);
 }
 #endif
 #if FP8_TIER_AVX512
 template <class F>
-void decode_row(const std::uint8_t* src, float* dst, std::size_t cols, const float* scale, isa::avx512) noexcept {
-  avx512::decode_row<F>(src, dst, cols, scale);
+void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, isa::avx512) noexcept {
+  avx512::decode_columns<F>(src, src_ld, dst, dst_ld, rows, cols, scale);
 }
 #endif
 
 #if FP8_ISA_SSE2
-// The one decision per call: multiply by a table of reciprocals if every
-// scale allows it, else divide by the scales; then the policy, once, and the
-// tier's streaming encoder over all the rows in one call. The table is the only allocation,
-// made before any write (std::bad_alloc leaves dst as it was).
-template <class F, class Tag, kernel::if_vector<Tag> = 0>
-void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
-                    std::size_t cols, const float* scale, overflow o, Tag tag) {
-  bool multiply = true;
-  for (std::size_t c = 0; c < cols && multiply; ++c) multiply = scaling(scale[c]).kind != scaling::divide;
-  const std::size_t padded = (cols + column_pad - 1) / column_pad * column_pad;
+// The factors of a scale per channel, decided once per call: the
+// reciprocals if every scale allows it (detail::scaling; a scale of 1 gives
+// 1, x * 1 = x), else the scales themselves, padded with 1 to a whole number
+// of column_pad. On the stack up to `chunk` channels, on the heap beyond:
+// the only allocation, made before any write (std::bad_alloc leaves dst as
+// it was).
+class channel_factors {
+ public:
+  channel_factors(const float* scale, std::size_t count)
+      : heap_(padded(count) > chunk ? new float[padded(count)] : nullptr) {
+    for (std::size_t c = 0; c < count && kind_ == scaling::multiply; ++c)
+      if (scaling(scale[c]).kind == scaling::divide) kind_ = scaling::divide;
+    float* f = heap_ ? heap_.get() : stack_;
+    if (kind_ == scaling::divide) {
+      std::memcpy(f, scale, count * sizeof(float));
+    } else {
+      for (std::size_t c = 0; c < count; ++c) {
+        const scaling s(scale[c]);
+        f[c] = s.kind == scaling::multiply ? s.factor : 1.0f;
+      }
+    }
+    for (std::size_t c = count; c < padded(count); ++c) f[c] = 1.0f;
+  }
+  scaling::kind_t kind() const noexcept { return kind_; }
+  const float* data() const noexcept { return heap_ ? heap_.get() : stack_; }
+
+ private:
+  static std::size_t padded(std::size_t n) noexcept { return (n + column_pad - 1) / column_pad * column_pad; }
+  scaling::kind_t kind_ = scaling::multiply;
   // Aligned as a vector: an unaligned table would split a cache line on
   // every other AVX-512 load.
-  alignas(64) float stack[chunk];
-  std::unique_ptr<float[]> heap(padded > chunk ? new float[padded] : nullptr);
-  float* factor = padded > chunk ? heap.get() : stack;
-  for (std::size_t c = 0; c < cols; ++c) {
-    const scaling s(scale[c]);
-    factor[c] = !multiply ? scale[c] : s.kind == scaling::multiply ? s.factor : 1.0f;
-  }
-  for (std::size_t c = cols; c < padded; ++c) factor[c] = 1.0f;
-  with_policy(o, multiply ? scaling::multiply : scaling::divide, [&](auto p) {
+  alignas(64) float stack_[chunk];
+  std::unique_ptr<float[]> heap_;
+};
+
+// The factors, then the policy, once, and the tier's streaming encoder over
+// all the rows in one call.
+template <class F, class Tag, kernel::if_vector<Tag> = 0>
+void encode_rows(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                 std::size_t cols, const float* scale, overflow o, Tag tag) {
+  const channel_factors factor(scale, rows);
+  with_policy(o, factor.kind(), [&](auto p) {
     using P = decltype(p);
-    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor},
+    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, row_scales<P::kind>{factor.data()},
                                           code_sink{}, tag);
   });
 }
-
 template <class F, class Tag, kernel::if_vector<Tag> = 0>
-void decode_columns(const std::uint8_t* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
-                    std::size_t cols, const float* scale, Tag tag) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) decode_row<F>(src + r * src_ld, dst + r * dst_ld, cols, scale, tag);
+void encode_columns(const float* src, std::size_t src_ld, std::uint8_t* dst, std::size_t dst_ld, std::size_t rows,
+                    std::size_t cols, const float* scale, overflow o, Tag tag) {
+  const channel_factors factor(scale, cols);
+  with_policy(o, factor.kind(), [&](auto p) {
+    using P = decltype(p);
+    kernel::stream<F, P::overflow_policy>(src, src_ld, dst, dst_ld, rows, cols, column_scales<P::kind>{factor.data()},
+                                          code_sink{}, tag);
+  });
 }
 #endif
 
@@ -279,10 +215,7 @@ void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::
   if (rows == 0 || cols == 0) return;
   auto* d = reinterpret_cast<std::uint8_t*>(dst);
   if (channel == axis::rows) {
-    detail::dispatch([&](auto tier) {
-      for (std::size_t r = 0; r < rows; ++r)
-        kernel::encode<F>(src + r * src_ld, d + r * dst_ld, cols, scale[r], o, tier);
-    });
+    detail::dispatch([&](auto tier) { detail::encode_rows<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, tier); });
   } else {
     detail::dispatch([&](auto tier) { detail::encode_columns<F>(src, src_ld, d, dst_ld, rows, cols, scale, o, tier); });
   }
@@ -303,8 +236,7 @@ void decode_per_channel(const fp8<F>* src, std::size_t src_ld, float* dst, std::
   const auto* s = reinterpret_cast<const std::uint8_t*>(src);
   if (channel == axis::rows) {
     detail::dispatch([&](auto tier) {
-      for (std::size_t r = 0; r < rows; ++r)
-        kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], tier);
+      for (std::size_t r = 0; r < rows; ++r) kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], tier);
     });
   } else {
     detail::dispatch([&](auto tier) { detail::decode_columns<F>(s, src_ld, dst, dst_ld, rows, cols, scale, tier); });

@@ -78,11 +78,18 @@ inline bool span_fits(const void* p, std::size_t count, std::size_t size) noexce
   return bytes_of(count, size, bytes) && reinterpret_cast<std::uintptr_t>(p) <= UINTPTR_MAX - bytes;
 }
 
+// The failures of the checks below, out of line: a check inlined into an
+// entry costs a few compares, its message is built only when it fails.
+[[noreturn]] FP8_NOINLINE inline void fail_because(const char* function, const char* argument, const char* a,
+                                                   const char* b = "", const char* c = "") {
+  fail_argument(function, argument, std::string(a) + b + c);
+}
+
 // Throws naming `name` ("overlaps <other>") when [p, p + p_bytes) and
 // [q, q + q_bytes) intersect.
 inline void require_disjoint(const char* function, const char* name, const void* p, std::size_t p_bytes,
                              const char* other, const void* q, std::size_t q_bytes) {
-  if (overlap(p, p_bytes, q, q_bytes)) fail_argument(function, name, std::string("overlaps ") + other);
+  if (overlap(p, p_bytes, q, q_bytes)) fail_because(function, name, "overlaps ", other);
 }
 
 // An array argument: `count` elements of `size` bytes at p.
@@ -98,25 +105,25 @@ struct array_arg {
 // count_name); then inside size_t and the address space (else naming
 // count_name). bytes[i]: the bytes of array i.
 template <std::size_t N>
-FP8_ALWAYS_INLINE void check_arrays(const char* function, const array_arg (&a)[N], std::size_t (&bytes)[N], const char* count_name = "n",
-                  const char* count_text = nullptr) {
+FP8_ALWAYS_INLINE void check_arrays(const char* function, const array_arg (&a)[N], std::size_t (&bytes)[N],
+                                    const char* count_name = "n", const char* count_text = nullptr) {
   // Unrolled and inlined, so that the compiler sees which pointers were
   // found present (GCC's -Warray-bounds otherwise follows a null one on).
 #pragma GCC unroll 4
   for (const array_arg& x : a)
     if (x.count != 0 && x.p == nullptr)
-      fail_argument(function, x.name,
-                    std::string("is null while ") + (count_text != nullptr ? count_text : count_name) + " > 0");
+      fail_because(function, x.name, "is null while ", count_text != nullptr ? count_text : count_name, " > 0");
   for (std::size_t i = 0; i < N; ++i) {
     if (!span_fits(a[i].p, a[i].count, a[i].size))
-      fail_argument(function, count_name,
-                    std::string("makes ") + a[i].name + " overflow size_t or run past the end of the address space");
+      fail_because(function, count_name, "makes ", a[i].name,
+                   " overflow size_t or run past the end of the address space");
     bytes_of(a[i].count, a[i].size, bytes[i]);  // fits: span_fits
   }
 }
 // One array: its bytes.
-inline std::size_t check_array(const char* function, const char* name, const void* p, std::size_t count,
-                               std::size_t size, const char* count_name = "n", const char* count_text = nullptr) {
+FP8_ALWAYS_INLINE std::size_t check_array(const char* function, const char* name, const void* p, std::size_t count,
+                                          std::size_t size, const char* count_name = "n",
+                                          const char* count_text = nullptr) {
   const array_arg one[1] = {{name, p, count, size}};
   std::size_t bytes[1];
   check_arrays(function, one, bytes, count_name, count_text);
@@ -162,17 +169,16 @@ FP8_ALWAYS_INLINE void check_matrices(const char* function, const matrix_arg (&m
 #pragma GCC unroll 4
   for (const matrix_arg& x : m)
     if (x.rows != 0 && x.cols != 0 && x.p == nullptr)
-      fail_argument(function, x.name, std::string("is null while ") + x.dims + " are nonzero");
+      fail_because(function, x.name, "is null while ", x.dims, " are nonzero");
   for (const matrix_arg& x : m)
-    if (x.ld < x.cols) fail_argument(function, x.ld_name, std::string("is smaller than ") + x.row);
+    if (x.ld < x.cols) fail_because(function, x.ld_name, "is smaller than ", x.row);
   std::size_t elements[N];
   for (std::size_t i = 0; i < N; ++i)
     if (!matrix_elements(m[i].rows, m[i].cols, m[i].ld, m[i].size, elements[i]))
-      fail_argument(function, m[i].ld_name, std::string("makes the span of ") + m[i].name + " overflow size_t");
+      fail_because(function, m[i].ld_name, "makes the span of ", m[i].name, " overflow size_t");
   for (std::size_t i = 0; i < N; ++i) {
     if (!span_fits(m[i].p, elements[i], m[i].size))
-      fail_argument(function, m[i].ld_name,
-                    std::string("makes ") + m[i].name + " run past the end of the address space");
+      fail_because(function, m[i].ld_name, "makes ", m[i].name, " run past the end of the address space");
     bytes_of(elements[i], m[i].size, bytes[i]);  // fits: matrix_elements
   }
 }

@@ -200,8 +200,7 @@ void decode_per_channel(Way way, const fp8::fp8<F>* src, std::size_t src_ld, flo
   if constexpr (is_entry<Way>) {
     fp8::decode_per_channel(src, src_ld, dst, dst_ld, rows, cols, scale, ax);
   } else if (ax == fp8::axis::rows) {
-    for (std::size_t r = 0; r < rows; ++r)
-      fp8::kernel::decode<F>(s + r * src_ld, dst + r * dst_ld, cols, scale[r], way);
+    fp8::detail::decode_rows<F>(s, src_ld, dst, dst_ld, rows, cols, scale, way);
   } else {
     fp8::detail::decode_columns<F>(s, src_ld, dst, dst_ld, rows, cols, scale, way);
   }

@@ -153,12 +153,15 @@ TEST_CASE("conv2d: the same bits on the default pool and a caller executor", "[p
   s.batch = 2;
   s.in_h = s.in_w = 56;  // enough work for the depthwise path to use threads
   s.in_c = s.out_c = 32;
-  s.kernel_h = s.kernel_w = 3;
-  s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
-  for (std::size_t groups : {std::size_t{1}, std::size_t{32}}) {  // dense and depthwise
+  // Dense 3x3, depthwise 3x3, and 1x1 stride 1 (whose tiles and threads'
+  // parts run across output rows and images).
+  for (std::size_t variant = 0; variant < 3; ++variant) {
+    const std::size_t groups = variant == 1 ? 32 : 1, k = variant == 2 ? 1 : 3, pad = k / 2;
     s.groups = groups;
+    s.kernel_h = s.kernel_w = k;
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = pad;
     const auto x = random_codes(s.batch * s.in_h * s.in_w * s.in_c, g);
-    const auto w = random_codes(s.out_c * 9 * (s.in_c / groups), g);
+    const auto w = random_codes(s.out_c * k * k * (s.in_c / groups), g);
     const auto call = [&](std::size_t threads, fp8::executor* ex) {
       fp8::conv2d_options o;
       o.threads = threads;

@@ -232,14 +232,23 @@ inline bool padded_copy_pays(const conv2d_shape& s, std::size_t slack_pixels = 0
 // (in_h + pad_top + pad_bottom) x (in_w + pad_left + pad_right) pixels whose
 // border is zero: every tap of every output pixel is then in bounds.
 // slack: zero elements after the last pixel, for readers that overrun it.
+// The padded rows are shared among `threads` parts on executor ex: the
+// decode writes a buffer larger than L2 and is bound by its stores (on a
+// 1x1 C256 layer, 56x56, one thread decoding took a third of a two-thread
+// call's time).
 template <class FX, class T, class Tag>
-aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, std::size_t slack, Tag tag) {
+aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, std::size_t slack, executor* ex,
+                                std::size_t threads, Tag tag) {
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, c = s.in_c;
   aligned_buffer<T> xp(s.batch * hp * wp * c + slack);
   std::fill(xp.data() + s.batch * hp * wp * c, xp.data() + xp.size(), T{});
-  for (std::size_t n = 0; n < s.batch; ++n)
-    for (std::size_t h = 0; h < hp; ++h) {
-      T* row = xp.data() + (n * hp + h) * wp * c;
+  const std::size_t rows = s.batch * hp, parts = std::min(threads, rows);
+  parallel_run(ex, parts, [&](std::size_t t) {
+    std::size_t r0, r1;
+    part_range(rows, 1, parts, t, r0, r1);
+    for (std::size_t r = r0; r < r1; ++r) {
+      const std::size_t n = r / hp, h = r % hp;
+      T* row = xp.data() + r * wp * c;
       if (h < s.pad_top || h - s.pad_top >= s.in_h) {
         std::fill(row, row + wp * c, T{});
         continue;
@@ -248,6 +257,7 @@ aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, st
       kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, 1.0f, tag);
       std::fill(row + (s.pad_left + s.in_w) * c, row + wp * c, T{});
     }
+  });
   return xp;
 }
 
@@ -329,8 +339,10 @@ struct direct_source {
   std::size_t oh, ow, hp, wp, cg, coff;  // output size, padded input size, channels per group, the group's first
   std::size_t row0;                      // first output pixel (rows_from)
   // Output pixels whose input pixels lie stride_w * in_c apart: one output
-  // row, or every pixel of the batch for a 1x1 stride-1 layer without
-  // padding (then output pixel p reads input pixel p).
+  // row; 0 for a 1x1 stride-1 layer without padding, whose output pixel p
+  // reads input pixel p, so that tiles, blocks and threads' parts may cut
+  // its rows anywhere (a period of every pixel would make one MC block of
+  // the whole batch and leave threads only n to split).
   std::size_t period;
 
   // The segments of k [pc, pc + kc): a kc block holds at most kc / 2 pairs,
@@ -353,7 +365,9 @@ struct direct_source {
     return r;
   }
   std::size_t row_period() const noexcept { return period; }
-  std::size_t period_left(std::size_t i) const noexcept { return period - (row0 + i) % period; }
+  std::size_t period_left(std::size_t i) const noexcept {
+    return period == 0 ? K::block.mr : period - (row0 + i) % period;
+  }
   // The tile of rows [i, i + mv) (pixels of one period). The kernel
   // computes whole variants of 1, 2, 4, 8 or 12 rows: on the last tile of
   // the last output row its rows past the valid ones read up to MR - 1
@@ -680,10 +694,11 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   // -> 64, 56x56: 19% of the time in packing against 11% in the decode).
   if constexpr (std::is_same<K, direct_source::K>::value) {
     if (direct_ok(s) && padded_copy_pays(s, direct_source::slack_pixels(s))) {
-      const aligned_buffer<bfloat16> xp =
-          decode_padded<FX, bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c, typename K::tier{});
+      const std::size_t threads = detail::useful_threads(o.threads, pixels, s.out_c, kdim);
+      const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c,
+                                                                      o.executor, threads, typename K::tier{});
       const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
-      const std::size_t period = pointwise(s) ? pixels : ow;
+      const std::size_t period = pointwise(s) ? 0 : ow;
       per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0, period}; });
       return;
     }

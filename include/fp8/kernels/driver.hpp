@@ -17,7 +17,8 @@
 // tile itself (run_tile); its tiles never cross the end of one of its
 // periods of rows (period_left: an output row of the convolution, whose
 // pixels are a fixed stride apart), and the MC blocks and thread rectangles
-// are whole periods (row_period).
+// are whole periods (row_period; a period of 0: rows that run on without a
+// break, cut like a packed A's).
 //
 // A thread runs these loops on its own rectangle [m0, m1) x [n0, n1) of C,
 // whose edges are multiples of MR and NR; k is never split across threads,
@@ -70,7 +71,7 @@ template <class SA>
 struct reads_in_place<SA, std::enable_if_t<SA::in_place>> : std::true_type {};
 
 // The rows an A source's tiles and blocks are cut at: its row period when it
-// is read in place, none (0) otherwise.
+// is read in place, none (0) otherwise or when its rows never break.
 template <class SA>
 std::size_t row_period(const SA& a) noexcept {
   if constexpr (reads_in_place<SA>::value)

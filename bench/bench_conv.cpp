@@ -38,6 +38,8 @@
 
 #include <fp8/fp8.hpp>
 
+#include "profile_split.hpp"
+
 #if defined(FP8_HAVE_DNNL)
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
@@ -104,6 +106,7 @@ void fp8_conv(benchmark::State& state, const fp8::conv2d_shape& s, std::size_t t
   o.threads = threads;
   std::unique_ptr<fp8::packed_conv_weights<fp8::E4M3>> pw;
   if (packed) pw = std::make_unique<fp8::packed_conv_weights<fp8::E4M3>>(s, w.data());
+  const fp8_bench::profile_split split;
   for (auto _ : state) {
     if (packed)
       fp8::conv2d(s, x.data(), 0.05f, *pw, scales.data(), nullptr, out.data(), o);
@@ -112,6 +115,7 @@ void fp8_conv(benchmark::State& state, const fp8::conv2d_shape& s, std::size_t t
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
+  split.report(state, flop(s), threads);
   count_flops(state, s);
 }
 

@@ -24,6 +24,8 @@
 
 #include <fp8/fp8.hpp>
 
+#include "profile_split.hpp"
+
 #if defined(FP8_HAVE_OPENBLAS)
 #include <cblas.h>
 #endif
@@ -57,9 +59,9 @@ shape shape_of(const benchmark::State& s) {
   return {static_cast<std::size_t>(s.range(0)), static_cast<std::size_t>(s.range(1)),
           static_cast<std::size_t>(s.range(2)), s.range(3) != 0};
 }
+double flop_count(const shape& sh) { return 2.0 * static_cast<double>(sh.m * sh.n * sh.k); }
 void flops(benchmark::State& state, const shape& sh) {
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(sh.m * sh.n * sh.k) * 1e-9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(flop_count(sh) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 // Copies of B: 1 (warm) or enough to fill stream_bytes (streamed).
 std::size_t copies(bool streamed, std::size_t bytes) { return streamed ? (stream_bytes + bytes - 1) / bytes : 1; }
@@ -76,11 +78,13 @@ void fp8_gemm(benchmark::State& state) {
   fp8::gemm_options o;
   o.threads = threads;
   std::size_t it = 0;
+  const fp8_bench::profile_split split;
   for (auto _ : state) {
     fp8::gemm(fp8::transpose::no, sh.tb ? fp8::transpose::yes : fp8::transpose::no, sh.m, sh.n, sh.k, 1.0f, a.data(),
               sh.k, b[it++ % nb].data(), sh.tb ? sh.k : sh.n, 0.0f, c.data(), sh.n, o);
     benchmark::DoNotOptimize(c.data());
   }
+  split.report(state, flop_count(sh), threads);
   flops(state, sh);
   state.counters["B GB/s"] = benchmark::Counter(static_cast<double>(sh.k * sh.n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -100,10 +104,12 @@ void fp8_gemm_packed(benchmark::State& state) {
   fp8::gemm_options o;
   o.threads = threads;
   std::size_t it = 0;
+  const fp8_bench::profile_split split;
   for (auto _ : state) {
     fp8::gemm(fp8::transpose::no, sh.m, 1.0f, a.data(), sh.k, *b[it++ % nb], 0.0f, c.data(), sh.n, o);
     benchmark::DoNotOptimize(c.data());
   }
+  split.report(state, flop_count(sh), threads);
   flops(state, sh);
 }
 
@@ -122,11 +128,13 @@ void run_variant(benchmark::State& state, const shape& sh, std::size_t nb, const
   for (std::size_t i = 0; i < nb; ++i) b.push_back(random_e4m3(sh.k * sh.n, 2 + static_cast<unsigned>(i)));
   std::vector<TC> c(sh.m * sh.n);
   std::size_t it = 0;
+  const fp8_bench::profile_split split;
   for (auto _ : state) {
     fp8::gemm(fp8::transpose::no, sh.tb ? fp8::transpose::yes : fp8::transpose::no, sh.m, sh.n, sh.k, 1.0f, a.data(),
               sh.k, b[it++ % nb].data(), sh.tb ? sh.k : sh.n, 0.0f, c.data(), sh.n, o);
     benchmark::DoNotOptimize(c.data());
   }
+  split.report(state, flop_count(sh), o.threads);
   flops(state, sh);
 }
 void fp8_gemm_variant(benchmark::State& state) {
@@ -164,23 +172,11 @@ void dram_read(benchmark::State& state) {
 }
 
 #if FP8_ISA_AVX512BF16
-// The compute yardstick: 24 independent vdpbf16ps chains in registers.
+// The compute yardstick: 24 independent vdpbf16ps chains in registers
+// (profile_split.hpp's bf16dot_run).
 void peak_bf16dot(benchmark::State& state) {
-  __m512 acc[24];
-  for (auto& x : acc) x = _mm512_setzero_ps();
-  __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f803f80);
-  const __m512bh b = (__m512bh)_mm512_set1_epi32(0x3f803f80);
   constexpr long inner = 100000;
-  for (auto _ : state) {
-    for (long i = 0; i < inner; ++i) {
-#pragma GCC unroll 24
-      for (int j = 0; j < 24; ++j) acc[j] = _mm512_dpbf16_ps(acc[j], a, b);
-      __asm__ volatile("" : "+v"(a));
-    }
-  }
-  float s = 0;
-  for (auto& x : acc) s += _mm512_reduce_add_ps(x);
-  benchmark::DoNotOptimize(s);
+  for (auto _ : state) benchmark::DoNotOptimize(fp8_bench::bf16dot_run(inner));
   state.counters["GFLOP/s"] = benchmark::Counter(24.0 * 64 * inner * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 #endif

@@ -38,8 +38,15 @@
 
 #define FP8_DETAIL_CAT8(a, b, c, d, e, f, g, h) a##b##c##d##e##f##g##h
 #define FP8_DETAIL_TU_NAME(a, b, c, d, e, f, g, h) FP8_DETAIL_CAT8(a, b, c, d, e, f, g, h)
+// A unit built with FP8_PROFILE=1 (kernels/profile.hpp: the kernels time
+// their phases) gets a namespace of its own too.
+#if defined(FP8_PROFILE) && FP8_PROFILE
+#define FP8_DETAIL_TU_PREFIX isa_profiled_
+#else
+#define FP8_DETAIL_TU_PREFIX isa_
+#endif
 #define FP8_TU_NAMESPACE                                                                                     \
-  FP8_DETAIL_TU_NAME(isa_, FP8_ISA_SSE2, FP8_ISA_SSE41, FP8_ISA_AVX2, FP8_ISA_AVX512, FP8_ISA_AVX512VBMI, \
+  FP8_DETAIL_TU_NAME(FP8_DETAIL_TU_PREFIX, FP8_ISA_SSE2, FP8_ISA_SSE41, FP8_ISA_AVX2, FP8_ISA_AVX512, FP8_ISA_AVX512VBMI, \
                      FP8_ISA_AVX512BF16, FP8_ISA_AVX512VNNI)
 #define FP8_BEGIN_TU_NAMESPACE inline namespace FP8_TU_NAMESPACE {
 #define FP8_END_TU_NAMESPACE }

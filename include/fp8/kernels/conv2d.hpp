@@ -69,6 +69,7 @@
 #include "output.hpp"
 #include "pack.hpp"
 #include "parallel.hpp"
+#include "profile.hpp"
 
 #if FP8_ISA_SSE2
 #include <xsimd/xsimd.hpp>
@@ -244,6 +245,7 @@ aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, st
   std::fill(xp.data() + s.batch * hp * wp * c, xp.data() + xp.size(), T{});
   const std::size_t rows = s.batch * hp, parts = std::min(threads, rows);
   parallel_run(ex, parts, [&](std::size_t t) {
+    FP8_PROFILE_SCOPE(decode);
     std::size_t r0, r1;
     part_range(rows, 1, parts, t, r0, r1);
     for (std::size_t r = r0; r < r1; ++r) {
@@ -647,8 +649,12 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     const double work = static_cast<double>(pixels) * static_cast<double>(s.out_c * s.kernel_h * s.kernel_w);
     const std::size_t threads = std::min(rows, detail::useful_threads(o.threads, work, 1048576.0));
     aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
-    if (xf.size() != 0) kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, typename K::tier{});
+    if (xf.size() != 0) {
+      FP8_PROFILE_SCOPE(decode);
+      kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, typename K::tier{});
+    }
     parallel_run(o.executor, threads, [&](std::size_t t) {
+      FP8_PROFILE_SCOPE(kernel);  // the rows' decode and output conversion included
       std::size_t y0, y1;
       part_range(rows, 1, threads, t, y0, y1);
       aligned_buffer<float> tmp(std::is_same<TO, float>::value ? 0 : ow * s.out_c);
@@ -712,7 +718,10 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   }
   using P = typename K::packed;
   aligned_buffer<P> xd(s.batch * s.in_h * s.in_w * s.in_c), zeros(s.in_c);
-  kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, typename K::tier{});
+  {
+    FP8_PROFILE_SCOPE(decode);
+    kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, typename K::tier{});
+  }
   std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
   per_group([&](std::size_t g) { return conv_source<P>{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0}; });
 }
@@ -739,6 +748,7 @@ void run_chosen(const conv2d_shape& s, const std::uint8_t* x, float input_scale,
   conv2d_options o = options;
   o.output_scale = 1.0f;
   run_nhwc<K, FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
+  FP8_PROFILE_SCOPE(output);
   const std::size_t hw = s.out_h() * s.out_w();
   kernel::aligned_buffer<float> row(hw);
   for (std::size_t n = 0; n < s.batch; ++n)

@@ -37,6 +37,7 @@
 #include "buffer.hpp"
 #include "epilogue.hpp"
 #include "pack.hpp"
+#include "profile.hpp"
 
 FP8_BEGIN_NAMESPACE
 namespace kernel {
@@ -235,6 +236,7 @@ void gemm_blocked(const SA& a, const SB& b, const prepacked_view<K>* pb, const g
       if (pb != nullptr) {
         bblock = pb->block(pc, jc, k);
       } else {
+        FP8_PROFILE_SCOPE(pack_b);
         for (std::size_t jr = 0; jr < nc; jr += NR)
           b.template pack<K>(jc + jr, std::min(NR, nc - jr), NR, pc, kc, codes.data(), bp.data() + jr * panel,
                              nc - jr > NR ? std::min(NR, nc - jr - NR) : 0);
@@ -247,10 +249,13 @@ void gemm_blocked(const SA& a, const SB& b, const prepacked_view<K>* pb, const g
       const auto where = k_block_of<K>(a, pc, kc);
       for (std::size_t ic = m0; ic < m1; ic += mc_rows) {
         const std::size_t end = std::min(m1, ic + mc_rows);
-        if constexpr (!in_place)
+        if constexpr (!in_place) {
+          FP8_PROFILE_SCOPE(pack_a);
           for (std::size_t ir = 0; ir < end - ic; ir += MR)
             a.template pack<K>(ic + ir, std::min(MR, end - ic - ir), MR, pc, kc, codes.data(), ap.data() + ir * panel,
                                end - ic - ir > MR ? std::min(MR, end - ic - ir - MR) : 0);
+        }
+        FP8_PROFILE_SCOPE(kernel);
         for (std::size_t jr = 0; jr < nc; jr += NR) {
           const std::size_t j = jc + jr, nv = std::min(NR, nc - jr);
           e.col_scale = out.base.col_scale != nullptr ? out.base.col_scale + j : nullptr;

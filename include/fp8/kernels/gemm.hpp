@@ -57,6 +57,7 @@
 #include "microkernel_f32_x86.hpp"
 #include "output.hpp"
 #include "parallel.hpp"
+#include "profile.hpp"
 #include "smallm_f32.hpp"
 
 FP8_BEGIN_NAMESPACE
@@ -319,10 +320,14 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
                     !std::is_same<typename SA::value_type, float>::value) {
         if (rows_k && bs.block % 64 == 0) {
           aligned_buffer<std::uint16_t> ad(m * round_up(k, 64));
-          dot_decode_a(a, m, k, ad.data());
+          {
+            FP8_PROFILE_SCOPE(decode);
+            dot_decode_a(a, m, k, ad.data());
+          }
           parallel_run(o.executor, threads, [&](std::size_t t) {
             std::size_t n0, n1;
             part_range(n, 8, threads, t, n0, n1);
+            FP8_PROFILE_SCOPE(kernel);
             gemm_dot_part<FB>(ad.data(), m, bp, b.rs, n0, n1, out);
           });
           return;
@@ -330,11 +335,16 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
       }
 #endif
       // Every other case, in float (kernels/smallm_f32.hpp).
-      const aligned_buffer<float> ad = smallm::a_segments(a, m, k, smallm::segments_of(k, bs), typename K::tier{});
+      aligned_buffer<float> ad;
+      {
+        FP8_PROFILE_SCOPE(decode);
+        ad = smallm::a_segments(a, m, k, smallm::segments_of(k, bs), typename K::tier{});
+      }
       parallel_run(o.executor, threads, [&](std::size_t t) {
         std::size_t n0, n1;
         part_range(n, 16, threads, t, n0, n1);
         if (n0 >= n1) return;
+        FP8_PROFILE_SCOPE(kernel);
         if (rows_k)
           gemm_f32dot_rows<FB>(ad.data(), m, bp, b.rs, n0, n1, out, typename K::tier{});
         else
@@ -372,14 +382,17 @@ void gemm_any(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_
     aligned_buffer<float> tmp(chunk * n);
     for (std::size_t r0 = 0; r0 < m; r0 += chunk) {
       const std::size_t rows = std::min(chunk, m - r0);
-      if (beta != 0.0f)
+      if (beta != 0.0f) {
+        FP8_PROFILE_SCOPE(output);
         for (std::size_t i = 0; i < rows; ++i)
           detail::load_row(c + (r0 + i) * ldc, tmp.data() + i * n, n, o, typename K::tier{});
+      }
       gemm_options part = o;
       if (o.row_scale != nullptr) part.row_scale = o.row_scale + r0;
       if (o.a_block_scale != nullptr)
         part.a_block_scale = o.a_block_scale + r0 * ((k + o.scale_block - 1) / o.scale_block);
       gemm_float<K>(a.rows_from(r0), b, rows, n, k, alpha, beta, tmp.data(), n, part, pb, small_m);
+      FP8_PROFILE_SCOPE(output);
       for (std::size_t i = 0; i < rows; ++i)
         detail::store_row(tmp.data() + i * n, c + (r0 + i) * ldc, n, o, typename K::tier{});
     }

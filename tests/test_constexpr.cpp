@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <limits>
+#include <string>
 
 #include <fp8/fp8.hpp>
 
@@ -33,4 +34,14 @@ TEST_CASE("conversions are usable in constant expressions", "[types]") {
 #else
   WARN("this compiler has no constexpr bit cast; the static_asserts were not compiled");
 #endif
+}
+
+// The headers' version (config.hpp) is the one CMake's project() and the
+// package files carry: tests/CMakeLists.txt passes PROJECT_VERSION in.
+static_assert(fp8::version().major == FP8_VERSION_MAJOR, "version() is a constant expression");
+TEST_CASE("fp8::version() is the project's version", "[types]") {
+  const fp8::version_info v = fp8::version();
+  const std::string got = std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
+  CHECK(got == FP8_TEST_PROJECT_VERSION);
+  CHECK(FP8_VERSION == v.major * 10000 + v.minor * 100 + v.patch);
 }

@@ -4,6 +4,21 @@
 // Nothing here depends on xsimd or on any instruction set.
 #pragma once
 
+// C++17 or later: one clear error instead of the many a C++14 compiler gives
+// on the headers (fp8.hpp then includes nothing else). MSVC reports the
+// standard in _MSVC_LANG.
+#if defined(_MSVC_LANG) && _MSVC_LANG > __cplusplus
+#define FP8_CPLUSPLUS _MSVC_LANG
+#else
+#define FP8_CPLUSPLUS __cplusplus
+#endif
+#if FP8_CPLUSPLUS < 201703L
+#define FP8_CXX17 0
+#error "fp8 needs C++17 or later: compile with -std=c++17 (or /std:c++17)"
+#else
+#define FP8_CXX17 1
+#endif
+
 #define FP8_VERSION_MAJOR 0
 #define FP8_VERSION_MINOR 1
 #define FP8_VERSION_PATCH 0
@@ -19,6 +34,17 @@
 #define FP8_END_NAMESPACE \
   }                       \
   }
+
+#if FP8_CXX17
+FP8_BEGIN_NAMESPACE
+// The version of the headers a unit was compiled with (FP8_VERSION_* as
+// numbers), for a program to report or check at run time.
+struct version_info {
+  int major, minor, patch;
+};
+constexpr version_info version() noexcept { return {FP8_VERSION_MAJOR, FP8_VERSION_MINOR, FP8_VERSION_PATCH}; }
+FP8_END_NAMESPACE
+#endif
 
 // Functions of the scalar layer (types/, codec/scalar.hpp) are callable from
 // CUDA device code when the headers are compiled by nvcc.

@@ -3,7 +3,8 @@
 // (types <- codec <- quant <- dyadic <- kernels <- ptq).
 #pragma once
 
-#include "config.hpp"
+#include "config.hpp"  // #error below C++17, and then nothing more
+#if FP8_CXX17
 #include "detail/cpu.hpp"
 #include "detail/dispatch.hpp"
 #include "types/format.hpp"
@@ -22,3 +23,4 @@
 #include "kernels/conv2d.hpp"
 #include "kernels/gemm.hpp"
 #include "ptq/ptq.hpp"
+#endif  // FP8_CXX17

@@ -4,15 +4,22 @@
 // from float or double rounds once to nearest, ties to even, and overflows to
 // +-Inf as IEEE 754 does (the codec's overflow::non_saturating row). NaN
 // narrows to the canonical quiet NaN with the input's sign (0x7E00 / 0x7FC0).
-// Storage only: compute in float.
+// Numbers, not arithmetic: IEEE comparisons of the exact values,
+// classification (isnan, isinf, isfinite, signbit, abs), operator<<,
+// std::hash and std::numeric_limits, as fp8<F> has them; compute in float.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <limits>
 #include <type_traits>
 
 #include "../codec/scalar.hpp"
 #include "../config.hpp"
 #include "format.hpp"
+#include "limits.hpp"
 
 FP8_BEGIN_NAMESPACE
 
@@ -39,6 +46,19 @@ class storage16 {
   FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR explicit operator float() const noexcept {
     return scalar::decode<Format>(bits_);
   }
+  // Exact.
+  FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR explicit operator double() const noexcept {
+    return static_cast<double>(scalar::decode<Format>(bits_));
+  }
+
+  FP8_HOST_DEVICE constexpr bool is_nan() const noexcept { return traits::is_nan_code(bits_); }
+  FP8_HOST_DEVICE constexpr bool is_inf() const noexcept { return traits::is_infinity_code(bits_); }
+  FP8_HOST_DEVICE constexpr bool is_zero() const noexcept { return (bits_ & traits::magnitude_mask) == 0; }
+  // Negation flips the sign bit (NaN included, as IEEE 754's negate).
+  FP8_HOST_DEVICE constexpr storage16 operator-() const noexcept {
+    return from_bits(static_cast<std::uint16_t>(bits_ ^ traits::sign_mask));
+  }
+  FP8_HOST_DEVICE constexpr storage16 operator+() const noexcept { return *this; }
 
  private:
   std::uint16_t bits_;
@@ -47,7 +67,60 @@ class storage16 {
 using half = storage16<F16>;
 using bfloat16 = storage16<BF16>;
 
+// Comparisons compare the exact values: NaN is unordered, -0 == +0.
+#define FP8_DEFINE_COMPARISON16(op)                                                                   \
+  template <class F>                                                                                  \
+  FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator op(storage16<F> a, storage16<F> b) noexcept { \
+    return static_cast<float>(a) op static_cast<float>(b);                                            \
+  }
+FP8_DEFINE_COMPARISON16(==)
+FP8_DEFINE_COMPARISON16(!=)
+FP8_DEFINE_COMPARISON16(<)
+FP8_DEFINE_COMPARISON16(<=)
+FP8_DEFINE_COMPARISON16(>)
+FP8_DEFINE_COMPARISON16(>=)
+#undef FP8_DEFINE_COMPARISON16
+
+template <class F>
+FP8_HOST_DEVICE constexpr bool isnan(storage16<F> x) noexcept {
+  return x.is_nan();
+}
+template <class F>
+FP8_HOST_DEVICE constexpr bool isinf(storage16<F> x) noexcept {
+  return x.is_inf();
+}
+template <class F>
+FP8_HOST_DEVICE constexpr bool isfinite(storage16<F> x) noexcept {
+  return !x.is_nan() && !x.is_inf();
+}
+template <class F>
+FP8_HOST_DEVICE constexpr bool signbit(storage16<F> x) noexcept {
+  return (x.bits() & format_traits<F>::sign_mask) != 0;
+}
+template <class F>
+FP8_HOST_DEVICE constexpr storage16<F> abs(storage16<F> x) noexcept {
+  return storage16<F>::from_bits(static_cast<std::uint16_t>(x.bits() & format_traits<F>::magnitude_mask));
+}
+
+// Writes the exact value as a float (the stream's own float formatting).
+template <class CharT, class Traits, class F>
+std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os, storage16<F> x) {
+  return os << static_cast<float>(x);
+}
+
 static_assert(sizeof(half) == 2 && std::is_trivially_copyable<half>::value, "half is two bytes");
 static_assert(sizeof(bfloat16) == 2 && std::is_trivially_copyable<bfloat16>::value, "bfloat16 is two bytes");
 
 FP8_END_NAMESPACE
+
+// Equal values hash equally: -0 hashes as +0.
+template <class F>
+struct std::hash<::fp8::storage16<F>> {
+  std::size_t operator()(::fp8::storage16<F> x) const noexcept {
+    return std::hash<unsigned>{}(x.is_zero() ? 0u : x.bits());
+  }
+};
+
+// numeric_limits from format_traits<F> (limits.hpp).
+template <class F>
+class std::numeric_limits<::fp8::storage16<F>> : public ::fp8::detail::float_limits<::fp8::storage16<F>, F> {};

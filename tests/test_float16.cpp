@@ -17,25 +17,9 @@
 
 #include <fp8/fp8.hpp>
 
+#include "float16_reference.hpp"
 #include "formats.hpp"
 
-namespace {
-
-double half_formula(unsigned h) {
-  const double sign = (h & 0x8000) ? -1.0 : 1.0;
-  const int e = static_cast<int>((h >> 10) & 0x1F);
-  const double m = static_cast<double>(h & 0x3FF);
-  if (e == 31) return m == 0 ? sign * INFINITY : NAN;
-  return e == 0 ? sign * std::ldexp(m, -24) : sign * std::ldexp(1024 + m, e - 25);
-}
-
-std::uint16_t bf16_reference(float x) {
-  const std::uint32_t u = float_bits(x);
-  if (std::isnan(x)) return static_cast<std::uint16_t>((u >> 16 & 0x8000u) | 0x7FC0u);
-  return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
-
-}  // namespace
 
 TEST_CASE("half and bfloat16 decode all 65536 codes exactly", "[float16]") {
   for (unsigned c = 0; c < 65536; ++c) {

@@ -14,6 +14,7 @@
 #include "types/e8m0.hpp"
 #include "codec/bulk.hpp"
 #include "codec/stochastic.hpp"
+#include "codec/convert.hpp"
 #include "quant/quant.hpp"
 #include "dyadic/dyadic.hpp"
 #include "dyadic/int4.hpp"

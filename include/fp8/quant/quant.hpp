@@ -11,5 +11,6 @@
 #include "fake_quant.hpp"
 #include "mx.hpp"
 #include "per_channel.hpp"
+#include "quantize.hpp"
 #include "scale.hpp"
 #include "stochastic.hpp"

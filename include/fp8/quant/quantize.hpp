@@ -80,7 +80,9 @@ inline void check_quantize(const char* fn, const void* src, std::size_t src_byte
 }
 
 // max |x| per column of a rows x cols matrix, as amax computes it (the
-// magnitude bits' integer maximum: exact, NaN above +Inf).
+// magnitude bits' integer maximum: exact, NaN above +Inf). A loop the
+// compiler vectorizes for the unit's flags: in the flags-named namespace.
+FP8_BEGIN_TU_NAMESPACE
 inline std::vector<float> column_amax(const float* src, std::size_t rows, std::size_t cols) {
   std::vector<std::uint32_t> m(cols, 0);
   for (std::size_t i = 0; i < rows; ++i)
@@ -92,6 +94,7 @@ inline std::vector<float> column_amax(const float* src, std::size_t rows, std::s
   for (std::size_t j = 0; j < cols; ++j) r[j] = bit_cast<float>(m[j] > 0x7F800000u ? 0x7FC00000u : m[j]);
   return r;
 }
+FP8_END_TU_NAMESPACE
 
 }  // namespace detail
 

@@ -20,6 +20,7 @@
 #include "../config.hpp"
 #include "format.hpp"
 #include "limits.hpp"
+#include "value_ops.hpp"
 
 FP8_BEGIN_NAMESPACE
 
@@ -67,59 +68,21 @@ class storage16 {
 using half = storage16<F16>;
 using bfloat16 = storage16<BF16>;
 
-// Comparisons compare the exact values: NaN is unordered, -0 == +0.
-#define FP8_DEFINE_COMPARISON16(op)                                                                   \
-  template <class F>                                                                                  \
-  FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator op(storage16<F> a, storage16<F> b) noexcept { \
-    return static_cast<float>(a) op static_cast<float>(b);                                            \
-  }
-FP8_DEFINE_COMPARISON16(==)
-FP8_DEFINE_COMPARISON16(!=)
-FP8_DEFINE_COMPARISON16(<)
-FP8_DEFINE_COMPARISON16(<=)
-FP8_DEFINE_COMPARISON16(>)
-FP8_DEFINE_COMPARISON16(>=)
-#undef FP8_DEFINE_COMPARISON16
-
+// Comparisons, isnan, isinf, isfinite, signbit, abs and operator<<:
+// types/value_ops.hpp, shared with fp8<F>.
+namespace detail {
 template <class F>
-FP8_HOST_DEVICE constexpr bool isnan(storage16<F> x) noexcept {
-  return x.is_nan();
-}
-template <class F>
-FP8_HOST_DEVICE constexpr bool isinf(storage16<F> x) noexcept {
-  return x.is_inf();
-}
-template <class F>
-FP8_HOST_DEVICE constexpr bool isfinite(storage16<F> x) noexcept {
-  return !x.is_nan() && !x.is_inf();
-}
-template <class F>
-FP8_HOST_DEVICE constexpr bool signbit(storage16<F> x) noexcept {
-  return (x.bits() & format_traits<F>::sign_mask) != 0;
-}
-template <class F>
-FP8_HOST_DEVICE constexpr storage16<F> abs(storage16<F> x) noexcept {
-  return storage16<F>::from_bits(static_cast<std::uint16_t>(x.bits() & format_traits<F>::magnitude_mask));
-}
-
-// Writes the exact value as a float (the stream's own float formatting).
-template <class CharT, class Traits, class F>
-std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os, storage16<F> x) {
-  return os << static_cast<float>(x);
-}
+struct is_value_type<storage16<F>> : std::true_type {};
+}  // namespace detail
 
 static_assert(sizeof(half) == 2 && std::is_trivially_copyable<half>::value, "half is two bytes");
 static_assert(sizeof(bfloat16) == 2 && std::is_trivially_copyable<bfloat16>::value, "bfloat16 is two bytes");
 
 FP8_END_NAMESPACE
 
-// Equal values hash equally: -0 hashes as +0.
+// Equal values hash equally: -0 hashes as +0 (types/value_ops.hpp).
 template <class F>
-struct std::hash<::fp8::storage16<F>> {
-  std::size_t operator()(::fp8::storage16<F> x) const noexcept {
-    return std::hash<unsigned>{}(x.is_zero() ? 0u : x.bits());
-  }
-};
+struct std::hash<::fp8::storage16<F>> : ::fp8::detail::value_hash<::fp8::storage16<F>> {};
 
 // numeric_limits from format_traits<F> (limits.hpp).
 template <class F>

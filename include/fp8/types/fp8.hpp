@@ -2,8 +2,9 @@
 // The value type fp8<F>: one byte holding a code of format F, with exact
 // conversions through the scalar codec (codec/scalar.hpp, where the rounding
 // and special-value rules are written out), IEEE comparisons, arithmetic
-// through float, std::hash, operator<< and std::numeric_limits derived from
-// format_traits<F>. Needs only the standard library.
+// through float, std::hash, operator<< (types/value_ops.hpp, as for half and
+// bfloat16) and std::numeric_limits derived from format_traits<F>. Needs
+// only the standard library.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include "../config.hpp"
 #include "format.hpp"
 #include "limits.hpp"
+#include "value_ops.hpp"
 
 FP8_BEGIN_NAMESPACE
 
@@ -79,31 +81,12 @@ struct is_fp8 : std::false_type {};
 template <class F>
 struct is_fp8<fp8<F>> : std::true_type {};
 
-// Comparisons compare the exact values: NaN is unordered, -0 == +0.
+// Comparisons, isnan, isinf, isfinite, signbit, abs and operator<<:
+// types/value_ops.hpp, shared with half and bfloat16.
+namespace detail {
 template <class F>
-FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator==(fp8<F> a, fp8<F> b) noexcept {
-  return static_cast<float>(a) == static_cast<float>(b);
-}
-template <class F>
-FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator!=(fp8<F> a, fp8<F> b) noexcept {
-  return static_cast<float>(a) != static_cast<float>(b);
-}
-template <class F>
-FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator<(fp8<F> a, fp8<F> b) noexcept {
-  return static_cast<float>(a) < static_cast<float>(b);
-}
-template <class F>
-FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator<=(fp8<F> a, fp8<F> b) noexcept {
-  return static_cast<float>(a) <= static_cast<float>(b);
-}
-template <class F>
-FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator>(fp8<F> a, fp8<F> b) noexcept {
-  return static_cast<float>(a) > static_cast<float>(b);
-}
-template <class F>
-FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator>=(fp8<F> a, fp8<F> b) noexcept {
-  return static_cast<float>(a) >= static_cast<float>(b);
-}
+struct is_value_type<fp8<F>> : std::true_type {};
+}  // namespace detail
 
 // Arithmetic computes in float and rounds once to F with the default
 // (saturating) policy, as fp8(float) does. The float result of +, -, *, / on
@@ -111,14 +94,14 @@ FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR bool operator>=(fp8<F> a, fp8<F> b) noexc
 // result: float carries 24 bits, at least 2p + 2 for FP8's p <= 4, which makes
 // the double rounding innocuous (Figueroa, "When is double rounding
 // innocuous?", SIGNUM 1995). Overflow therefore saturates, NaN propagates.
-#define FP8_DEFINE_ARITHMETIC(op)                                                             \
-  template <class F>                                                                          \
-  FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR fp8<F> operator op(fp8<F> a, fp8<F> b) noexcept {    \
-    return fp8<F>(static_cast<float>(a) op static_cast<float>(b));                            \
-  }                                                                                           \
-  template <class F>                                                                          \
+#define FP8_DEFINE_ARITHMETIC(op)                                                               \
+  template <class F>                                                                            \
+  FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR fp8<F> operator op(fp8<F> a, fp8<F> b) noexcept {      \
+    return fp8<F>(static_cast<float>(a) op static_cast<float>(b));                              \
+  }                                                                                             \
+  template <class F>                                                                            \
   FP8_HOST_DEVICE FP8_BIT_CAST_CONSTEXPR fp8<F>& operator op##=(fp8<F>& a, fp8<F> b) noexcept { \
-    return a = a op b;                                                                        \
+    return a = a op b;                                                                          \
   }
 FP8_DEFINE_ARITHMETIC(+)
 FP8_DEFINE_ARITHMETIC(-)
@@ -126,47 +109,15 @@ FP8_DEFINE_ARITHMETIC(*)
 FP8_DEFINE_ARITHMETIC(/)
 #undef FP8_DEFINE_ARITHMETIC
 
-template <class F>
-FP8_HOST_DEVICE constexpr bool isnan(fp8<F> x) noexcept {
-  return x.is_nan();
-}
-template <class F>
-FP8_HOST_DEVICE constexpr bool isinf(fp8<F> x) noexcept {
-  return x.is_inf();
-}
-template <class F>
-FP8_HOST_DEVICE constexpr bool isfinite(fp8<F> x) noexcept {
-  return !x.is_nan() && !x.is_inf();
-}
-template <class F>
-FP8_HOST_DEVICE constexpr bool signbit(fp8<F> x) noexcept {
-  return (x.bits() & 0x80u) != 0 && !(format_traits<F>::special_values == specials::fnuz && x.is_nan());
-}
-template <class F>
-FP8_HOST_DEVICE constexpr fp8<F> abs(fp8<F> x) noexcept {
-  return signbit(x) ? -x : x;
-}
-
-// Writes the exact value as a float (the stream's own float formatting).
-// <iosfwd> suffices: the body is instantiated where the caller's stream is.
-template <class CharT, class Traits, class F>
-std::basic_ostream<CharT, Traits>& operator<<(std::basic_ostream<CharT, Traits>& os, fp8<F> x) {
-  return os << static_cast<float>(x);
-}
-
 static_assert(sizeof(e4m3_t) == 1 && sizeof(e5m2_t) == 1, "fp8 is one byte");
 static_assert(std::is_trivially_copyable<e4m3_t>::value, "fp8 is trivially copyable");
 static_assert(std::is_standard_layout<e4m3_t>::value, "fp8 is standard layout");
 
 FP8_END_NAMESPACE
 
-// Equal values hash equally: -0 hashes as +0.
+// Equal values hash equally: -0 hashes as +0 (types/value_ops.hpp).
 template <class F>
-struct std::hash<::fp8::fp8<F>> {
-  std::size_t operator()(::fp8::fp8<F> x) const noexcept {
-    return std::hash<unsigned>{}(x.is_zero() ? 0u : x.bits());
-  }
-};
+struct std::hash<::fp8::fp8<F>> : ::fp8::detail::value_hash<::fp8::fp8<F>> {};
 
 // numeric_limits from format_traits<F> (limits.hpp).
 template <class F>

@@ -92,6 +92,20 @@ inline void require_disjoint(const char* function, const char* name, const void*
   if (overlap(p, p_bytes, q, q_bytes)) fail_because(function, name, "overlaps ", other);
 }
 
+// Throws unless an array that knows its count (fp8::counted, or anything
+// with known() and size()) holds at least `needed` elements: "argument
+// 'options.col_scale' holds 3 elements, the call reads n = 8" (reads: what
+// the count is, "n" for n = 8). An unknown count passes (the caller
+// vouches), and so does a null array (absent, or judged by the entry's own
+// null check).
+template <class A>
+void require_count(const char* function, const char* argument, const A& a, std::size_t needed, const char* reads) {
+  if (!a.known() || a.data() == nullptr || a.size() >= needed) return;
+  fail_argument(
+      function, argument,
+      "holds " + std::to_string(a.size()) + " elements, the call reads " + reads + " = " + std::to_string(needed));
+}
+
 // An array argument: `count` elements of `size` bytes at p.
 struct array_arg {
   const char* name;

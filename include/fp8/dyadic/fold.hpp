@@ -33,6 +33,7 @@
 #include "../detail/arguments.hpp"
 #include "../detail/dispatch.hpp"
 #include "../error.hpp"
+#include "../types/counted.hpp"
 #include "dyadic.hpp"
 #include "int4.hpp"
 #include "requantize.hpp"
@@ -48,8 +49,9 @@ FP8_BEGIN_TU_NAMESPACE
 // output channel outermost), bias: out_channels (pass zeros when the
 // convolution had none). Both are updated in place. var[c] + eps must be a
 // positive finite number.
-inline void fold_batch_norm(float* weight, float* bias, std::size_t out_channels, std::size_t weights_per_channel,
-                            const float* gamma, const float* beta, const float* mean, const float* var, float eps) {
+inline void fold_batch_norm(counted<float> weight, counted<float> bias, std::size_t out_channels,
+                            std::size_t weights_per_channel, counted<const float> gamma, counted<const float> beta,
+                            counted<const float> mean, counted<const float> var, float eps) {
   const char* function = "fp8::fold_batch_norm";
   if (out_channels != 0) {
     FP8_REQUIRE_ARG(weight != nullptr || weights_per_channel == 0, function, "weight", "is null");
@@ -63,6 +65,13 @@ inline void fold_batch_norm(float* weight, float* bias, std::size_t out_channels
     FP8_REQUIRE_ARG(weights_per_channel == 0 || (detail::bytes_of(out_channels, weights_per_channel, wb) &&
                                                  detail::bytes_of(wb, sizeof(float), wb)),
                     function, "weights_per_channel", "times out_channels overflows size_t");
+    detail::require_count(function, "weight", weight, out_channels * weights_per_channel,
+                          "out_channels x weights_per_channel");
+    detail::require_count(function, "bias", bias, out_channels, "out_channels");
+    detail::require_count(function, "gamma", gamma, out_channels, "out_channels");
+    detail::require_count(function, "beta", beta, out_channels, "out_channels");
+    detail::require_count(function, "mean", mean, out_channels, "out_channels");
+    detail::require_count(function, "var", var, out_channels, "out_channels");
     const std::size_t cb = out_channels * sizeof(float);  // out_channels floats exist: bias is not null
     FP8_REQUIRE_ARG(!detail::overlap(weight, wb, bias, cb), function, "bias", "overlaps weight");
     const struct {
@@ -93,13 +102,17 @@ inline void fold_batch_norm(float* weight, float* bias, std::size_t out_channels
 // saturated to int32 (so +-inf gives INT32_MAX/MIN; NaN is rejected): the
 // bias in the accumulator's scale. weight_scale has
 // out_channels entries (per channel), or is read at [0] when per_channel is false.
-inline void quantize_bias(const float* bias, std::int32_t* dst, std::size_t out_channels, const double* weight_scale,
-                          bool per_channel, double input_scale) {
+inline void quantize_bias(counted<const float> bias, counted<std::int32_t> dst, std::size_t out_channels,
+                          counted<const double> weight_scale, bool per_channel, double input_scale) {
   const char* function = "fp8::quantize_bias";
   if (out_channels == 0) return;
   FP8_REQUIRE_ARG(bias != nullptr, function, "bias", "is null");
   FP8_REQUIRE_ARG(dst != nullptr, function, "dst", "is null");
   FP8_REQUIRE_ARG(weight_scale != nullptr, function, "weight_scale", "is null");
+  detail::require_count(function, "bias", bias, out_channels, "out_channels");
+  detail::require_count(function, "dst", dst, out_channels, "out_channels");
+  detail::require_count(function, "weight_scale", weight_scale, per_channel ? out_channels : 1,
+                        per_channel ? "out_channels" : "one scale (per_channel false)");
   FP8_REQUIRE_ARG(!detail::overlap(dst, out_channels * sizeof(std::int32_t), bias, out_channels * sizeof(float)),
                   function, "dst", "overlaps bias");
   FP8_REQUIRE_ARG(!detail::overlap(dst, out_channels * sizeof(std::int32_t), weight_scale,

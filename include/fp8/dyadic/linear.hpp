@@ -40,6 +40,7 @@
 #include "../error.hpp"
 #include "../quant/common.hpp"
 #include "../quant/per_channel.hpp"
+#include "../types/counted.hpp"
 #include "../types/float16.hpp"
 #include "int4.hpp"
 #include "linear_tiers.hpp"
@@ -335,7 +336,8 @@ void check_linear(const char* function, const void* src, std::size_t src_size, c
 template <class Out>
 void check_linear_matrix(const char* function, const void* src, std::size_t src_ld, std::size_t src_size,
                          const void* dst, std::size_t dst_ld, std::size_t dst_size, std::size_t rows, std::size_t cols,
-                         const float* scale, const std::int32_t* zero_point, axis channel, bool in_place) {
+                         counted<const float> scale, counted<const std::int32_t> zero_point, axis channel,
+                         bool in_place) {
   require_enumerator(function, "channel", channel);
   if (rows == 0 || cols == 0) return;
   FP8_REQUIRE_ARG(scale != nullptr, function, "scale", "is null while rows * cols > 0");
@@ -345,6 +347,9 @@ void check_linear_matrix(const char* function, const void* src, std::size_t src_
                   {"dst", "dst_ld", dst, rows, cols, dst_ld, linear_size<Out>(dst_size)}},
                  b);
   const std::size_t channels = channel == axis::rows ? rows : cols;
+  const char* channels_text = channel == axis::rows ? "rows" : "cols";
+  require_count(function, "scale", scale, channels, channels_text);
+  require_count(function, "zero_point", zero_point, zero_point != nullptr ? channels : 0, channels_text);
   FP8_REQUIRE_ARG(span_fits(scale, channels, sizeof(float)), function, "scale",
                   "runs past the end of the address space");
   FP8_REQUIRE_ARG(zero_point == nullptr || span_fits(zero_point, channels, sizeof(std::int32_t)), function,
@@ -462,8 +467,8 @@ void fake_quantize_linear(const float* src, float* dst, std::size_t n, float sca
 
 template <class Out, class Src>
 void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_storage_t<Out>* dst, std::size_t dst_ld,
-                                 std::size_t rows, std::size_t cols, const float* scale, const std::int32_t* zero_point,
-                                 axis channel) {
+                                 std::size_t rows, std::size_t cols, counted<const float> scale,
+                                 counted<const std::int32_t> zero_point, axis channel) {
   static_assert(detail::linear_source<Src>, "sources are float, fp8::bfloat16 or fp8::half");
   detail::check_linear_matrix<Out>("fp8::quantize_linear_per_channel", src, src_ld, sizeof(Src), dst, dst_ld, 0, rows,
                                    cols, scale, zero_point, channel, false);
@@ -479,14 +484,14 @@ void quantize_linear_per_channel(const Src* src, std::size_t src_ld, quantized_s
 // Dense rows (leading dimension = cols).
 template <class Out, class Src>
 void quantize_linear_per_channel(const Src* src, quantized_storage_t<Out>* dst, std::size_t rows, std::size_t cols,
-                                 const float* scale, const std::int32_t* zero_point, axis channel) {
+                                 counted<const float> scale, counted<const std::int32_t> zero_point, axis channel) {
   quantize_linear_per_channel<Out>(src, cols, dst, cols, rows, cols, scale, zero_point, channel);
 }
 
 template <class Out>
 void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, std::size_t src_ld, float* dst,
-                                   std::size_t dst_ld, std::size_t rows, std::size_t cols, const float* scale,
-                                   const std::int32_t* zero_point, axis channel) {
+                                   std::size_t dst_ld, std::size_t rows, std::size_t cols, counted<const float> scale,
+                                   counted<const std::int32_t> zero_point, axis channel) {
   detail::check_linear_matrix<Out>("fp8::dequantize_linear_per_channel", src, src_ld, 0, dst, dst_ld, sizeof(float),
                                    rows, cols, scale, zero_point, channel, false);
   if (rows == 0 || cols == 0) return;
@@ -497,15 +502,15 @@ void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, std::siz
 }
 template <class Out>
 void dequantize_linear_per_channel(const quantized_storage_t<Out>* src, float* dst, std::size_t rows, std::size_t cols,
-                                   const float* scale, const std::int32_t* zero_point, axis channel) {
+                                   counted<const float> scale, counted<const std::int32_t> zero_point, axis channel) {
   dequantize_linear_per_channel<Out>(src, cols, dst, cols, rows, cols, scale, zero_point, channel);
 }
 
 // In place allowed (src == dst with src_ld == dst_ld).
 template <class Out>
 void fake_quantize_linear_per_channel(const float* src, std::size_t src_ld, float* dst, std::size_t dst_ld,
-                                      std::size_t rows, std::size_t cols, const float* scale,
-                                      const std::int32_t* zero_point, axis channel) {
+                                      std::size_t rows, std::size_t cols, counted<const float> scale,
+                                      counted<const std::int32_t> zero_point, axis channel) {
   detail::check_linear_matrix<Out>("fp8::fake_quantize_linear_per_channel", src, src_ld, sizeof(float), dst, dst_ld,
                                    sizeof(float), rows, cols, scale, zero_point, channel, true);
   if (rows == 0 || cols == 0) return;
@@ -515,7 +520,8 @@ void fake_quantize_linear_per_channel(const float* src, std::size_t src_ld, floa
 }
 template <class Out>
 void fake_quantize_linear_per_channel(const float* src, float* dst, std::size_t rows, std::size_t cols,
-                                      const float* scale, const std::int32_t* zero_point, axis channel) {
+                                      counted<const float> scale, counted<const std::int32_t> zero_point,
+                                      axis channel) {
   fake_quantize_linear_per_channel<Out>(src, cols, dst, cols, rows, cols, scale, zero_point, channel);
 }
 

@@ -57,6 +57,7 @@
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
+#include "../types/counted.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
 #include "buffer.hpp"
@@ -179,8 +180,8 @@ inline void check_options(const char* fn, const conv2d_options& o, bool out_is_f
 // of input, weights (weight_bytes: 0 for packed weights), weight_scales and
 // bias. out_bytes: the output's size in bytes.
 inline void check_tensors(const char* fn, const conv2d_shape& s, const void* input, float input_scale,
-                          const void* weights, std::size_t weight_bytes, const float* weight_scales, const float* bias,
-                          const void* output, std::size_t out_bytes) {
+                          const void* weights, std::size_t weight_bytes, counted<const float> weight_scales,
+                          counted<const float> bias, const void* output, std::size_t out_bytes) {
   namespace d = ::fp8::detail;
   FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
@@ -190,6 +191,8 @@ inline void check_tensors(const char* fn, const conv2d_shape& s, const void* inp
   FP8_REQUIRE_ARG(d::span_fits(input, in_bytes, 1), fn, "input", "runs past the end of the address space");
   FP8_REQUIRE_ARG(d::span_fits(output, out_bytes, 1), fn, "output", "runs past the end of the address space");
   FP8_REQUIRE_ARG(d::span_fits(weights, weight_bytes, 1), fn, "weights", "run past the end of the address space");
+  d::require_count(fn, "weight_scales", weight_scales, s.out_c, "out_c");
+  d::require_count(fn, "bias", bias, s.out_c, "out_c");
   d::require_disjoint(fn, "output", output, out_bytes, "input", input, in_bytes);
   d::require_disjoint(fn, "output", output, out_bytes, "weights", weights, weight_bytes);
   d::require_disjoint(fn, "output", output, out_bytes, "weight_scales", weight_scales, s.out_c * sizeof(float));
@@ -768,7 +771,8 @@ FP8_BEGIN_TU_NAMESPACE
 // in in_c, out_c, kernel and groups). TO: float, bfloat16 or fp8<F>.
 template <class FX, class FW, class TO>
 void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const packed_conv_weights<FW>& w,
-            const float* weight_scales, const float* bias, TO* output, const conv2d_options& options = {}) {
+            counted<const float> weight_scales, counted<const float> bias, TO* output,
+            const conv2d_options& options = {}) {
   static_assert(kernel::is_gemm_value<TO> && !std::is_same<TO, void>::value, "output holds float, bfloat16 or fp8<F>");
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
@@ -801,7 +805,7 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
 // layout).
 template <class FX, class FW, class TO>
 void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const fp8<FW>* weights,
-            const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
+            counted<const float> weight_scales, counted<const float> bias, TO* output, const conv2d_options& options) {
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
   FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
@@ -814,10 +818,10 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
   conv2d(s, input, input_scale, w, weight_scales, bias, output, options);
 }
 
-// The contract: NHWC float output, OHWI weights, one thread.
+// The simplest call: NHWC float output, OHWI weights, one thread.
 template <class FX, class FW>
 void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const fp8<FW>* weights,
-            const float* weight_scales, const float* bias, float* output) {
+            counted<const float> weight_scales, counted<const float> bias, float* output) {
   conv2d(s, input, input_scale, weights, weight_scales, bias, output, conv2d_options{});
 }
 

@@ -43,6 +43,7 @@
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
+#include "../types/counted.hpp"
 #include "../types/float16.hpp"
 #include "../types/fp8.hpp"
 #include "../types/format.hpp"
@@ -70,17 +71,19 @@ FP8_ENUM_RANGE(transpose, yes)
 // activation, FP8 output scale and overflow: kernels/output.hpp), and the
 // scale and bias arrays.
 struct gemm_options : output_options {
-  const float* row_scale = nullptr;  // m floats, one per row of op(A) (per token), or null
-  const float* col_scale = nullptr;  // n floats, one per column of op(B) (per output channel), or null
-  const float* bias = nullptr;       // n floats added after alpha, scales and beta, or null
+  // Each array a pointer, or a container or pointer and count whose count
+  // the call checks (fp8::counted, types/counted.hpp).
+  counted<const float> row_scale;  // m floats, one per row of op(A) (per token), or null
+  counted<const float> col_scale;  // n floats, one per column of op(B) (per output channel), or null
+  counted<const float> bias;       // n floats added after alpha, scales and beta, or null
   // Block scales (the DeepSeek-V3 FP8 layout), either or both, or null:
   // a_block_scale holds m x ceil(k / scale_block) floats, row-major, the
   // scale of op(A)[i][kb * scale_block ...]; b_block_scale holds
   // ceil(n / scale_block) x ceil(k / scale_block) floats, row-major, the
   // scale of the square block (j / scale_block, kb) of op(B) (DeepSeek's
   // weight_scale_inv of an n x k weight). scale_block: positive and even.
-  const float* a_block_scale = nullptr;
-  const float* b_block_scale = nullptr;
+  counted<const float> a_block_scale;
+  counted<const float> b_block_scale;
   std::size_t scale_block = 128;
 };
 
@@ -160,6 +163,12 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
   // B, which fit size_t (check_gemm).
   const std::size_t kblocks = blocks ? (k + o.scale_block - 1) / o.scale_block : 0;
   const std::size_t a_count = m * kblocks, b_count = blocks ? (n + o.scale_block - 1) / o.scale_block * kblocks : 0;
+  ::fp8::detail::require_count(fn, "options.row_scale", o.row_scale, m, "m");
+  ::fp8::detail::require_count(fn, "options.col_scale", o.col_scale, n, "n");
+  ::fp8::detail::require_count(fn, "options.bias", o.bias, n, "n");
+  ::fp8::detail::require_count(fn, "options.a_block_scale", o.a_block_scale, a_count, "m x ceil(k / scale_block)");
+  ::fp8::detail::require_count(fn, "options.b_block_scale", o.b_block_scale, b_count,
+                               "ceil(n / scale_block) x ceil(k / scale_block)");
   const struct {
     const void* p;
     std::size_t count;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-channel scales for row-major 2-D data (issue 3, item 3): one scale per
+// Per-channel scales for row-major 2-D data: one scale per
 // row (axis::rows, e.g. per output channel of a [out, in] weight matrix) or
 // one per column (axis::columns, e.g. per channel of [tokens, channels]
 // activations). Element (r, c) lives at src[r * src_ld + c] and is scaled by
@@ -44,6 +44,7 @@
 #include "../detail/dispatch.hpp"
 #include "../detail/isa.hpp"
 #include "../error.hpp"
+#include "../types/counted.hpp"
 #include "../types/fp8.hpp"
 #include "common.hpp"
 
@@ -60,7 +61,7 @@ namespace detail {
 
 inline void check_per_channel(const char* function, const void* src, std::size_t src_ld, std::size_t src_bytes,
                               const void* dst, std::size_t dst_ld, std::size_t dst_bytes, std::size_t rows,
-                              std::size_t cols, const float* scale, axis channel) {
+                              std::size_t cols, counted<const float> scale, axis channel) {
   require_enumerator(function, "channel", channel);
   if (rows == 0 || cols == 0) return;
   FP8_REQUIRE_ARG(scale != nullptr, function, "scale", "is null while rows * cols > 0");
@@ -71,6 +72,7 @@ inline void check_per_channel(const char* function, const void* src, std::size_t
       spans);
   const std::size_t src_span = spans[0], dst_span = spans[1];
   const std::size_t channels = channel == axis::rows ? rows : cols;
+  require_count(function, "scale", scale, channels, channel == axis::rows ? "rows" : "cols");
   FP8_REQUIRE_ARG(span_fits(scale, channels, sizeof(float)), function, "scale",
                   "runs past the end of the address space");
   require_disjoint(function, "dst", dst, dst_span, "src", src, src_span);
@@ -216,7 +218,7 @@ FP8_BEGIN_TU_NAMESPACE
 // leading dimensions src_ld and dst_ld (in elements).
 template <class F>
 void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::size_t dst_ld, std::size_t rows,
-                        std::size_t cols, const float* scale, axis channel, overflow o = overflow::saturate) {
+                        std::size_t cols, counted<const float> scale, axis channel, overflow o = overflow::saturate) {
   detail::require_enumerator("fp8::encode_per_channel", "o", o);
   detail::check_per_channel("fp8::encode_per_channel", src, src_ld, sizeof(float), dst, dst_ld, 1, rows, cols, scale,
                             channel);
@@ -230,14 +232,14 @@ void encode_per_channel(const float* src, std::size_t src_ld, fp8<F>* dst, std::
 }
 // Dense rows (leading dimension = cols).
 template <class F>
-void encode_per_channel(const float* src, fp8<F>* dst, std::size_t rows, std::size_t cols, const float* scale,
+void encode_per_channel(const float* src, fp8<F>* dst, std::size_t rows, std::size_t cols, counted<const float> scale,
                         axis channel, overflow o = overflow::saturate) {
   encode_per_channel<F>(src, cols, dst, cols, rows, cols, scale, channel, o);
 }
 
 template <class F>
 void decode_per_channel(const fp8<F>* src, std::size_t src_ld, float* dst, std::size_t dst_ld, std::size_t rows,
-                        std::size_t cols, const float* scale, axis channel) {
+                        std::size_t cols, counted<const float> scale, axis channel) {
   detail::check_per_channel("fp8::decode_per_channel", src, src_ld, 1, dst, dst_ld, sizeof(float), rows, cols, scale,
                             channel);
   if (rows == 0 || cols == 0) return;
@@ -249,7 +251,7 @@ void decode_per_channel(const fp8<F>* src, std::size_t src_ld, float* dst, std::
   }
 }
 template <class F>
-void decode_per_channel(const fp8<F>* src, float* dst, std::size_t rows, std::size_t cols, const float* scale,
+void decode_per_channel(const fp8<F>* src, float* dst, std::size_t rows, std::size_t cols, counted<const float> scale,
                         axis channel) {
   decode_per_channel<F>(src, cols, dst, cols, rows, cols, scale, channel);
 }

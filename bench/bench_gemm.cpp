@@ -3,7 +3,7 @@
 // of the same run: the vdpbf16ps register peak, a DRAM read stream (GB/s),
 // OpenBLAS sgemm on dequantized floats (alone, and with the dequantize pass
 // an engine would pay per call), and oneDNN bf16 matmul with prepacked
-// weights. Shapes (issue 5): 1024^3, 2048^3 (B k x n), and K = N = 4096 with
+// weights. Shapes: 1024^3, 2048^3 (B k x n), and K = N = 4096 with
 // M = 1, 8, 32, 128 on weights stored n x k (tb = yes, Linear layout), warm
 // (B stays in cache between iterations) and streamed (each iteration reads
 // another copy of B, 128 MiB in all, so B comes from DRAM); one and two
@@ -261,7 +261,7 @@ void onednn_bf16(benchmark::State& state) {
 }
 #endif
 
-// The shapes of issue 5: {m, n, k, tb}.
+// The shapes: {m, n, k, tb}.
 const std::vector<std::vector<std::int64_t>> shapes = {
     {1024, 1024, 1024, 0}, {2048, 2048, 2048, 0}, {1, 4096, 4096, 1},
     {8, 4096, 4096, 1},    {32, 4096, 4096, 1},   {128, 4096, 4096, 1},

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conversions are constant expressions: these static_asserts are the test
 // (the file does not compile otherwise). Expected codes are the bit patterns
-// the OCP spec and the issue state, written out by hand.
+// the OCP spec states, written out by hand.
 #include <catch2/catch.hpp>
 
 #include <limits>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Encoding rules on hand-made inputs (the numbers the issue and the specs
+// Encoding rules on hand-made inputs (the numbers the specs
 // quote), and from_double against the reference search on doubles that a
 // detour through float would round differently.
 #include <catch2/catch.hpp>

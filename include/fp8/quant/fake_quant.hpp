@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// fp8::fake_quantize, the fused quantize-dequantize of issue 3 item 2: the
+// fp8::fake_quantize, the fused quantize-dequantize: the
 // "FP8 quantization simulation" that measures a model's accuracy under FP8
 // while computing in float. By definition, bit for bit,
 //

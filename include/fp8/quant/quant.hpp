@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The quantization layer (issue 3, items 2-4), above codec/: amax and
+// The quantization layer, above codec/: amax and
 // per-tensor scale selection, per-channel scales, OCP MX v1.0 MXFP8 blocks
 // with E8M0 scales, stochastic rounding and the fused fake_quantize. Every
 // function is defined element by element through the scalar codec and its

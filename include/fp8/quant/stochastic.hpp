@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Bulk stochastic rounding into an FP8 format (issue 3, item 4):
+// Bulk stochastic rounding into an FP8 format:
 //
 //   dst[i] = scalar::encode_stochastic<F>(src[i] / scale,
 //                                         scalar::stochastic_bits(seed, index_offset + i), o)

@@ -3,8 +3,9 @@
 // not, and every entry that takes one: an array whose known count is short
 // is an fp8::invalid_argument naming it, thrown before any output is
 // written; an array of the right (or a larger) count gives the bits a bare
-// pointer gives.
+// pointer gives. And fp8::codes<F>: byte buffers reach the entries.
 #include <array>
+#include <cstddef>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <fp8/fp8.hpp>
@@ -280,4 +281,43 @@ TEST_CASE("counted: integer layer scale, zero point, batch norm and bias arrays"
   std::vector<std::int32_t> acc_bare(channels);
   fp8::quantize_bias(bias.data(), acc_bare.data(), channels, ws.data(), false, 0.5);
   CHECK(acc == acc_bare);
+}
+
+TEST_CASE("codes<F>: byte buffers reach every entry as fp8<F> arrays", "[counted]") {
+  // A weight file's bytes and a framework's uint8 storage.
+  const std::size_t m = 2, n = 3, k = 4;
+  std::vector<std::uint8_t> a_bytes(m * k), b_bytes(k * n);
+  std::vector<std::byte> b_std(k * n);
+  for (std::size_t i = 0; i < a_bytes.size(); ++i) a_bytes[i] = static_cast<std::uint8_t>(0x30 + i);
+  for (std::size_t i = 0; i < b_bytes.size(); ++i) {
+    b_bytes[i] = static_cast<std::uint8_t>(0xB0 + 3 * i);
+    b_std[i] = static_cast<std::byte>(b_bytes[i]);
+  }
+  // The same codes as values.
+  std::vector<fp8::fp8<fp8::E4M3>> a(m * k), b(k * n);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = fp8::fp8<fp8::E4M3>::from_bits(a_bytes[i]);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = fp8::fp8<fp8::E4M3>::from_bits(b_bytes[i]);
+
+  const fp8::fp8<fp8::E4M3>* view = fp8::codes<fp8::E4M3>(a_bytes.data());
+  CHECK(static_cast<const void*>(view) == static_cast<const void*>(a_bytes.data()));
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(view[i].bits() == a_bytes[i]);
+
+  std::vector<float> want(m * n), got(m * n), got_std(m * n);
+  fp8::gemm(fp8::transpose::no, fp8::transpose::no, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, want.data(), n);
+  fp8::gemm(fp8::transpose::no, fp8::transpose::no, m, n, k, 1.0f, fp8::codes<fp8::E4M3>(a_bytes.data()), k,
+            fp8::codes<fp8::E4M3>(b_bytes.data()), n, 0.0f, got.data(), n);
+  fp8::gemm(fp8::transpose::no, fp8::transpose::no, m, n, k, 1.0f, fp8::codes<fp8::E4M3>(a_bytes.data()), k,
+            fp8::codes<fp8::E4M3>(b_std.data()), n, 0.0f, got_std.data(), n);
+  CHECK(got == want);
+  CHECK(got_std == want);
+
+  // Writing codes into bytes.
+  const std::vector<float> x = {0.5f, -3.0f, 448.0f, 1e9f};
+  std::vector<std::uint8_t> out(x.size());
+  fp8::encode(x.data(), fp8::codes<fp8::E4M3>(out.data()), x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(out[i] == fp8::fp8<fp8::E4M3>(x[i]).bits());
+  std::vector<float> back(x.size());
+  fp8::decode(fp8::codes<fp8::E4M3>(out.data()), back.data(), back.size());
+  CHECK(back[0] == 0.5f);
+  CHECK(back[3] == 448.0f);
 }

@@ -76,6 +76,28 @@ using e5m2_t = fp8<E5M2>;
 using e4m3fnuz_t = fp8<E4M3FNUZ>;
 using e5m2fnuz_t = fp8<E5M2FNUZ>;
 
+// The codes of format F in a byte buffer (a weight file's tensor, a
+// framework's uint8 storage), as the fp8<F> array every entry takes:
+// fp8::gemm(..., fp8::codes<fp8::E4M3>(bytes), ...). fp8<F> is one byte
+// with no padding and alignment 1, an implicit-lifetime type, so the bytes
+// are its codes; the library's entries read them as bytes.
+template <class F>
+FP8_HOST_DEVICE inline const fp8<F>* codes(const std::uint8_t* p) noexcept {
+  return reinterpret_cast<const fp8<F>*>(p);
+}
+template <class F>
+FP8_HOST_DEVICE inline fp8<F>* codes(std::uint8_t* p) noexcept {
+  return reinterpret_cast<fp8<F>*>(p);
+}
+template <class F>
+FP8_HOST_DEVICE inline const fp8<F>* codes(const std::byte* p) noexcept {
+  return reinterpret_cast<const fp8<F>*>(p);
+}
+template <class F>
+FP8_HOST_DEVICE inline fp8<F>* codes(std::byte* p) noexcept {
+  return reinterpret_cast<fp8<F>*>(p);
+}
+
 template <class T>
 struct is_fp8 : std::false_type {};
 template <class F>
@@ -109,7 +131,8 @@ FP8_DEFINE_ARITHMETIC(*)
 FP8_DEFINE_ARITHMETIC(/)
 #undef FP8_DEFINE_ARITHMETIC
 
-static_assert(sizeof(e4m3_t) == 1 && sizeof(e5m2_t) == 1, "fp8 is one byte");
+static_assert(sizeof(e4m3_t) == 1 && sizeof(e5m2_t) == 1 && alignof(e4m3_t) == 1,
+              "fp8 is one byte, alignment 1 (codes())");
 static_assert(std::is_trivially_copyable<e4m3_t>::value, "fp8 is trivially copyable");
 static_assert(std::is_standard_layout<e4m3_t>::value, "fp8 is standard layout");
 

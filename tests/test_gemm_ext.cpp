@@ -50,6 +50,7 @@ namespace {
 
 using fp8::transpose;
 using bf16 = fp8::bfloat16;
+using f16 = fp8::half;
 using e4m3 = fp8::fp8<fp8::E4M3>;
 using e5m2 = fp8::fp8<fp8::E5M2>;
 constexpr transpose both[] = {transpose::no, transpose::yes};
@@ -69,6 +70,7 @@ struct is_fp8<fp8::fp8<F>> : std::true_type {};
 
 inline const char* type_name(tag<float>) { return "float"; }
 inline const char* type_name(tag<bf16>) { return "bf16"; }
+inline const char* type_name(tag<f16>) { return "half"; }
 template <class F>
 const char* type_name(tag<fp8::fp8<F>>) { return F::name; }
 
@@ -83,11 +85,20 @@ const std::vector<double>& code_values() {
 }
 inline double value_of(float x) { return static_cast<double>(x); }
 inline double value_of(bf16 x) { return static_cast<double>(float_from_bits(static_cast<std::uint32_t>(x.bits()) << 16)); }
+// binary16 from its fields: (-1)^s 2^(e-15) (1 + m/1024), subnormal 2^-14 m/1024.
+inline double value_of(f16 x) {
+  const unsigned b = x.bits(), e = (b >> 10) & 31u, m = b & 1023u;
+  const double mag = e == 31 ? (m != 0 ? std::numeric_limits<double>::quiet_NaN() : inf)
+                     : e == 0 ? std::ldexp(static_cast<double>(m), -24)
+                              : std::ldexp(static_cast<double>(m + 1024u), static_cast<int>(e) - 25);
+  return (b & 0x8000u) != 0 ? -mag : mag;
+}
 template <class F>
 double value_of(fp8::fp8<F> x) { return code_values<F>()[x.bits()]; }
 
 inline std::uint32_t bits_of(float x) { return float_bits(x); }
 inline std::uint32_t bits_of(bf16 x) { return x.bits(); }
+inline std::uint32_t bits_of(f16 x) { return x.bits(); }
 template <class F>
 std::uint32_t bits_of(fp8::fp8<F> x) { return x.bits(); }
 
@@ -123,6 +134,16 @@ inline bf16 random_value(tag<bf16>, std::mt19937& g, exps e) {
   const std::uint32_t biased = static_cast<std::uint32_t>(ex(g) + 127);
   return bf16::from_bits(static_cast<std::uint16_t>(sign << 15 | biased << 7 | ((r >> 8) & 0x7Fu)));
 }
+// The same for half, its exponents clipped to binary16's normal range
+// [-14, 15].
+inline f16 random_value(tag<f16>, std::mt19937& g, exps e) {
+  const std::uint32_t r = random_bits(g);
+  const std::uint32_t sign = (r >> 5) & 1u;
+  if ((r & 31u) == 0) return f16::from_bits(static_cast<std::uint16_t>(sign << 15));
+  std::uniform_int_distribution<int> ex(std::max(e.lo, -14), std::min(e.hi, 15));
+  const std::uint32_t biased = static_cast<std::uint32_t>(ex(g) + 15);
+  return f16::from_bits(static_cast<std::uint16_t>(sign << 15 | biased << 10 | ((r >> 8) & 0x3FFu)));
+}
 inline float random_value(tag<float>, std::mt19937& g, exps e) {
   const std::uint32_t r = random_bits(g);
   const std::uint32_t sign = (r >> 5) & 1u;
@@ -136,10 +157,12 @@ inline float random_value(tag<float>, std::mt19937& g, exps e) {
 template <class F>
 fp8::fp8<F> nan_value(tag<fp8::fp8<F>>) { return fp8::fp8<F>::from_bits(fp8::fp8<F>::traits::nan_code); }
 inline bf16 nan_value(tag<bf16>) { return bf16::from_bits(0x7FC0); }
+inline f16 nan_value(tag<f16>) { return f16::from_bits(0x7E00); }
 inline float nan_value(tag<float>) { return std::numeric_limits<float>::quiet_NaN(); }
 template <class F>
 fp8::fp8<F> sentinel(tag<fp8::fp8<F>>) { return fp8::fp8<F>::from_bits(0x35); }
 inline bf16 sentinel(tag<bf16>) { return bf16::from_bits(0x1234); }
+inline f16 sentinel(tag<f16>) { return f16::from_bits(0x1234); }
 inline float sentinel(tag<float>) { return -7.25f; }
 
 template <class T>
@@ -158,6 +181,17 @@ inline double round_bf16(double x) {
   const int q = std::max(e - 8, -133);
   const double y = std::ldexp(std::nearbyint(std::ldexp(x, -q)), q);  // nearbyint: ties to even
   return std::fabs(y) >= 0x1p128 ? std::copysign(inf, x) : y;
+}
+
+// Round to nearest even into half (11 significant bits, subnormals down to
+// 2^-24, overflow to infinity from 65520 = 65504 + half a step), on doubles.
+inline double round_half(double x) {
+  if (x == 0.0 || !std::isfinite(x)) return x;
+  int e;
+  (void)std::frexp(x, &e);
+  const int q = std::max(e - 11, -24);
+  const double y = std::ldexp(std::nearbyint(std::ldexp(x, -q)), q);
+  return std::fabs(y) > 65504.0 ? std::copysign(inf, x) : y;
 }
 
 template <class F>
@@ -304,6 +338,7 @@ std::vector<TC> initial_c(const problem<TA, FB>& p, std::mt19937& g) {
 // What beta multiplies: float(C), times output_scale for FP8 C.
 inline double c_in(float c, float) { return c; }
 inline double c_in(bf16 c, float) { return value_of(c); }
+inline double c_in(f16 c, float) { return value_of(c); }
 template <class F>
 double c_in(fp8::fp8<F> c, float output_scale) { return value_of(c) * static_cast<double>(output_scale); }
 
@@ -394,6 +429,13 @@ inline bool within(bf16 got, double lo, double hi, const setup&, std::string& wa
          ", " + num(hi) + "]), got bits " + std::to_string(got.bits());
   return false;
 }
+inline bool within(f16 got, double lo, double hi, const setup&, std::string& want) {
+  const double x = value_of(got), rlo = round_half(lo), rhi = round_half(hi);
+  if (x >= rlo && x <= rhi) return true;
+  want = "half in [" + num(rlo) + ", " + num(rhi) + "] (exact interval [" + num(lo) + ", " + num(hi) +
+         "]), got bits " + std::to_string(got.bits());
+  return false;
+}
 template <class F>
 bool within(fp8::fp8<F> got, double lo, double hi, const setup& s, std::string& want) {
   const double os = s.output_scale;
@@ -429,7 +471,8 @@ void check_c(const problem<TA, FB>& p, const std::vector<TC>& c, const interval&
 
 template <class TA, class FB>
 using packed_for =
-    typename std::conditional<std::is_same<TA, float>::value, fp8::packed_b<FB, float>, fp8::packed_b<FB>>::type;
+    typename std::conditional<std::is_same<TA, float>::value || std::is_same<TA, f16>::value, fp8::packed_b<FB, float>,
+                              fp8::packed_b<FB>>::type;
 
 template <class TA, class FB, class TC>
 void call(const problem<TA, FB>& p, std::vector<TC>& c, std::size_t threads = 1) {
@@ -460,6 +503,8 @@ struct bf16_fnuz { using A = bf16; using B = fp8::E4M3FNUZ; };
 struct float_e4m3 { using A = float; using B = fp8::E4M3; };
 struct float_e5m2 { using A = float; using B = fp8::E5M2; };
 struct float_fnuz { using A = float; using B = fp8::E4M3FNUZ; };
+struct half_e4m3 { using A = f16; using B = fp8::E4M3; };
+struct half_e5m2 { using A = f16; using B = fp8::E5M2; };
 
 template <class A_, class B_, class C_>
 struct abc {
@@ -474,7 +519,7 @@ struct abc {
 // Weight-only GEMM, float C.
 
 TEMPLATE_TEST_CASE("gemm ext: bfloat16 / float A x FP8 B, every transpose, sizes 1..67, past the blocks", "[gemm]",
-                   bf16_e4m3, bf16_e5m2, bf16_fnuz, float_e4m3, float_e5m2, float_fnuz) {
+                   bf16_e4m3, bf16_e5m2, bf16_fnuz, float_e4m3, float_e5m2, float_fnuz, half_e4m3, half_e5m2) {
   using TA = typename TestType::A;
   using FB = typename TestType::B;
   std::mt19937 g(2024);
@@ -499,7 +544,8 @@ TEMPLATE_TEST_CASE("gemm ext: bfloat16 / float A x FP8 B, every transpose, sizes
     }
 }
 
-TEMPLATE_TEST_CASE("gemm ext: alpha and beta with bfloat16 / float A; beta = 0 never reads C", "[gemm]", bf16, float) {
+TEMPLATE_TEST_CASE("gemm ext: alpha and beta with bfloat16 / half / float A; beta = 0 never reads C", "[gemm]", bf16, f16,
+                   float) {
   using TA = TestType;
   std::mt19937 g(99);
   for (float alpha : {1.0f, -0.5f, 3.0f, 0.0f})
@@ -520,6 +566,7 @@ TEMPLATE_TEST_CASE("gemm ext: alpha and beta with bfloat16 / float A; beta = 0 n
     s.pad = 1;
     run_case<TA, fp8::E5M2, float>(transpose::no, transpose::yes, 3, 5, 0, s, g);
     run_case<TA, fp8::E5M2, bf16>(transpose::no, transpose::yes, 3, 5, 0, s, g);
+    run_case<TA, fp8::E5M2, f16>(transpose::no, transpose::yes, 3, 5, 0, s, g);
     s.output_scale = 0.25f;
     run_case<TA, fp8::E5M2, e4m3>(transpose::no, transpose::yes, 3, 5, 0, s, g);
   }
@@ -528,8 +575,10 @@ TEMPLATE_TEST_CASE("gemm ext: alpha and beta with bfloat16 / float A; beta = 0 n
 // ---------------------------------------------------------------------------
 // bfloat16 C.
 
-TEMPLATE_TEST_CASE("gemm ext: bfloat16 C, rounded to nearest even, beta reads it", "[gemm]", (abc<e4m3, fp8::E4M3, bf16>),
-                   (abc<bf16, fp8::E4M3, bf16>), (abc<bf16, fp8::E5M2, bf16>), (abc<float, fp8::E4M3FNUZ, bf16>)) {
+TEMPLATE_TEST_CASE("gemm ext: bfloat16 and half C, rounded to nearest even, beta reads it", "[gemm]",
+                   (abc<e4m3, fp8::E4M3, bf16>), (abc<bf16, fp8::E4M3, bf16>), (abc<bf16, fp8::E5M2, bf16>),
+                   (abc<float, fp8::E4M3FNUZ, bf16>), (abc<e4m3, fp8::E4M3, f16>), (abc<f16, fp8::E5M2, f16>),
+                   (abc<bf16, fp8::E4M3, f16>), (abc<float, fp8::E5M2, f16>)) {
   using TA = typename TestType::A;
   using FB = typename TestType::B;
   using TC = typename TestType::C;
@@ -676,7 +725,8 @@ TEMPLATE_TEST_CASE("gemm ext: block scales of A, of B and both, with row and col
 // scales (MC = 120: 360 rows, m = 500 in two pieces).
 
 TEMPLATE_TEST_CASE("gemm ext: bfloat16 and FP8 C with m past the float scratch's rows", "[gemm]",
-                   (abc<bf16, fp8::E4M3, bf16>), (abc<e4m3, fp8::E5M2, e4m3>), (abc<float, fp8::E4M3, e5m2>)) {
+                   (abc<bf16, fp8::E4M3, bf16>), (abc<e4m3, fp8::E5M2, e4m3>), (abc<float, fp8::E4M3, e5m2>),
+                   (abc<f16, fp8::E4M3, f16>)) {
   using TA = typename TestType::A;
   using FB = typename TestType::B;
   using TC = typename TestType::C;
@@ -701,7 +751,8 @@ TEMPLATE_TEST_CASE("gemm ext: bfloat16 and FP8 C with m past the float scratch's
 
 TEMPLATE_TEST_CASE("gemm ext: packed B (packed_b<FB> for bfloat16 A, packed_b<FB, float> for float A) equals unpacked",
                    "[gemm]", (abc<bf16, fp8::E4M3, float>), (abc<float, fp8::E4M3, float>), (abc<bf16, fp8::E5M2, bf16>),
-                   (abc<float, fp8::E4M3FNUZ, e4m3>), (abc<e4m3, fp8::E4M3, bf16>)) {
+                   (abc<float, fp8::E4M3FNUZ, e4m3>), (abc<e4m3, fp8::E4M3, bf16>), (abc<f16, fp8::E4M3, f16>),
+                   (abc<f16, fp8::E5M2, float>)) {
   using TA = typename TestType::A;
   using FB = typename TestType::B;
   using TC = typename TestType::C;

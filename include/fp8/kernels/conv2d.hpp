@@ -10,7 +10,7 @@
 //   (a padding tap adds 0 * w, so a NaN or infinite weight there gives NaN).
 //
 // In float: v = (S * input_scale) * weight_scales[oc] + bias[oc], then ReLU or
-// clamp, then the output type: float, bfloat16 (nearest even) or FP8
+// clamp, then the output type: float, bfloat16 or half (nearest even) or FP8
 // (from_float(v / output_scale, output_overflow)): the GEMM epilogue
 // (kernels/epilogue.hpp) with alpha = input_scale, col_scale = weight_scales.
 // Every product is exact (FP8 x FP8), the sums are float32.
@@ -768,12 +768,13 @@ FP8_END_TU_NAMESPACE
 FP8_BEGIN_TU_NAMESPACE
 
 // The convolution with weights packed beforehand (their shape must match s
-// in in_c, out_c, kernel and groups). TO: float, bfloat16 or fp8<F>.
+// in in_c, out_c, kernel and groups). TO: float, bfloat16, half or fp8<F>.
 template <class FX, class FW, class TO>
 void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const packed_conv_weights<FW>& w,
             counted<const float> weight_scales, counted<const float> bias, TO* output,
             const conv2d_options& options = {}) {
-  static_assert(kernel::is_gemm_value<TO> && !std::is_same<TO, void>::value, "output holds float, bfloat16 or fp8<F>");
+  static_assert(kernel::is_gemm_value<TO> && !std::is_same<TO, void>::value,
+                "output holds float, bfloat16, half or fp8<F>");
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
   FP8_REQUIRE_ARG(kernel::conv::same_weights_shape(s, w.shape()), fn, "weights",

@@ -8,9 +8,10 @@
 // transpose::no, X^T for transpose::yes, so B stored n x k as Linear layers
 // store weights is tb = transpose::yes). Values are decoded exactly (to
 // bfloat16 on AVX512-BF16, to float elsewhere), products are exact, sums are
-// float32. beta == 0 never reads C. A may also hold bfloat16 or float values
-// (weight-only GEMM: bfloat16 products stay exact, float ones round), and C
-// may be bfloat16 or FP8 (with an output scale). gemm_options add threads,
+// float32. beta == 0 never reads C. A may also hold bfloat16, half or float
+// values (weight-only GEMM: bfloat16 and half products stay exact, float
+// ones round), and C may be bfloat16, half (both rounded to nearest even,
+// overflowing to infinity) or FP8 (with an output scale). gemm_options add threads,
 // per-row and per-column scales, DeepSeek-V3 block scales, bias and a
 // ReLU/clamp epilogue (the formula is in kernels/epilogue.hpp). packed_b
 // holds op(B) packed once for reuse.
@@ -100,6 +101,12 @@ using gemm_f32_default = gemm_f32fma__xsimd;
 using gemm_f32_default = gemm_f32_4x8__scalar;
 #endif
 
+// A of type TA needs a float micro-kernel on every tier: float and half
+// values would round to bfloat16 (half has 11 significant bits, bfloat16 8);
+// FP8 codes and bfloat16 are exact in bfloat16.
+template <class TA>
+constexpr bool needs_float_kernel = std::is_same<TA, float>::value || std::is_same<TA, half>::value;
+
 // The kernel a call on tier Tag (an isa:: tag from detail::dispatch) with A
 // of type TA runs: the tier's whole choice, in one place. portable and sse2
 // run the flags' float kernel; avx2 and avx512 their intrinsic float
@@ -124,8 +131,7 @@ struct kernel_of<isa::avx512, TA> {
 #if FP8_TIER_AVX512BF16
 template <class TA>
 struct kernel_of<isa::avx512bf16, TA> {
-  using type =
-      std::conditional_t<std::is_same<TA, float>::value, gemm_f32fma_12x32__avx512, gemm_bf16dot_12x32__avx512bf16>;
+  using type = std::conditional_t<needs_float_kernel<TA>, gemm_f32fma_12x32__avx512, gemm_bf16dot_12x32__avx512bf16>;
 };
 #endif
 
@@ -140,8 +146,8 @@ struct is_fp8_type : std::false_type {};
 template <class F>
 struct is_fp8_type<fp8<F>> : std::true_type {};
 template <class T>
-constexpr bool is_gemm_value =
-    is_fp8_type<T>::value || std::is_same<T, bfloat16>::value || std::is_same<T, float>::value;
+constexpr bool is_gemm_value = is_fp8_type<T>::value || std::is_same<T, bfloat16>::value ||
+                               std::is_same<T, half>::value || std::is_same<T, float>::value;
 
 namespace detail {
 
@@ -414,8 +420,8 @@ template <class K, class TA, class FB, class TC>
 void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const TA* a,
                std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
                const gemm_options& o) {
-  static_assert(is_gemm_value<TA>, "A holds fp8<F>, bfloat16 or float");
-  static_assert(is_gemm_value<TC>, "C holds float, bfloat16 or fp8<F>");
+  static_assert(is_gemm_value<TA>, "A holds fp8<F>, bfloat16, half or float");
+  static_assert(is_gemm_value<TC>, "C holds float, bfloat16, half or fp8<F>");
   detail::check_gemm("fp8::gemm", ta, tb, m, n, k, alpha, a, lda, sizeof(TA), b, ldb, beta, c, ldc, sizeof(TC), false,
                      o, is_fp8_type<TC>::value);
   const matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
@@ -547,9 +553,9 @@ FP8_BEGIN_TU_NAMESPACE
 template <class TA, class FB, class X, class TC>
 void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda, const packed_b<FB, X>& b, float beta,
           TC* c, std::size_t ldc, const gemm_options& options = {}) {
-  static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16 or float");
-  static_assert(std::is_same<TA, float>::value == std::is_same<X, float>::value,
-                "float A needs packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
+  static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16, half or float");
+  static_assert(kernel::needs_float_kernel<TA> == std::is_same<X, float>::value,
+                "float and half A need packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
   const char* fn = "fp8::gemm";
   kernel::detail::check_gemm(fn, ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr, b.n(), beta, c,
                              ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);

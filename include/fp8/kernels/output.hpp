@@ -11,8 +11,8 @@
 // - the epilogue parameters they turn into (make_epilogue,
 //   kernels/epilogue.hpp), the thread count worth using, and the conversion
 //   of a float result row to the caller's output type and back (load_row,
-//   store_row: bfloat16 rounds to nearest even, FP8 goes through the bulk
-//   codec of the call's tier with the output scale).
+//   store_row: bfloat16 and half round to nearest even, FP8 goes through
+//   the bulk codec of the call's tier with the output scale).
 #pragma once
 
 #include <algorithm>
@@ -55,7 +55,7 @@ struct output_options {
   ::fp8::executor* executor = nullptr;
   activation act = activation::none;
   float clamp_lo = 0.0f, clamp_hi = 0.0f;  // for activation::clamp
-  // FP8 output only (must stay 1 for float and bfloat16 output): the output
+  // FP8 output only (must stay 1 for float, bfloat16 and half output): the output
   // holds from_float(value / output_scale, output_overflow), and a beta
   // that reads it reads float(output) * output_scale, as the bulk codec
   // does (codec/bulk.hpp).
@@ -78,8 +78,9 @@ inline void check_output(const char* fn, const output_options& o, bool out_is_fp
   FP8_REQUIRE_ARG(std::isfinite(o.output_scale) && o.output_scale > 0.0f, fn, "options.output_scale",
                   "must be a positive finite float");
   if (!out_is_fp8)
-    FP8_REQUIRE_ARG(o.output_scale == 1.0f, fn, "options.output_scale",
-                    std::string("applies to FP8 ") + out + " only (it must be 1 for float and bfloat16 " + out + ")");
+    FP8_REQUIRE_ARG(
+        o.output_scale == 1.0f, fn, "options.output_scale",
+        std::string("applies to FP8 ") + out + " only (it must be 1 for float, bfloat16 and half " + out + ")");
 }
 
 // The epilogue of a call: alpha (r of every row without row scales), beta,
@@ -121,6 +122,10 @@ template <class Tag>
 void load_row(const bfloat16* c, float* dst, std::size_t n, const output_options&, Tag) noexcept {
   for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<float>(c[j]);
 }
+template <class Tag>
+void load_row(const half* c, float* dst, std::size_t n, const output_options&, Tag) noexcept {
+  for (std::size_t j = 0; j < n; ++j) dst[j] = static_cast<float>(c[j]);
+}
 template <class F, class Tag>
 void load_row(const fp8<F>* c, float* dst, std::size_t n, const output_options& o, Tag tag) noexcept {
   kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(c), dst, n, o.output_scale, tag);
@@ -132,6 +137,10 @@ void store_row(const float* src, float* c, std::size_t n, const output_options&,
 template <class Tag>
 void store_row(const float* src, bfloat16* c, std::size_t n, const output_options&, Tag) noexcept {
   kernel::narrow_bfloat16(src, c, n);
+}
+template <class Tag>
+void store_row(const float* src, half* c, std::size_t n, const output_options&, Tag) noexcept {
+  for (std::size_t j = 0; j < n; ++j) c[j] = half(src[j]);
 }
 template <class F, class Tag>
 void store_row(const float* src, fp8<F>* c, std::size_t n, const output_options& o, Tag tag) noexcept {

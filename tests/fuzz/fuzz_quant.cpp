@@ -4,12 +4,20 @@
 // scale_exponent_from_amax, encode_per_channel / decode_per_channel (both
 // axes, dense and with leading dimensions), mx_encode (float, bfloat16,
 // half) / mx_decode, encode_stochastic (float, bfloat16, half, any seed and
-// index offset, both overflow modes) and fake_quantize (in place too), with
-// valid and invalid sizes, scales, enums, null and overlapping buffers.
-// Expected values are computed here from the definitions in docs/quant.md:
-// codes from tests/reference.hpp's search encoder, the MX shared exponent in
-// double, stochastic rounding's neighbours and threshold in double with the
-// documented hash (SplitMix64 and lowbias32) written out again.
+// index offset, both overflow modes), fake_quantize (in place too), the bulk
+// fp8::convert between any two FP8 formats (codec/convert.hpp; the scalar
+// convert<To>(x, o) compared too) and quantize / dequantize (quant/
+// quantize.hpp: per tensor, row and column, both scale roundings, both
+// overflow modes, any scale_count), with valid and invalid sizes, scales,
+// enums, null and overlapping buffers. Expected values are computed here
+// from the definitions in docs/quant.md: codes from tests/reference.hpp's
+// search encoder, the MX shared exponent in double, stochastic rounding's
+// neighbours and threshold in double with the documented hash (SplitMix64
+// and lowbias32) written out again, quantize's scales from each group's
+// amax in double by the documented rule (amax / max_finite rounded once to
+// float, or the smallest 2^k with amax <= max_finite * 2^k; 1 for amax 0;
+// at least 2^-126), a conversion as the reference encoder of the source
+// code's exact value.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +38,7 @@ enum op_kind {
   enc_pc_ld, enc_pc_dense, dec_pc_ld, dec_pc_dense,
   mx_enc_f32, mx_enc_bf16, mx_enc_f16, mx_dec,
   sr_f32, sr_bf16, sr_f16, fake,
+  conv, quant, dequant,  // appended: the committed seeds' op codes keep their meaning
   op_count
 };
 const char* const op_names[] = {
@@ -37,18 +46,20 @@ const char* const op_names[] = {
     "encode_per_channel (leading dimensions)", "encode_per_channel (dense)",
     "decode_per_channel (leading dimensions)", "decode_per_channel (dense)",
     "mx_encode(float)", "mx_encode(bfloat16)", "mx_encode(half)", "mx_decode",
-    "encode_stochastic(float)", "encode_stochastic(bfloat16)", "encode_stochastic(half)", "fake_quantize"};
+    "encode_stochastic(float)", "encode_stochastic(bfloat16)", "encode_stochastic(half)", "fake_quantize",
+    "convert (bulk)", "quantize", "dequantize"};
 
 struct raw {
-  u8 op = 0, format = 0;
+  u8 op = 0, format = 0;         // format: bits 0-1 the format (convert: from), 2-3 convert's target
   u16 rows = 0, cols = 0;        // rows doubles as n for one-dimensional calls
-  u16 src_ld = 0, dst_ld = 0;    // decode_ld
+  u16 src_ld = 0, dst_ld = 0;    // decode_ld; quantize / dequantize: src_ld is scale_count (decode_count)
   u32 scalar = 0;                // amax or scale (decode_float)
-  u8 enum_a = 0, enum_b = 0;     // axis or scale_rounding or overflow; overflow of encode_per_channel
+  u8 enum_a = 0, enum_b = 0;     // axis or scale_rounding or overflow; overflow of encode_per_channel;
+                                 // quantize / dequantize: enum_a options.o, enum_b per (granularity)
   u8 layout = 0;                 // bits 0-1 src shift, 2-3 dst shift (elements); 4-7 scenario
-  u16 offset = 0;                // scenarios 13, 14
+  u16 offset = 0;                // scenarios 9, 13, 14
   u8 values = 0;                 // gen_float / gen_half mode
-  u8 scales = 0, bad_kind = 0;   // fill_scales
+  u8 scales = 0, bad_kind = 0;   // fill_scales; quantize: scales is options.rounding, bad_kind a src edit
   u16 bad_index = 0;
   u64 sr_seed = 0;               // encode_stochastic's seed
   u16 index_offset = 0;          // decode_size: small or near 2^32 / 2^64
@@ -76,19 +87,21 @@ void visit(IO& io, raw& r) {
   io(r.seed);
 }
 
-enum scenario { src_null = 10, dst_null = 11, third_null = 12, dst_in_src = 13, third_in_dst = 14, same = 15 };
+enum scenario {
+  third_in_src = 9, src_null = 10, dst_null = 11, third_null = 12, dst_in_src = 13, third_in_dst = 14, same = 15
+};
 
 // Element sizes in bytes of src and dst per operation (third: scale arrays).
 std::size_t src_bytes(int op) {
   switch (op) {
     case amax_bf16: case amax_f16: case mx_enc_bf16: case mx_enc_f16: case sr_bf16: case sr_f16: return 2;
-    case dec_pc_ld: case dec_pc_dense: case mx_dec: return 1;
+    case dec_pc_ld: case dec_pc_dense: case mx_dec: case conv: case dequant: return 1;
     default: return 4;
   }
 }
 std::size_t dst_bytes(int op) {
   switch (op) {
-    case dec_pc_ld: case dec_pc_dense: case mx_dec: case fake: return 4;
+    case dec_pc_ld: case dec_pc_dense: case mx_dec: case fake: case dequant: return 4;
     default: return 1;
   }
 }
@@ -162,6 +175,54 @@ u32 decode_reference(u8 code, float scale) {
     return spec_of<F>().kind != ref::family::fnuz && (code & 0x80) != 0 ? 0xFFC00000u : 0x7FC00000u;
   return bits(static_cast<float>(code_value<F>(code)) * scale);
 }
+// A conversion between FP8 formats: the reference encoder of the source
+// code's exact value, a NaN code as a NaN with the sign a decode gives (+
+// for FNUZ), encoded as encode does.
+template <class FF, class FT>
+u8 convert_reference(u8 code, bool saturate) {
+  if (ref::is_nan(spec_of<FF>(), code)) {
+    const bool negative = spec_of<FF>().kind != ref::family::fnuz && (code & 0x80) != 0;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return ref_encode<FT>(negative ? -nan : nan, saturate);
+  }
+  return ref_encode<FT>(code_value<FF>(code), saturate);
+}
+// quantize's scale for a group whose largest magnitude is amax (finite, in
+// double): 1 for 0; exact: amax / max_finite(F) rounded once to float (the
+// double quotient rounded to float: double's 53 bits are more than twice
+// float's 24 plus two, so the second rounding gives the correctly rounded
+// quotient); power of two: the smallest 2^k with amax <= max_finite * 2^k;
+// both at least 2^-126.
+template <class F>
+float scale_reference(double amax, bool power_of_two) {
+  if (amax == 0) return 1.0f;
+  const double max = table_of<F>().max();
+  if (!power_of_two) return std::max(static_cast<float>(amax / max), 0x1p-126f);
+  int k = -126;
+  while (amax > std::ldexp(max, k)) ++k;
+  return std::ldexp(1.0f, k);
+}
+// The format a convert call converts to, as a type (format bits 2-3).
+template <class F>
+struct format_tag {
+  using type = F;
+};
+template <class Fn>
+void with_format(unsigned index, Fn&& fn) {
+  switch (index % 4) {
+    case 0: fn(format_tag<fp8::E4M3>{}); break;
+    case 1: fn(format_tag<fp8::E5M2>{}); break;
+    case 2: fn(format_tag<fp8::E4M3FNUZ>{}); break;
+    default: fn(format_tag<fp8::E5M2FNUZ>{}); break;
+  }
+}
+// scale_count: mostly what the granularity needs plus 0 to 4 spare, sometimes
+// 1 to 3 too few, sometimes one of decode_size's special values.
+std::size_t decode_count(u16 raw, std::size_t need) {
+  if (raw < 0xC000 && need > size_max - 4) return need;
+  return decode_ld(raw, need);
+}
+
 double widen(int op, const unsigned char* p) {
   if (src_bytes(op) == 4) {
     float x;
@@ -177,10 +238,11 @@ double widen(int op, const unsigned char* p) {
 struct call {
   int op;
   std::size_t rows, cols, n, src_ld, dst_ld;  // n: one-dimensional count
-  const void *src, *dst, *third;              // third: per-channel scale, MX scales
+  const void *src, *dst, *third;              // third: per-channel scale, MX scales, quantize's scales
   float scalar;
-  int enum_a, enum_b;
-  std::size_t channels, held_channels;  // held: how many the harness allocated
+  int enum_a, enum_b, enum_c;           // quantize: options.o, per, options.rounding
+  std::size_t channels, held_channels;  // held: how many the harness allocated; quantize: the scales needed
+  std::size_t scale_count, held_src;    // quantize / dequantize; held_src: src elements allocated
 };
 
 // ============================================================================
@@ -275,6 +337,95 @@ expectation contract(const call& c) {
       if (!finite_positive) e.reject("scale", {"scale"}, "scale is not positive finite");
       break;
     }
+    case conv:  // README: n elements each, disjoint (in place too); o an fp8::overflow
+      if (c.enum_a != 0 && c.enum_a != 1) e.reject("enum", {"o"}, "o is not an fp8::overflow");
+      if (c.n != 0) {
+        if (c.src == nullptr) e.reject("null", {"src"}, "src is null");
+        if (c.dst == nullptr) e.reject("null", {"dst"}, "dst is null");
+        count_rule(e, c.src, c.n, {"n"});
+        count_rule(e, c.dst, c.n, {"n"});
+        if (overlaps(c.src, c.n, c.dst, c.n)) e.reject("overlap", {"dst"}, "dst overlaps src");
+      }
+      break;
+    case quant: case dequant: {
+      // README: rows x cols elements each (the span fits size_t), disjoint;
+      // scale_count at least the granularity's count (1, rows or cols; 0 for
+      // an empty tensor); scales disjoint from src and dst when written;
+      // per / options.* enumerators; quantize's src without NaN or infinity.
+      // The general rules: an output shares no byte with an input (so
+      // dequantize's dst none with the scales it reads), and every element
+      // of a scale array (here the ones read) is positive finite.
+      const bool q = c.op == quant;
+      const bool per_ok = c.enum_b >= 0 && c.enum_b <= 2;
+      // quantize's per is options.per; the library names it "per" in both
+      // calls (tests/test_quant_quantize.cpp pins that): either name.
+      if (!per_ok) e.reject("enum", {"per", "options.per"}, "per is not an fp8::granularity");
+      if (q && c.enum_c != 0 && c.enum_c != 1)
+        e.reject("enum", {"options.rounding"}, "options.rounding is not an fp8::scale_rounding");
+      if (q && c.enum_a != 0 && c.enum_a != 1) e.reject("enum", {"options.o"}, "options.o is not an fp8::overflow");
+      const bool empty = c.rows == 0 || c.cols == 0;
+      if (!empty && c.src == nullptr) e.reject("null", {"src"}, "src is null");
+      if (!empty && c.dst == nullptr) e.reject("null", {"dst"}, "dst is null");
+      const u128 s_span = span_bytes(c.rows, c.cols, c.cols, sb), d_span = span_bytes(c.rows, c.cols, c.cols, db);
+      if (s_span > size_max || d_span > size_max) {
+        e.reject("count_overflow", {"rows", "cols"}, "rows x cols elements overflow size_t");
+        break;  // no extent: the other rules need one
+      }
+      count_rule(e, c.src, s_span, {"rows", "cols"});
+      count_rule(e, c.dst, d_span, {"rows", "cols"});
+      if (overlaps(c.src, s_span, c.dst, d_span)) e.reject("overlap", {"dst"}, "dst overlaps src");
+      if (!per_ok) break;  // the rules below depend on the granularity
+      const std::size_t need = c.channels;  // 0 for an empty tensor
+      if (c.scale_count < need)
+        e.reject("scale_count", {"scale_count"},
+                 "scale_count = " + std::to_string(c.scale_count) + " < " + std::to_string(need) + " scales needed");
+      // scale_count is how many floats `scales` holds: one whose byte size
+      // overflows size_t or the address space describes no buffer.
+      const u128 claimed = static_cast<u128>(c.scale_count) * 4;
+      if (overflowing_counts_must_throw && (claimed > size_max || wraps(c.third, claimed))) {
+        e.reject("count_overflow", {"scale_count"}, "scale_count floats overflow size_t or the address space");
+        e.tag("scale_count_extent");
+      }
+      if (need != 0 && c.third == nullptr) e.reject("null", {"scales"}, "scales is null");
+      const u128 t_bytes = static_cast<u128>(need) * 4;  // the scales read or written
+      count_rule(e, c.third, t_bytes, {"scale_count", "scales"});
+      if (q) {
+        if (overlaps(c.third, t_bytes, c.src, s_span)) e.reject("overlap", {"scales"}, "scales overlaps src");
+        if (overlaps(c.third, t_bytes, c.dst, d_span)) e.reject("overlap", {"scales"}, "scales overlaps dst");
+      } else if (overlaps(c.third, t_bytes, c.dst, d_span)) {
+        e.reject("overlap", {"dst", "scales"}, "dst overlaps the scales dequantize reads");
+        e.tag("dequantize_scales_overlap");
+      }
+      // The spare scales (scale_count > need): neither read nor written; the
+      // docs leave open whether the disjointness covers them.
+      if (c.third != nullptr && c.held_channels > need) {
+        const void* spare = static_cast<const unsigned char*>(c.third) + 4 * need;
+        const u128 spare_bytes = static_cast<u128>(c.held_channels - need) * 4;
+        if (overlaps(spare, spare_bytes, c.dst, d_span) || (q && overlaps(spare, spare_bytes, c.src, s_span)))
+          e.open("scale_slack", "the spare scales [" + std::to_string(need) + ", scale_count) overlap an array");
+      }
+      if (!q && c.third != nullptr)
+        for (std::size_t i = 0; i < std::min(need, c.held_channels); ++i) {
+          float v;
+          std::memcpy(&v, static_cast<const unsigned char*>(c.third) + 4 * i, 4);
+          if (!(std::isfinite(v) && v > 0.0f)) {
+            e.reject("scale_value", {"scales"}, "scales[" + std::to_string(i) + "] is not positive finite");
+            e.tag("dequantize_scale_name");
+            break;
+          }
+        }
+      if (q && !empty && c.src != nullptr)
+        for (std::size_t i = 0; i < std::min<u128>(s_span / 4, c.held_src); ++i) {
+          float v;
+          std::memcpy(&v, static_cast<const unsigned char*>(c.src) + 4 * i, 4);
+          if (!std::isfinite(v)) {
+            e.reject("src_value", {"src"}, "src[" + std::to_string(i / c.cols) + "][" + std::to_string(i % c.cols) +
+                                               "] is NaN or infinite");
+            break;
+          }
+        }
+      break;
+    }
     default: break;
   }
   return e;
@@ -289,45 +440,61 @@ void run(const raw& r, filler& f) {
   if (!mx_ok && c.op >= mx_enc_f32 && c.op <= mx_dec) c.op = (c.op + 4) % op_count;  // MX elements are E4M3 / E5M2
   const int op = c.op;
   const bool per_channel = op >= enc_pc_ld && op <= dec_pc_dense;
-  const bool dense = op == enc_pc_dense || op == dec_pc_dense;
-  c.rows = decode_size(r.rows, per_channel ? 40 : 300);
+  const bool quant_op = op == quant || op == dequant;  // rows x cols, dense, scales by granularity
+  const bool dense = op == enc_pc_dense || op == dec_pc_dense || quant_op;
+  c.rows = decode_size(r.rows, per_channel ? 40 : quant_op ? 100 : 300);
   c.cols = decode_size(r.cols, 40);
   c.n = c.rows;
   c.src_ld = dense ? c.cols : decode_ld(r.src_ld, c.cols);
   c.dst_ld = dense ? c.cols : decode_ld(r.dst_ld, c.cols);
   c.scalar = decode_float(r.scalar);
   c.enum_a = decode_enum(r.enum_a, 2);
-  c.enum_b = decode_enum(r.enum_b, 2);
+  c.enum_b = decode_enum(r.enum_b, quant_op ? 3 : 2);
+  c.enum_c = decode_enum(r.scales, 2);  // quantize's options.rounding
   const std::size_t sb = src_bytes(op), db = dst_bytes(op);
   const bool is_mx = op >= mx_enc_f32 && op <= mx_dec;
-  c.channels = per_channel ? (c.enum_a == 1 ? c.cols : c.rows) : is_mx ? c.n / 32 + (c.n % 32 != 0) : 0;
+  const bool empty = c.rows == 0 || c.cols == 0;
+  // quantize / dequantize: the scales the granularity needs (0 when empty
+  // or when per is no granularity).
+  const std::size_t groups = c.enum_b == 0 ? 1 : c.enum_b == 1 ? c.rows : c.enum_b == 2 ? c.cols : 0;
+  c.channels = per_channel ? (c.enum_a == 1 ? c.cols : c.rows)
+               : is_mx     ? c.n / 32 + (c.n % 32 != 0)
+               : quant_op  ? (empty ? 0 : groups)
+                           : 0;
+  c.scale_count = quant_op ? decode_count(r.src_ld, c.channels) : 0;
 
   // Elements each buffer must hold, capped at what an input allocates.
   const auto span = [](std::size_t rows, std::size_t cols, std::size_t ld) -> u128 {
     return rows == 0 || cols == 0 ? 0 : static_cast<u128>(rows - 1) * ld + cols;
   };
-  const u128 src_need = per_channel ? span(c.rows, c.cols, c.src_ld) : c.n;
-  const u128 dst_need = per_channel ? span(c.rows, c.cols, c.dst_ld) : c.n;
-  const u128 third_need = per_channel || is_mx ? c.channels : 0;
+  const u128 src_need = per_channel || quant_op ? span(c.rows, c.cols, c.src_ld) : c.n;
+  const u128 dst_need = per_channel || quant_op ? span(c.rows, c.cols, c.dst_ld) : c.n;
+  const u128 third_need = per_channel || is_mx || quant_op ? c.channels : 0;
   const auto held = [](u128 need) { return static_cast<std::size_t>(std::min<u128>(need, max_elements)); };
-  const std::size_t src_held = held(src_need), dst_held = held(dst_need), third_held = held(third_need);
+  const std::size_t src_held = held(src_need), dst_held = held(dst_need);
+  // quantize / dequantize: scale_count floats (the spare ones too, so a
+  // write past the needed ones shows), at most 16 spare.
+  const std::size_t spare_cap = c.channels >= max_elements ? max_elements : c.channels + 16;
+  const std::size_t third_held =
+      quant_op ? std::min({c.scale_count, spare_cap, max_elements}) : held(third_need);
   const bool scalar_only = op == scale_from || op == scale_exponent;
 
   pool p;
   const std::size_t third_size = is_mx ? 1 : 4;
   const std::size_t s = p.add("src", src_held * sb, (r.layout & 3u) * sb, sb);
   const std::size_t d = p.add("dst", dst_held * db, ((r.layout >> 2) & 3u) * db, db);
-  const std::size_t t = p.add(is_mx ? "scales" : "scale", third_held * third_size, 0, third_size);
+  const std::size_t t = p.add(is_mx || quant_op ? "scales" : "scale", third_held * third_size, 0, third_size);
   const unsigned sc = r.layout >> 4;
   if (!scalar_only) {
     if (sc == dst_in_src) p.alias(d, s, r.offset % (src_held * sb + 8));
+    if (sc == third_in_src) p.alias(t, s, r.offset % (src_held * sb + 8));
     if (sc == third_in_dst) p.alias(t, d, r.offset % (dst_held * db + 8));
     if (sc == same) p.alias(d, s, 0);
     if (sc == src_null) p.make_null(s);
     if (sc == dst_null) p.make_null(d);
     if (sc == third_null) p.make_null(t);
   }
-  if (!(per_channel || is_mx)) p.make_null(t);
+  if (!(per_channel || is_mx || quant_op)) p.make_null(t);
   p.allocate(r.seed);
   unsigned char* src_store = p.storage(s);
   // Source values by the chosen distribution; codes (decodes) and E8M0
@@ -343,19 +510,37 @@ void run(const raw& r, filler& f) {
         std::memcpy(src_store + 2 * i, &v, 2);
       }
     }
-  if (per_channel) fill_scales(p.storage(t), third_held, f, r.scales, r.bad_kind, r.bad_index);
+  // quantize's source edits (bad_kind): 1-4 NaN, -NaN, +Inf, -Inf at
+  // bad_index; 5, 6 FLT_MAX, the smallest subnormal there; 7, 8 a zero row,
+  // a zero column; 9 all zero; 10 all scaled by 2^-120 (scales at 2^-126).
+  const unsigned edit = r.bad_kind % 16u;
+  if (op == quant && !empty && src_held == src_need) {
+    const float specials[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                              std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                              std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min()};
+    auto* x = reinterpret_cast<float*>(src_store);  // (the pool aligns it for its elements)
+    if (edit >= 1 && edit <= 6) x[r.bad_index % src_held] = specials[edit - 1];
+    for (std::size_t i = 0; i < c.rows; ++i)
+      for (std::size_t j = 0; j < c.cols; ++j) {
+        float& v = x[i * c.cols + j];
+        if ((edit == 7 && i == r.bad_index % c.rows) || (edit == 8 && j == r.bad_index % c.cols) || edit == 9) v = 0;
+        if (edit == 10) v = std::ldexp(v, -120);
+      }
+  }
+  if (per_channel || op == dequant) fill_scales(p.storage(t), third_held, f, r.scales, r.bad_kind, r.bad_index);
   c.src = p.ptr(s);
   c.dst = p.ptr(d);
   c.third = p.ptr(t);
   const u64 index_offset = decode_size(r.index_offset, 1000);
 
   c.held_channels = third_held;
+  c.held_src = src_held;
   expectation e = contract(c);
   // A call larger than the buffers an input has runs only when it must be
   // rejected before any element is read (by a check on sizes, pointers or
   // scalars), since a short buffer is the harness's doing, not the library's.
   if ((src_need > src_held || dst_need > dst_held || third_need > third_held) &&
-      !e.has({"null", "ld", "count_overflow", "enum", "axis", "scale", "amax"}))
+      !e.has({"null", "ld", "count_overflow", "enum", "axis", "scale", "amax", "scale_count"}))
     return skip();
 
   std::string& ctx = context();
@@ -365,15 +550,26 @@ void run(const raw& r, filler& f) {
         ", enum a (axis / rounding / o) = " + std::to_string(c.enum_a) + ", enum b (o) = " +
         std::to_string(c.enum_b) + ", seed = " + hex(r.sr_seed) + ", index_offset = " + hex(index_offset) + "\n" +
         p.layout();
+  if (op == conv)
+    with_format(r.format >> 2, [&](auto tag) {
+      ctx += std::string("  to ") + decltype(tag)::type::name + ", o = " + std::to_string(c.enum_a) + "\n";
+    });
+  if (quant_op) {
+    ctx += "  scale_count = " + std::to_string(c.scale_count) + ", per = " + std::to_string(c.enum_b);
+    if (op == quant)
+      ctx += ", options.rounding = " + std::to_string(c.enum_c) + ", options.o = " + std::to_string(c.enum_a) +
+             (edit != 0 ? ", src edit " + std::to_string(edit) + " at " + std::to_string(r.bad_index) : "");
+    ctx += "\n";
+  }
   for (std::size_t i = 0; i < std::min<std::size_t>(src_held, 6); ++i) {
     u32 v = 0;
     std::memcpy(&v, src_store + i * sb, sb);
     ctx += "  src[" + std::to_string(i) + "] = " + hex(v) + "\n";
   }
-  for (std::size_t i = 0; i < std::min<std::size_t>(third_held, 6); ++i) {
+  for (std::size_t i = 0; i < std::min<std::size_t>(third_held, 6) && op != quant; ++i) {
     u32 v = 0;
     std::memcpy(&v, p.storage(t) + i * third_size, third_size);
-    ctx += "  " + std::string(is_mx ? "scales[" : "scale[") + std::to_string(i) + "] = " + hex(v) + "\n";
+    ctx += "  " + std::string(is_mx || quant_op ? "scales[" : "scale[") + std::to_string(i) + "] = " + hex(v) + "\n";
   }
 
   const auto* src = static_cast<const unsigned char*>(c.src);
@@ -385,6 +581,9 @@ void run(const raw& r, filler& f) {
   int exponent_result = 0;
   // Outputs a valid call writes (a call larger than its buffers is never valid here).
   if (dst_need > dst_held || third_need > third_held) {
+  } else if (quant_op) {
+    p.may_change(d, 0, static_cast<std::size_t>(dst_need) * db);
+    if (op == quant) p.may_change(t, 0, c.channels * 4);
   } else if (per_channel) {
     // (Bounded by the buffer: with dst_ld < cols a huge row count fits it too.)
     for (std::size_t i = 0; i < c.rows && i < dst_held && c.cols != 0; ++i)
@@ -393,6 +592,31 @@ void run(const raw& r, filler& f) {
     p.may_change(d, 0, c.n * db);
     if (is_mx && op != mx_dec) p.may_change(t, 0, c.channels);
   }
+
+  // quantize rejecting a NaN or infinity names its row or column: one that
+  // holds one (checked when nothing else makes the call invalid).
+  std::vector<bool> bad_group;
+  if (op == quant && e.v == expectation::invalid && e.tags == std::vector<std::string>{"src_value"}) {
+    bad_group.assign(c.channels, false);
+    for (std::size_t i = 0; i < c.rows; ++i)
+      for (std::size_t j = 0; j < c.cols; ++j) {
+        float v;
+        std::memcpy(&v, src_store + 4 * (i * c.cols + j), 4);
+        if (!std::isfinite(v)) bad_group[c.enum_b == 0 ? 0 : c.enum_b == 1 ? i : j] = true;
+      }
+  }
+  const auto check_group_message = [&](const fp8::invalid_argument& x) {
+    if (bad_group.empty() || c.enum_b == 0 || std::string(x.argument()) != "src") return;
+    const std::string m = x.what(), word = c.enum_b == 1 ? " in row " : " in column ";
+    const std::size_t at = m.find(word);
+    std::size_t k = 0, digits = 0;
+    for (std::size_t i = at == std::string::npos ? m.size() : at + word.size();
+         i < m.size() && m[i] >= '0' && m[i] <= '9'; ++i, ++digits)
+      k = std::min<std::size_t>(k * 10 + static_cast<std::size_t>(m[i] - '0'), size_max / 16);
+    if (digits == 0) fail("the error names no" + word + "holding a NaN or infinity: " + m);
+    if (k >= bad_group.size() || !bad_group[k])
+      fail("the error names" + word + std::to_string(k) + ", which holds no NaN or infinity: " + m);
+  };
 
   const auto the_call = [&] {
     switch (op) {
@@ -445,6 +669,30 @@ void run(const raw& r, filler& f) {
       case sr_f16:
         fp8::encode_stochastic(reinterpret_cast<const fp8::half*>(src), reinterpret_cast<code*>(dst), c.n, r.sr_seed,
                                c.scalar, o, index_offset);
+        break;
+      case conv:
+        with_format(r.format >> 2, [&](auto tag) {
+          using FT = typename decltype(tag)::type;
+          fp8::convert(reinterpret_cast<const code*>(src), reinterpret_cast<fp8::fp8<FT>*>(dst), c.n, o);
+        });
+        break;
+      case quant: {
+        fp8::quantize_options options;
+        options.per = static_cast<fp8::granularity>(c.enum_b);
+        options.rounding = static_cast<fp8::scale_rounding>(c.enum_c);
+        options.o = o;
+        try {
+          fp8::quantize<F>(reinterpret_cast<const float*>(src), c.rows, c.cols, reinterpret_cast<code*>(dst),
+                           reinterpret_cast<float*>(third), c.scale_count, options);
+        } catch (const fp8::invalid_argument& x) {
+          check_group_message(x);
+          throw;
+        }
+        break;
+      }
+      case dequant:
+        fp8::dequantize(reinterpret_cast<const code*>(src), c.rows, c.cols, reinterpret_cast<const float*>(third),
+                        c.scale_count, reinterpret_cast<float*>(dst), static_cast<fp8::granularity>(c.enum_b));
         break;
       default:
         fp8::fake_quantize<F>(reinterpret_cast<const float*>(src), reinterpret_cast<float*>(dst), c.n, c.scalar, o);
@@ -547,6 +795,58 @@ void run(const raw& r, filler& f) {
           if (dst[i] != want) mismatch("dst[" + std::to_string(i) + "]", dst[i], want, src_bits(i));
         }
         break;
+      case conv:
+        with_format(r.format >> 2, [&](auto tag) {
+          using FT = typename decltype(tag)::type;
+          for (std::size_t i = 0; i < c.n; ++i) {
+            const u8 want = convert_reference<F, FT>(src_copy[i], c.enum_a == 0);
+            if (dst[i] != want) mismatch("dst[" + std::to_string(i) + "]", dst[i], want, src_copy[i]);
+            // README: the bulk form equals the scalar element by element.
+            const u8 scalar = fp8::convert<fp8::fp8<FT>>(code::from_bits(src_copy[i]), o).bits();
+            if (scalar != want)
+              mismatch(std::string("scalar fp8::convert<fp8<") + FT::name + ">>(src[" + std::to_string(i) + "], o)",
+                       scalar, want, src_copy[i]);
+          }
+        });
+        break;
+      case quant: {
+        const auto group = [&](std::size_t i, std::size_t j) { return c.enum_b == 0 ? 0 : c.enum_b == 1 ? i : j; };
+        std::vector<double> amax(c.channels, 0.0);
+        for (std::size_t i = 0; i < c.rows && !empty; ++i)
+          for (std::size_t j = 0; j < c.cols; ++j)
+            amax[group(i, j)] = std::max(amax[group(i, j)], std::fabs(src_value(i * c.cols + j)));
+        std::vector<float> want_scale(c.channels);
+        for (std::size_t g = 0; g < c.channels; ++g) {
+          want_scale[g] = scale_reference<F>(amax[g], c.enum_c == 1);
+          float got;
+          std::memcpy(&got, third + 4 * g, 4);
+          if (bits(got) != bits(want_scale[g]))
+            mismatch("scales[" + std::to_string(g) + "] (amax " + num(amax[g]) + ")", bits(got), bits(want_scale[g]),
+                     0);
+        }
+        for (std::size_t i = 0; i < c.rows && !empty; ++i)
+          for (std::size_t j = 0; j < c.cols; ++j) {
+            const std::size_t k = i * c.cols + j;
+            const float x = static_cast<float>(src_value(k)) / want_scale[group(i, j)];
+            const u8 want = ref_encode<F>(static_cast<double>(x), c.enum_a == 0);
+            if (dst[k] != want)
+              mismatch("dst[" + std::to_string(i) + "][" + std::to_string(j) + "]", dst[k], want, src_bits(k));
+          }
+        break;
+      }
+      case dequant:
+        for (std::size_t i = 0; i < c.rows && !empty; ++i)
+          for (std::size_t j = 0; j < c.cols; ++j) {
+            const std::size_t k = i * c.cols + j, g = c.enum_b == 0 ? 0 : c.enum_b == 1 ? i : j;
+            float sc;
+            std::memcpy(&sc, third_copy.data() + 4 * g, 4);
+            u32 got;
+            std::memcpy(&got, dst + 4 * k, 4);
+            const u32 want = decode_reference<F>(src_copy[k], sc);
+            if (got != want)
+              mismatch("dst[" + std::to_string(i) + "][" + std::to_string(j) + "]", got, want, src_copy[k]);
+          }
+        break;
       default:
         for (std::size_t i = 0; i < c.n; ++i) {
           const float x = static_cast<float>(src_value(i)) / c.scalar;
@@ -588,8 +888,10 @@ std::vector<seed<raw>> seeds() {
   const char* ops[] = {"amax_f32", "amax_bf16", "amax_f16", "scale_from_amax", "scale_exponent",
                        "encode_pc_ld", "encode_pc_dense", "decode_pc_ld", "decode_pc_dense",
                        "mx_encode_f32", "mx_encode_bf16", "mx_encode_f16", "mx_decode",
-                       "stochastic_f32", "stochastic_bf16", "stochastic_f16", "fake_quantize"};
+                       "stochastic_f32", "stochastic_bf16", "stochastic_f16", "fake_quantize",
+                       "convert", "quantize", "dequantize"};
   for (u8 o = 0; o < op_count; ++o) {
+    if (o == conv) continue;  // every pair of formats, below
     for (u8 fm = 0; fm < 4; ++fm) {
       const bool mx = o >= mx_enc_f32 && o <= mx_dec;
       if (mx && fm >= 2) continue;
@@ -610,6 +912,10 @@ std::vector<seed<raw>> seeds() {
       r.sr_seed = 0x1234567890ABCDEFull * (o + 1u);
       r.index_offset = static_cast<u16>(o * 3 + fm);
       r.seed = 100u + o * 4u + fm;
+      if (o == quant || o == dequant) {
+        r.enum_b = static_cast<u8>((o + fm) % 3);       // per: tensor, rows or columns
+        r.values = static_cast<u8>(fm % 2 == 0 ? 1 : 3);  // finite values (NaN and Inf: invalid)
+      }
       v.push_back({std::string("valid_") + ops[o] + "_" + fmt[fm], r, V});
     }
   }
@@ -667,6 +973,132 @@ std::vector<seed<raw>> seeds() {
   with("invalid_fake_quantize_scale_zero", I, fake, [](raw& r) { r.scalar = special(0); });
   with("invalid_fake_quantize_enum", I, fake, [](raw& r) { r.enum_a = 0xF2; });
   with("invalid_fake_quantize_count_overflow", I, fake, [](raw& r) { r.rows = huge(7); });
+
+  // convert: every pair of formats (from: bits 0-1 of format, to: bits 2-3),
+  // both overflow modes, across the 256-element blocks.
+  for (u8 from = 0; from < 4; ++from)
+    for (u8 to = 0; to < 4; ++to) {
+      const unsigned k = from * 4u + to;
+      raw r;
+      r.op = conv;
+      r.format = static_cast<u8>(from | to << 2);
+      r.rows = static_cast<u16>(k % 3 == 0 ? 300 : 20 + 17 * k);
+      r.enum_a = static_cast<u8>((from + to) % 2);
+      r.layout = static_cast<u8>(k % 16);
+      r.seed = 300u + k;
+      v.push_back({std::string("valid_convert_") + fmt[from] + "_to_" + fmt[to], r, V});
+    }
+  const auto convert_seed = [&](const std::string& name, int verdict, u8 format, auto&& edit) {
+    with(name, verdict, conv, [&](raw& r) {
+      r.format = format;
+      edit(r);
+    });
+  };
+  convert_seed("valid_convert_empty_null", V, 1 | 0 << 2, [](raw& r) { r.rows = 0; r.layout = scenario_of(src_null); });
+  convert_seed("invalid_convert_src_null", I, 0 | 1 << 2, [](raw& r) { r.layout = scenario_of(src_null); });
+  convert_seed("invalid_convert_dst_null", I, 2 | 3 << 2, [](raw& r) { r.layout = scenario_of(dst_null); });
+  convert_seed("invalid_convert_in_place", I, 1 | 1 << 2, [](raw& r) { r.layout = scenario_of(same); });
+  convert_seed("invalid_convert_dst_in_src", I, 3 | 0 << 2, [](raw& r) {
+    r.layout = scenario_of(dst_in_src);
+    r.offset = 17;
+  });
+  convert_seed("invalid_convert_overflow_enum", I, 0 | 2 << 2, [](raw& r) { r.enum_a = 0xF3; });
+  convert_seed("invalid_convert_overflow_enum_empty", I, 2 | 0 << 2, [](raw& r) { r.enum_a = 0xF0; r.rows = 0; });
+  convert_seed("invalid_convert_count_overflow", I, 1 | 2 << 2, [](raw& r) { r.rows = huge(2); });
+
+  // quantize / dequantize: a 12 x 7 tensor of moderate values by default.
+  const auto quant_seed = [&](const std::string& name, int verdict, u8 op, u8 format, u8 per, auto&& edit) {
+    with(name, verdict, op, [&](raw& r) {
+      r.format = format;
+      r.rows = 12;
+      r.cols = 7;
+      r.values = 1;
+      r.enum_b = per;
+      edit(r);
+    });
+  };
+  const u8 tensor = 0, by_rows = 1, by_columns = 2;  // per
+  const u16 spare4 = 7, short1 = 0xC000;             // src_ld, as scale_count: 4 spare, 1 short
+  const auto place = [](unsigned scenario, u16 offset) {
+    return [=](raw& r) {
+      r.layout = scenario_of(scenario);
+      r.offset = offset;
+    };
+  };
+  const auto edit = [](u8 kind, u16 index) {  // quantize: the source edit; dequantize: fill_scales' bad value
+    return [=](raw& r) {
+      r.bad_kind = kind;
+      r.bad_index = index;
+    };
+  };
+  const u8 q = quant, dq = dequant;
+  quant_seed("valid_quantize_columns_pow2_nonsat", V, q, 3, by_columns, [](raw& r) {
+    r.scales = 1;  // options.rounding: power_of_two
+    r.enum_a = 1;  // options.o: non_saturating
+    r.values = 3;
+  });
+  quant_seed("valid_quantize_rows_spare_scales", V, q, 0, by_rows, [&](raw& r) { r.src_ld = spare4; });
+  quant_seed("valid_quantize_zero_row", V, q, 1, by_rows, edit(7, 5));
+  quant_seed("valid_quantize_zero_column_pow2", V, q, 2, by_columns, [](raw& r) { r.bad_kind = 8; r.scales = 1; });
+  quant_seed("valid_quantize_zero_tensor", V, q, 0, tensor, edit(9, 0));
+  quant_seed("valid_quantize_tiny_clamped", V, q, 1, by_rows, [](raw& r) { r.bad_kind = 10; r.values = 4; });
+  quant_seed("valid_quantize_tiny_clamped_pow2", V, q, 3, tensor, [](raw& r) { r.bad_kind = 10; r.scales = 1; });
+  quant_seed("valid_quantize_flt_max_nonsat", V, q, 0, tensor, [](raw& r) { r.bad_kind = 5; r.enum_a = 1; });
+  quant_seed("valid_quantize_flt_max_pow2", V, q, 1, by_columns, [](raw& r) { r.bad_kind = 5; r.scales = 1; });
+  quant_seed("valid_quantize_subnormal", V, q, 2, by_rows, edit(6, 40));
+  quant_seed("valid_quantize_empty_null", V, q, 0, by_rows, [](raw& r) {
+    r.rows = 0;
+    r.layout = scenario_of(src_null);
+  });
+  quant_seed("valid_quantize_one_column", V, q, 2, by_rows, [](raw& r) { r.cols = 1; r.rows = 100; });
+  quant_seed("invalid_quantize_per_enum", I, q, 0, 0xF0, nothing);
+  quant_seed("invalid_quantize_rounding_enum", I, q, 1, by_rows, [](raw& r) { r.scales = 0xF1; });
+  quant_seed("invalid_quantize_overflow_enum", I, q, 2, by_columns, [](raw& r) { r.enum_a = 0xF2; });
+  quant_seed("invalid_quantize_enum_empty", I, q, 3, tensor, [](raw& r) { r.enum_a = 0xF4; r.cols = 0; });
+  quant_seed("invalid_quantize_scale_count_rows", I, q, 0, by_rows, [&](raw& r) { r.src_ld = short1; });
+  quant_seed("invalid_quantize_scale_count_tensor", I, q, 1, tensor, [&](raw& r) { r.src_ld = short1; });
+  quant_seed("invalid_quantize_scale_count_columns", I, q, 2, by_columns, [](raw& r) { r.src_ld = 0xC002; });
+  quant_seed("invalid_quantize_scales_null", I, q, 3, by_rows, place(third_null, 0));
+  quant_seed("invalid_quantize_src_null", I, q, 0, tensor, place(src_null, 0));
+  quant_seed("invalid_quantize_dst_null", I, q, 1, by_columns, place(dst_null, 0));
+  quant_seed("invalid_quantize_nan_row", I, q, 0, by_rows, edit(1, 30));
+  quant_seed("invalid_quantize_negative_nan_column", I, q, 1, by_columns, edit(2, 50));
+  quant_seed("invalid_quantize_inf_tensor", I, q, 2, tensor, edit(3, 83));
+  quant_seed("invalid_quantize_negative_inf_row", I, q, 3, by_rows, edit(4, 0));
+  quant_seed("invalid_quantize_specials", I, q, 0, by_columns, [](raw& r) {
+    r.values = 2;  // one in 16 a special value
+    r.rows = 60;
+    r.cols = 40;
+  });
+  quant_seed("invalid_quantize_count_overflow", I, q, 1, by_rows, [](raw& r) { r.rows = huge(2); });
+  quant_seed("invalid_quantize_dst_in_src", I, q, 2, by_rows, place(dst_in_src, 12));
+  quant_seed("invalid_quantize_in_place", I, q, 3, tensor, place(same, 0));
+  quant_seed("invalid_quantize_scales_in_src", I, q, 0, by_columns, place(third_in_src, 20));
+  quant_seed("invalid_quantize_scales_in_dst", I, q, 1, by_rows, place(third_in_dst, 5));
+  quant_seed("invalid_quantize_scale_count_extent", I, q, 2, tensor, [](raw& r) { r.src_ld = huge(2); });
+  quant_seed("valid_dequantize_columns", V, dq, 2, by_columns, [](raw& r) { r.scales = 2; });
+  quant_seed("valid_dequantize_scales_in_src", V, dq, 3, by_rows, place(third_in_src, 3));
+  quant_seed("valid_dequantize_bad_spare_scale", V, dq, 0, by_rows, [&](raw& r) {
+    r.src_ld = spare4;
+    r.bad_kind = 1;
+    r.bad_index = 14;  // a zero among the 4 spare scales, never read
+  });
+  quant_seed("valid_dequantize_subnormal_scale", V, dq, 1, tensor, edit(6, 0));
+  quant_seed("valid_dequantize_empty_null", V, dq, 1, by_columns, [](raw& r) {
+    r.cols = 0;
+    r.layout = scenario_of(dst_null);
+  });
+  quant_seed("invalid_dequantize_per_enum", I, dq, 2, 0xF1, nothing);
+  quant_seed("invalid_dequantize_scale_count", I, dq, 3, by_columns, [&](raw& r) { r.src_ld = short1; });
+  quant_seed("invalid_dequantize_scales_null", I, dq, 0, tensor, place(third_null, 0));
+  quant_seed("invalid_dequantize_src_null", I, dq, 1, by_rows, place(src_null, 0));
+  quant_seed("invalid_dequantize_dst_in_src", I, dq, 2, tensor, place(dst_in_src, 7));
+  quant_seed("invalid_dequantize_count_overflow", I, dq, 3, by_columns, [](raw& r) { r.cols = huge(5); });
+  quant_seed("invalid_dequantize_scale_zero", I, dq, 0, tensor, edit(1, 0));
+  quant_seed("invalid_dequantize_scale_negative_rows", I, dq, 1, by_rows, edit(3, 11));
+  quant_seed("invalid_dequantize_scale_nan_columns", I, dq, 2, by_columns, edit(4, 2));
+  quant_seed("invalid_dequantize_scales_in_dst_tensor", I, dq, 3, tensor, place(third_in_dst, 8));
+  quant_seed("invalid_dequantize_scales_in_dst_rows", I, dq, 0, by_rows, place(third_in_dst, 16));
   (void)nothing;
   return v;
 }

@@ -112,10 +112,24 @@ TEST_CASE("quantize: bad arguments are named before anything is written", "[quan
   CHECK_THROWS_WITH(fp8::quantize(x.data(), 3, 4, codes.data(), scales.data(), 4), Catch::Contains("infinity"));
   fp8::quantize_options bad;
   bad.per = static_cast<granularity>(9);
-  CHECK_THROWS_WITH(fp8::quantize(x.data(), 3, 4, codes.data(), scales.data(), 4, bad), Catch::Contains("'per'"));
+  CHECK_THROWS_WITH(fp8::quantize(x.data(), 3, 4, codes.data(), scales.data(), 4, bad),
+                    Catch::Contains("'options.per'"));
+  // A count no array can have.
+  CHECK_THROWS_WITH(fp8::quantize(x.data(), 3, 4, codes.data(), scales.data(), SIZE_MAX), Catch::Contains("'scale_count'"));
   untouched();
   std::vector<float> out(12, -3.0f);
   CHECK_THROWS_WITH(fp8::dequantize(codes.data(), 3, 4, scales.data(), 3, out.data(), granularity::columns),
                     Catch::Contains("fewer than the 4"));
+  CHECK_THROWS_WITH(fp8::dequantize(codes.data(), 3, 4, scales.data(), SIZE_MAX, out.data(), granularity::rows),
+                    Catch::Contains("'scale_count'"));
+  // dequantize's scales are its own argument: named "scales", whichever
+  // granularity, and an output over them is refused.
+  const std::vector<float> zero(4, 0.0f);
+  for (granularity g : {granularity::tensor, granularity::rows, granularity::columns})
+    CHECK_THROWS_WITH(fp8::dequantize(codes.data(), 3, 4, zero.data(), 4, out.data(), g),
+                      Catch::Contains("fp8::dequantize") && Catch::Contains("'scales' [0] = 0"));
+  std::vector<float> inside(16, 1.0f);
+  CHECK_THROWS_WITH(fp8::dequantize(codes.data(), 3, 4, inside.data() + 2, 1, inside.data(), granularity::tensor),
+                    Catch::Contains("'dst'") && Catch::Contains("overlaps scales"));
   for (float v : out) CHECK(v == -3.0f);
 }

@@ -59,11 +59,13 @@ inline std::size_t scales_needed(granularity per, std::size_t rows, std::size_t 
   return per == granularity::tensor ? 1 : per == granularity::rows ? rows : cols;
 }
 
-// The checks both directions share, in the contract's order.
+// The checks both directions share, in the contract's order. per_name: the
+// granularity's argument ("options.per" or "per"); scales are written
+// (quantize) or read (dequantize: positive finite floats, judged last).
 inline void check_quantize(const char* fn, const void* src, std::size_t src_bytes, const void* dst,
                            std::size_t dst_bytes, std::size_t rows, std::size_t cols, const float* scales,
-                           std::size_t scale_count, granularity per, bool scales_written) {
-  require_enumerator(fn, "per", per);
+                           std::size_t scale_count, granularity per, const char* per_name, bool scales_written) {
+  require_enumerator(fn, per_name, per);
   std::size_t b[2];
   check_matrices(fn, {{"src", "cols", src, rows, cols, cols, src_bytes}, {"dst", "cols", dst, rows, cols, cols, dst_bytes}},
                  b);
@@ -71,11 +73,17 @@ inline void check_quantize(const char* fn, const void* src, std::size_t src_byte
   FP8_REQUIRE_ARG(scale_count >= need, fn, "scale_count",
                   "is " + std::to_string(scale_count) + ", fewer than the " + std::to_string(need) +
                       " scales the granularity needs");
+  // A count whose floats would not fit the address space describes no array.
+  FP8_REQUIRE_ARG(span_fits(scales, scale_count, sizeof(float)), fn, "scale_count",
+                  "floats from scales run past the end of the address space");
   const std::size_t sb = check_array(fn, "scales", scales, need, sizeof(float), "scale_count");
   require_disjoint(fn, "dst", dst, b[1], "src", src, b[0]);
   if (scales_written) {
     require_disjoint(fn, "scales", scales, sb, "src", src, b[0]);
     require_disjoint(fn, "scales", scales, sb, "dst", dst, b[1]);
+  } else {
+    require_disjoint(fn, "dst", dst, b[1], "scales", scales, sb);
+    check_scales(fn, "scales", scales, need);
   }
 }
 
@@ -105,7 +113,8 @@ template <class F>
 void quantize(const float* src, std::size_t rows, std::size_t cols, fp8<F>* dst, float* scales,
               std::size_t scale_count, const quantize_options& options = {}) {
   const char* fn = "fp8::quantize";
-  detail::check_quantize(fn, src, sizeof(float), dst, 1, rows, cols, scales, scale_count, options.per, true);
+  detail::check_quantize(fn, src, sizeof(float), dst, 1, rows, cols, scales, scale_count, options.per, "options.per",
+                         true);
   detail::require_enumerator(fn, "options.rounding", options.rounding);
   detail::require_enumerator(fn, "options.o", options.o);
   if (rows == 0 || cols == 0) return;
@@ -136,7 +145,7 @@ template <class F>
 void dequantize(const fp8<F>* src, std::size_t rows, std::size_t cols, const float* scales, std::size_t scale_count,
                 float* dst, granularity per) {
   const char* fn = "fp8::dequantize";
-  detail::check_quantize(fn, src, 1, dst, sizeof(float), rows, cols, scales, scale_count, per, false);
+  detail::check_quantize(fn, src, 1, dst, sizeof(float), rows, cols, scales, scale_count, per, "per", false);
   if (rows == 0 || cols == 0) return;
   if (per == granularity::tensor)
     decode(src, dst, rows * cols, scales[0]);

@@ -150,6 +150,67 @@ TEST_CASE("convert: half and bfloat16 to each other, and double to the narrower 
   CHECK(fp8::isnan(fp8::convert<fp8::e4m3_t>(1e6, nonsat)));
 }
 
+TEST_CASE("convert: bulk arrays of half, bfloat16, float and FP8, element by element the scalar convert",
+          "[convert]") {
+  // Every half and bfloat16 code, and floats across the whole range.
+  std::vector<fp8::half> h(65536);
+  std::vector<fp8::bfloat16> b(65536);
+  for (unsigned c = 0; c < 65536; ++c) {
+    h[c] = fp8::half::from_bits(static_cast<std::uint16_t>(c));
+    b[c] = fp8::bfloat16::from_bits(static_cast<std::uint16_t>(c));
+  }
+  std::vector<float> f(1 << 16);
+  std::uint32_t state = 12345;
+  for (auto& x : f) {
+    state = state * 1664525u + 1013904223u;
+    x = float_from_bits(state);
+  }
+  const auto same16 = [](auto x, auto y) { return x.bits() == y.bits(); };
+  std::size_t bad = 0;
+  for (const auto o : {sat, nonsat}) {
+    std::vector<fp8::half> h_out(65536);
+    std::vector<fp8::bfloat16> b_out(65536);
+    std::vector<float> f_out(65536);
+    fp8::convert(b.data(), h_out.data(), b.size(), o);
+    for (unsigned c = 0; c < 65536; ++c) bad += !same16(h_out[c], fp8::convert<fp8::half>(b[c], o));
+    fp8::convert(h.data(), b_out.data(), h.size(), o);
+    for (unsigned c = 0; c < 65536; ++c) bad += !same16(b_out[c], fp8::convert<fp8::bfloat16>(h[c], o));
+    fp8::convert(f.data(), h_out.data(), f.size(), o);
+    for (std::size_t i = 0; i < f.size(); ++i) bad += !same16(h_out[i], fp8::convert<fp8::half>(f[i], o));
+    fp8::convert(f.data(), b_out.data(), f.size(), o);
+    for (std::size_t i = 0; i < f.size(); ++i) bad += !same16(b_out[i], fp8::convert<fp8::bfloat16>(f[i], o));
+    // FP8 <-> the wider arrays: the bulk codec with scale 1.
+    std::vector<fp8::e4m3_t> q(65536);
+    fp8::convert(h.data(), q.data(), h.size(), o);
+    for (unsigned c = 0; c < 65536; ++c) bad += q[c].bits() != fp8::convert<fp8::e4m3_t>(h[c], o).bits();
+    fp8::convert(f.data(), q.data(), f.size(), o);
+    for (std::size_t i = 0; i < f.size(); ++i) bad += q[i].bits() != fp8::convert<fp8::e4m3_t>(f[i], o).bits();
+    fp8::convert(q.data(), b_out.data(), q.size(), o);
+    for (std::size_t i = 0; i < q.size(); ++i) bad += !same16(b_out[i], fp8::convert<fp8::bfloat16>(q[i]));
+  }
+  // Widening is exact.
+  std::vector<float> f_out(65536);
+  fp8::convert(h.data(), f_out.data(), h.size());
+  for (unsigned c = 0; c < 65536; ++c)
+    bad += !(float_bits(f_out[c]) == float_bits(static_cast<float>(h[c])) || (std::isnan(f_out[c]) && h[c].is_nan()));
+  CHECK(bad == 0);
+  // The default overflow rule is To's: IEEE for half, saturating for FP8.
+  const float big[1] = {1e6f};
+  fp8::half hb[1];
+  fp8::e4m3_t qb[1];
+  fp8::convert(big, hb, 1);
+  fp8::convert(big, qb, 1);
+  CHECK(fp8::isinf(hb[0]));
+  CHECK(static_cast<float>(qb[0]) == 448.0f);
+  // Errors name convert, before anything is written.
+  std::vector<fp8::half> guard(4, fp8::half::from_bits(0x1234));
+  CHECK_THROWS_WITH(fp8::convert(f.data(), guard.data(), 4, static_cast<fp8::overflow>(9)),
+                    Catch::Contains("fp8::convert") && Catch::Contains("'o'"));
+  CHECK_THROWS_WITH(fp8::convert(static_cast<const fp8::bfloat16*>(nullptr), guard.data(), 4),
+                    Catch::Contains("'src'"));
+  for (const auto& x : guard) CHECK(x.bits() == 0x1234);
+}
+
 TEST_CASE("convert: bad bulk arguments are named and nothing is written", "[convert]") {
   std::vector<fp8::e5m2_t> src(8, fp8::e5m2_t(1.0f));
   std::vector<fp8::e4m3_t> dst(8, fp8::e4m3_t::from_bits(0x11));

@@ -15,11 +15,14 @@
 // rounding through an intermediate format. NaN converts to To's NaN (for
 // an fnuz To, its one NaN; saturating or not, as encode does).
 //
-// Bulk: convert(src, dst, n, o) for arrays of two FP8 formats, element by
-// element the scalar convert (decoded to float in blocks by the bulk
-// decoder, then encoded by the bulk encoder: both equal the scalar codec,
-// and the decode is exact). FP8 from or to float, bfloat16 and half in
-// bulk is encode / decode (codec/bulk.hpp).
+// Bulk: convert(src, dst, n[, o]) for arrays of any two of fp8<F>, half,
+// bfloat16 and float (float to float aside), element by element the scalar
+// convert with To's overflow rule or o: two FP8 formats are decoded to float
+// in blocks by the bulk decoder, then encoded by the bulk encoder (both
+// equal the scalar codec, and the decode is exact); FP8 from or to float,
+// bfloat16 and half is the bulk encode / decode (codec/bulk.hpp) with scale
+// 1; the 16-bit types and float among themselves convert element by element
+// (widening is exact; narrowing rounds once, in scalar code).
 #pragma once
 
 #include <cstddef>
@@ -48,6 +51,14 @@ template <class F>
 struct is_convertible_number<fp8<F>> : std::true_type {};
 template <class F>
 struct is_convertible_number<storage16<F>> : std::true_type {};
+
+// The element types of the bulk conversions other than fp8<F>.
+template <class T>
+struct is_wide_array : std::false_type {};
+template <>
+struct is_wide_array<float> : std::true_type {};
+template <class F>
+struct is_wide_array<storage16<F>> : std::true_type {};
 
 // The target's own overflow rule.
 template <class To>
@@ -113,6 +124,29 @@ void convert(const fp8<FF>* src, fp8<FT>* dst, std::size_t n, overflow o = overf
       kernel::encode<FT>(buf, d + i, m, 1.0f, o, tier);
     }
   });
+}
+
+// float, half and bfloat16 arrays, any pair but float to float.
+template <class To, class From,
+          std::enable_if_t<detail::is_wide_array<To>::value && detail::is_wide_array<From>::value &&
+                               !(std::is_same<To, float>::value && std::is_same<From, float>::value),
+                           int> = 0>
+void convert(const From* src, To* dst, std::size_t n, overflow o = detail::default_overflow<To>::value) {
+  detail::check_bulk("fp8::convert", src, sizeof(From), dst, sizeof(To), n, 1.0f, o);
+  for (std::size_t i = 0; i < n; ++i) dst[i] = convert<To>(src[i], o);
+}
+// FP8 to float, half or bfloat16: exact, the bulk decode with scale 1 (o is
+// checked and has nothing to act on).
+template <class To, class F, std::enable_if_t<detail::is_wide_array<To>::value, int> = 0>
+void convert(const fp8<F>* src, To* dst, std::size_t n, overflow o = detail::default_overflow<To>::value) {
+  detail::check_bulk("fp8::convert", src, 1, dst, sizeof(To), n, 1.0f, o);
+  decode(src, dst, n);
+}
+// float, half or bfloat16 to FP8: the bulk encode with scale 1.
+template <class F, class From, std::enable_if_t<detail::is_wide_array<From>::value, int> = 0>
+void convert(const From* src, fp8<F>* dst, std::size_t n, overflow o = overflow::saturate) {
+  detail::check_bulk("fp8::convert", src, sizeof(From), dst, 1, n, 1.0f, o);
+  encode(src, dst, n, 1.0f, o);
 }
 
 FP8_END_TU_NAMESPACE

@@ -101,12 +101,6 @@ using gemm_f32_default = gemm_f32fma__xsimd;
 using gemm_f32_default = gemm_f32_4x8__scalar;
 #endif
 
-// A of type TA needs a float micro-kernel on every tier: float and half
-// values would round to bfloat16 (half has 11 significant bits, bfloat16 8);
-// FP8 codes and bfloat16 are exact in bfloat16.
-template <class TA>
-constexpr bool needs_float_kernel = std::is_same<TA, float>::value || std::is_same<TA, half>::value;
-
 // The kernel a call on tier Tag (an isa:: tag from detail::dispatch) with A
 // of type TA runs: the tier's whole choice, in one place. portable and sse2
 // run the flags' float kernel; avx2 and avx512 their intrinsic float

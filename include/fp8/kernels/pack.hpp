@@ -273,13 +273,20 @@ inline void pack_panel(const std::uint8_t* src, std::size_t rs, std::size_t ks, 
   decode_for<F, K>(codes, dst, n);
 }
 
+// An operand of value type T needs a float micro-kernel on every tier: float
+// and half values would round to bfloat16 (half has 11 significant bits,
+// bfloat16 8); FP8 codes and bfloat16 are exact in bfloat16. The one place
+// this is decided (gemm.hpp's kernel_of and packed_b follow it).
+template <class T>
+constexpr bool needs_float_kernel = std::is_same<T, float>::value || std::is_same<T, half>::value;
+
 // Panels of values rather than codes (weight-only GEMM: A in bfloat16, half
 // or float): the same layout, each value converted exactly to the kernel's
 // type (bfloat16 -> bfloat16 or float, half and float -> float; never half
 // or float -> bfloat16, which would round).
 template <class P, class T>
 inline P to_packed(T x) noexcept {
-  static_assert(!(std::is_same<P, bfloat16>::value && (std::is_same<T, float>::value || std::is_same<T, half>::value)),
+  static_assert(!(std::is_same<P, bfloat16>::value && needs_float_kernel<T>),
                 "float and half operands need a float micro-kernel (kernel_of<tier, float>)");
   return static_cast<P>(static_cast<float>(x));
 }
@@ -329,10 +336,7 @@ inline void pack_operand(const fp8<F>* src, std::size_t rs, std::size_t ks, std:
                          std::size_t kc, std::uint8_t* codes, typename K::packed* dst, std::size_t next_rows) noexcept {
   pack_panel<F, K>(reinterpret_cast<const std::uint8_t*>(src), rs, ks, rows, R, kc, codes, dst, next_rows);
 }
-template <
-    class K, class T,
-    std::enable_if_t<std::is_same<T, float>::value || std::is_same<T, bfloat16>::value || std::is_same<T, half>::value,
-                     int> = 0>
+template <class K, class T, std::enable_if_t<needs_float_kernel<T> || std::is_same<T, bfloat16>::value, int> = 0>
 inline void pack_operand(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
                          std::uint8_t*, typename K::packed* dst, std::size_t) noexcept {
   pack_values<K>(src, rs, ks, rows, R, kc, dst);

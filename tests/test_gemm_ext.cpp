@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The GEMM extensions against an independent double-precision reference:
-// weight-only A (bfloat16, float) x FP8 B, bfloat16 and FP8 C (output_scale,
+// weight-only A (bfloat16, half, float) x FP8 B, bfloat16 and half B with
+// every A type on every tier, bfloat16, half and FP8 C (output_scale,
 // both overflow modes, beta reading C), DeepSeek-V3 block scales of A and B,
 // packed B for every A type, the float scratch that bfloat16 and FP8 C go
 // through, subnormal and special values of bfloat16 / float A, thread counts,
@@ -45,6 +46,7 @@
 #include <fp8/fp8.hpp>
 
 #include "formats.hpp"
+#include "tiers.hpp"
 
 namespace {
 
@@ -65,6 +67,11 @@ template <class T>
 struct is_fp8 : std::false_type {};
 template <class F>
 struct is_fp8<fp8::fp8<F>> : std::true_type {};
+// B's element type in the tests' type lists: an FP8 format stands for its
+// codes, bfloat16 and half for themselves (packed_b's convention).
+template <class FB>
+using b_type = typename std::conditional<std::is_same<FB, bf16>::value || std::is_same<FB, f16>::value, FB,
+                                         fp8::fp8<FB>>::type;
 
 // ---- Element types: names, exact values (no library codec), random values.
 
@@ -214,6 +221,7 @@ struct setup {
   float alpha = 1.0f, beta = 0.0f;
   std::size_t pad = 0;  // added to lda, ldb and ldc
   exps a_exps;
+  exps b_exps{-8, 8};  // bfloat16 and half B (FP8 B: every finite code)
   float output_scale = 1.0f;
   fp8::overflow output_overflow = fp8::overflow::saturate;
   bool a_blocks = false, b_blocks = false;
@@ -254,7 +262,7 @@ struct problem {
   std::size_t m = 0, n = 0, k = 0, lda = 1, ldb = 1, ldc = 0;
   setup s;
   matrix<TA> a;
-  matrix<fp8::fp8<FB>> b;
+  matrix<b_type<FB>> b;
   std::vector<float> row_scale, col_scale, bias, a_block_scale, b_block_scale;
 
   std::size_t kblocks() const { return (k + s.scale_block - 1) / s.scale_block; }
@@ -277,7 +285,7 @@ struct problem {
     return o;
   }
   std::string name() const {
-    std::string r = std::string(type_name(tag<TA>{})) + "x" + FB::name + " ta=" + (ta == transpose::yes ? "T" : "N") +
+    std::string r = std::string(type_name(tag<TA>{})) + "x" + type_name(tag<b_type<FB>>{}) + " ta=" + (ta == transpose::yes ? "T" : "N") +
                     " tb=" + (tb == transpose::yes ? "T" : "N") + " m=" + std::to_string(m) +
                     " n=" + std::to_string(n) + " k=" + std::to_string(k) + " alpha=" + std::to_string(s.alpha) +
                     " beta=" + std::to_string(s.beta) + " pad=" + std::to_string(s.pad);
@@ -307,7 +315,7 @@ problem<TA, FB> make_problem(transpose ta, transpose tb, std::size_t m, std::siz
   p.ldb = std::max<std::size_t>((tb == transpose::no ? n : k) + s.pad, 1);
   p.ldc = n + s.pad;
   p.a = random_matrix<TA>(ta == transpose::no ? m : k, ta == transpose::no ? k : m, p.lda, g, s.a_exps);
-  p.b = random_matrix<fp8::fp8<FB>>(tb == transpose::no ? k : n, tb == transpose::no ? n : k, p.ldb, g, exps{});
+  p.b = random_matrix<b_type<FB>>(tb == transpose::no ? k : n, tb == transpose::no ? n : k, p.ldb, g, s.b_exps);
   std::uniform_real_distribution<float> scale(0.25f, 4.0f), block_scale(0.125f, 8.0f), bias(-50.0f, 50.0f);
   if (s.row_col) {
     for (std::size_t i = 0; i < m; ++i) p.row_scale.push_back(scale(g));
@@ -573,6 +581,47 @@ TEMPLATE_TEST_CASE("gemm ext: alpha and beta with bfloat16 / half / float A; bet
 }
 
 // ---------------------------------------------------------------------------
+// bfloat16 and half B (a layer kept in 16 bits), on every tier's kernel:
+// vdpbf16ps for bfloat16 B with FP8 or bfloat16 A, the float kernels for
+// half B and for float or half A.
+
+TEMPLATE_TEST_CASE("gemm ext: bfloat16 / half B with every A type, every tier, every transpose", "[gemm]",
+                   (abc<bf16, bf16, float>), (abc<e4m3, bf16, float>), (abc<float, bf16, bf16>),
+                   (abc<f16, bf16, float>), (abc<f16, f16, f16>), (abc<e5m2, f16, float>), (abc<bf16, f16, float>),
+                   (abc<float, f16, e4m3>)) {
+  using TA = typename TestType::A;
+  using FB = typename TestType::B;
+  using TC = typename TestType::C;
+  std::mt19937 g(16);
+  test_tiers::for_each_gemm_tier([&](const char* kernel) {
+    INFO("the tier of kernel " << kernel);
+    std::size_t count = 0;
+    for (transpose ta : both)
+      for (transpose tb : both) {
+        for (std::size_t x = 1; x <= 67; x += 4 * sweep_step) {
+          setup s;
+          s.a_exps = exps{-6, 6};
+          s.pad = count % 3;
+          s.beta = count % 2 == 0 ? 0.0f : 0.5f;
+          if (is_fp8<TC>::value) s.output_scale = 4.0f;
+          ++count;
+          run_case<TA, FB, TC>(ta, tb, x, 37, 29, s, g);  // m: every tile edge (16-bit B never takes small m)
+          run_case<TA, FB, TC>(ta, tb, 13, x, 41, s, g);  // n
+          run_case<TA, FB, TC>(ta, tb, 19, 35, x, s, g);  // k: odd k, k = 1
+        }
+        setup p;
+        p.a_exps = exps{-6, 6};
+        p.pad = 3;
+        p.alpha = -0.5f;
+        p.beta = 1.5f;
+        p.row_col = p.bias = true;
+        if (is_fp8<TC>::value) p.output_scale = 4.0f;
+        run_case<TA, FB, TC>(ta, tb, 251, 67, 389, p, g);  // past MC and KC
+      }
+  });
+}
+
+// ---------------------------------------------------------------------------
 // bfloat16 C.
 
 TEMPLATE_TEST_CASE("gemm ext: bfloat16 and half C, rounded to nearest even, beta reads it", "[gemm]",
@@ -752,7 +801,8 @@ TEMPLATE_TEST_CASE("gemm ext: bfloat16 and FP8 C with m past the float scratch's
 TEMPLATE_TEST_CASE("gemm ext: packed B (packed_b<FB> for bfloat16 A, packed_b<FB, float> for float A) equals unpacked",
                    "[gemm]", (abc<bf16, fp8::E4M3, float>), (abc<float, fp8::E4M3, float>), (abc<bf16, fp8::E5M2, bf16>),
                    (abc<float, fp8::E4M3FNUZ, e4m3>), (abc<e4m3, fp8::E4M3, bf16>), (abc<f16, fp8::E4M3, f16>),
-                   (abc<f16, fp8::E5M2, float>)) {
+                   (abc<f16, fp8::E5M2, float>), (abc<bf16, bf16, bf16>), (abc<f16, f16, f16>),
+                   (abc<e4m3, f16, float>), (abc<float, bf16, e4m3>)) {
   using TA = typename TestType::A;
   using FB = typename TestType::B;
   using TC = typename TestType::C;
@@ -769,9 +819,9 @@ TEMPLATE_TEST_CASE("gemm ext: packed B (packed_b<FB> for bfloat16 A, packed_b<FB
     const std::string what = p.name() + " C=" + type_name(tag<TC>{}) + " packed";
     check_c(p, c2, r, what);
     // The blocked path packs B the same way: identical bits. The small-m
-    // paths (m <= smallm_max) never pack B and sum in another order, so they
-    // are compared within the bound only.
-    const bool small_m_path = m <= fp8::kernel::smallm_max;
+    // paths (m <= smallm_max, FP8 B) never pack B and sum in another order,
+    // so they are compared within the bound only.
+    const bool small_m_path = m <= fp8::kernel::smallm_max && is_fp8<b_type<FB>>::value;
     INFO(what);
     if (!small_m_path) CHECK(same_bits(c1, c2));
     CHECK(same_bits(c2, c3));
@@ -856,6 +906,8 @@ TEST_CASE("gemm ext: thread counts 1..4 give identical bits for every new featur
   threads_identical<float, fp8::E4M3, float>(b, false, g);
   threads_identical<bf16, fp8::E4M3, float>(s, true, g);
   threads_identical<float, fp8::E4M3, e4m3>(f, true, g);
+  threads_identical<f16, f16, f16>(s, false, g);
+  threads_identical<bf16, bf16, float>(s, true, g);
 }
 
 // ---------------------------------------------------------------------------
@@ -913,6 +965,57 @@ TEST_CASE("gemm ext: bfloat16 and float A: subnormal values and float-subnormal 
       fp8::gemm(transpose::no, m, 1.0f, af.data(), k, pf, 0.0f, c.data(), n);
       check(c, af, "float A, packed B");
     }
+}
+
+TEST_CASE("gemm ext: bfloat16 B: subnormal values and products below 2^-126 are exact", "[gemm]") {
+  // As above with bfloat16 B: FP8 A times subnormal or smallest-binade B
+  // (products multiples of 2^-142 below 2^-123), and bfloat16 A times
+  // bfloat16 B both in [2^-64, 2^-62) (normal values whose products lie in
+  // [2^-128, 2^-124): some subnormal as floats, all multiples of 2^-142).
+  // vdpbf16ps would flush them; C must be the exact sum.
+  std::mt19937 g(2);
+  const std::size_t n = 40, k = 16;
+  const auto tiny_bf16 = [&](bool subnormal) {
+    const std::uint32_t r = random_bits(g);
+    const std::uint32_t biased = subnormal ? (r >> 16) % 2u : 63u + (r >> 16) % 2u;  // 2^-64, 2^-63
+    return bf16::from_bits(static_cast<std::uint16_t>((r & 0x8000u) | biased << 7 | ((r >> 1) & 0x7Fu)));
+  };
+  for (transpose tb : both)
+    for (std::size_t m : {std::size_t{1}, std::size_t{4}, std::size_t{20}})
+      for (bool subnormal : {true, false}) {
+        std::vector<bf16> b(k * n), ab(m * k);
+        for (auto& x : b) x = tiny_bf16(subnormal);
+        for (auto& x : ab) x = tiny_bf16(false);
+        std::vector<e4m3> a8(m * k);
+        for (auto& x : a8)
+          x = e4m3::from_bits(static_cast<std::uint8_t>((random_bits(g) % 0x41u) | (random_bits(g) & 0x80u)));
+        const std::size_t ldb = tb == transpose::no ? n : k;
+        const auto check = [&](const std::vector<float>& c, const auto& a, const char* what) {
+          std::size_t bad = 0;
+          for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j) {
+              double s = 0;
+              for (std::size_t q = 0; q < k; ++q)
+                s += value_of(a[i * k + q]) * value_of(tb == transpose::no ? b[q * n + j] : b[j * k + q]);
+              if (static_cast<double>(c[i * n + j]) != s && bad++ < 3)
+                FAIL_CHECK(what << (subnormal ? " subnormal B" : " B near 2^-63") << " tb="
+                                << (tb == transpose::yes ? "T" : "N") << " m=" << m << ": C[" << i << "][" << j
+                                << "] = " << c[i * n + j] << ", want " << s);
+            }
+          CHECK(bad == 0);
+        };
+        const fp8::packed_b<bf16> pb(tb, k, n, b.data(), ldb);
+        std::vector<float> c(m * n, std::numeric_limits<float>::quiet_NaN());
+        fp8::gemm(transpose::no, tb, m, n, k, 1.0f, a8.data(), k, b.data(), ldb, 0.0f, c.data(), n);
+        check(c, a8, "E4M3 A");
+        fp8::gemm(transpose::no, m, 1.0f, a8.data(), k, pb, 0.0f, c.data(), n);
+        check(c, a8, "E4M3 A, packed B");
+        if (subnormal) continue;  // bfloat16 A near 2^-63 times subnormal B: exact only past float's range
+        fp8::gemm(transpose::no, tb, m, n, k, 1.0f, ab.data(), k, b.data(), ldb, 0.0f, c.data(), n);
+        check(c, ab, "bf16 A");
+        fp8::gemm(transpose::no, m, 1.0f, ab.data(), k, pb, 0.0f, c.data(), n);
+        check(c, ab, "bf16 A, packed B");
+      }
 }
 
 TEST_CASE("gemm ext: NaN and infinity in bfloat16 / float A propagate", "[gemm]") {
@@ -1061,5 +1164,22 @@ TEST_CASE("gemm ext: bad output_scale and scale_block are named and C is untouch
     expect("c", "float A overlapping FP8 C", [&] {
       fp8::gemm(N, N, 4, 4, 4, 1.0f, sf.data(), 4, b.data(), 4, 0.0f, reinterpret_cast<e4m3*>(sf.data() + 3), 4);
     });
+  }
+  // 16-bit B: its extent counts two bytes per element (C overlapping the
+  // second half of a 4 x 4 bfloat16 B), and its leading dimension is checked.
+  {
+    std::vector<bf16> bb(64, bf16::from_bits(0x3F80));
+    const std::vector<f16> bh(64, f16::from_bits(0x3C00));
+    expect("c", "float C overlapping bf16 B's last 16 bytes", [&] {
+      fp8::gemm(N, N, 4, 4, 4, 1.0f, ab.data(), 4, bb.data(), 4, 0.0f, reinterpret_cast<float*>(bb.data() + 8), 4);
+    });
+    CHECK(bb[8].bits() == 0x3F80);
+    expect("ldb", "half B, ldb < n", [&] { fp8::gemm(N, N, 4, 4, 4, 1.0f, af.data(), 4, bh.data(), 3, 0.0f, cf.data(), 4); });
+    expect("b", "bf16 B null", [&] {
+      fp8::gemm(N, N, 4, 4, 4, 1.0f, a8.data(), 4, static_cast<const bf16*>(nullptr), 4, 0.0f, cb.data(), 4);
+    });
+    CHECK_NOTHROW(fp8::gemm(N, N, 4, 4, 4, 1.0f, af.data(), 4, bh.data(), 4, 0.0f, cf.data(), 4));
+    CHECK(product_done(cf));
+    cf = cf0;
   }
 }

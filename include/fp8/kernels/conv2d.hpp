@@ -455,7 +455,8 @@ class packed_conv_weights {
       p = f32_.data();
     else
       p = bf16_.data();
-    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr};
+    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr,
+            format_traits<FW>::subnormal_exponent};
   }
   const float* depthwise_weights() const noexcept { return dw_.data(); }
 

@@ -122,6 +122,7 @@ template <class K>
 struct prepacked_view {
   const typename K::packed* data;
   std::size_t n_panels;  // ceil(n / NR)
+  int least_step;        // the least step of B's values (gemm.hpp's least_step)
   const typename K::packed* block(std::size_t pc, std::size_t jc, std::size_t k) const noexcept {
     constexpr blocking bl = K::block;
     const std::size_t groups = (std::min(bl.kc, k - pc) + K::kgroup - 1) / K::kgroup;

@@ -10,7 +10,8 @@
 // bfloat16 on AVX512-BF16, to float elsewhere), products are exact, sums are
 // float32. beta == 0 never reads C. A may also hold bfloat16, half or float
 // values (weight-only GEMM: bfloat16 and half products stay exact, float
-// ones round), and C may be bfloat16, half (both rounded to nearest even,
+// ones round), B bfloat16 or half values (a layer kept in 16 bits: products
+// exact), and C may be bfloat16, half (both rounded to nearest even,
 // overflowing to infinity) or FP8 (with an output scale). gemm_options add threads,
 // per-row and per-column scales, DeepSeek-V3 block scales, bias and a
 // ReLU/clamp epilogue (the formula is in kernels/epilogue.hpp). packed_b
@@ -102,30 +103,32 @@ using gemm_f32_default = gemm_f32_4x8__scalar;
 #endif
 
 // The kernel a call on tier Tag (an isa:: tag from detail::dispatch) with A
-// of type TA runs: the tier's whole choice, in one place. portable and sse2
-// run the flags' float kernel; avx2 and avx512 their intrinsic float
-// kernels; avx512bf16 vdpbf16ps for FP8 and bfloat16 A, avx512's float
-// kernel for float A.
-template <class Tag, class TA>
+// of type TA and B of type TB runs: the tier's whole choice, in one place.
+// portable and sse2 run the flags' float kernel; avx2 and avx512 their
+// intrinsic float kernels; avx512bf16 vdpbf16ps when both operands are
+// exact in bfloat16 (FP8 codes, bfloat16), avx512's float kernel when
+// either is float or half (needs_float_kernel, pack.hpp).
+template <class Tag, class TA, class TB = bfloat16>
 struct kernel_of {
   using type = gemm_f32_default;
 };
 #if FP8_TIER_AVX2
-template <class TA>
-struct kernel_of<isa::avx2, TA> {
+template <class TA, class TB>
+struct kernel_of<isa::avx2, TA, TB> {
   using type = gemm_f32fma_6x16__avx2;
 };
 #endif
 #if FP8_TIER_AVX512
-template <class TA>
-struct kernel_of<isa::avx512, TA> {
+template <class TA, class TB>
+struct kernel_of<isa::avx512, TA, TB> {
   using type = gemm_f32fma_12x32__avx512;
 };
 #endif
 #if FP8_TIER_AVX512BF16
-template <class TA>
-struct kernel_of<isa::avx512bf16, TA> {
-  using type = std::conditional_t<needs_float_kernel<TA>, gemm_f32fma_12x32__avx512, gemm_bf16dot_12x32__avx512bf16>;
+template <class TA, class TB>
+struct kernel_of<isa::avx512bf16, TA, TB> {
+  using type = std::conditional_t<needs_float_kernel<TA> || needs_float_kernel<TB>, gemm_f32fma_12x32__avx512,
+                                  gemm_bf16dot_12x32__avx512bf16>;
 };
 #endif
 
@@ -133,8 +136,12 @@ template <class T>
 struct is_matrix_source : std::false_type {};
 template <class T>
 struct is_matrix_source<matrix_source<T>> : std::true_type {};
+template <class T>
+struct is_fp8_matrix : std::false_type {};
+template <class F>
+struct is_fp8_matrix<matrix_source<fp8<F>>> : std::true_type {};
 
-// The element types the GEMM accepts for A and C.
+// The element types the GEMM accepts for A and C, and for B.
 template <class T>
 struct is_fp8_type : std::false_type {};
 template <class F>
@@ -142,6 +149,14 @@ struct is_fp8_type<fp8<F>> : std::true_type {};
 template <class T>
 constexpr bool is_gemm_value = is_fp8_type<T>::value || std::is_same<T, bfloat16>::value ||
                                std::is_same<T, half>::value || std::is_same<T, float>::value;
+template <class T>
+constexpr bool is_gemm_b_value = is_gemm_value<T> && !std::is_same<T, float>::value;
+
+// B's element type named by packed_b's first parameter: an FP8 format tag
+// (packed_b<E4M3>) stands for fp8<E4M3>; a value type (bfloat16, half,
+// fp8<F>) for itself.
+template <class X>
+using b_operand_t = std::conditional_t<::fp8::detail::is_value_type<X>::value, X, fp8<X>>;
 
 namespace detail {
 
@@ -197,11 +212,12 @@ inline void check_options(const char* fn, const gemm_options& o, bool c_is_fp8, 
   ::fp8::detail::check_scale_product(fn, "alpha", "|alpha| times every row, column and block scale", r * cs);
 }
 
-// Every check of a GEMM call, in argument order; a_size and c_size are the
-// bytes of one element of A and C; b_packed: B is a packed_b (b is unused).
+// Every check of a GEMM call, in argument order; a_size, b_size and c_size
+// are the bytes of one element of A, B and C; b_packed: B is a packed_b (b
+// is unused).
 inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k,
                        float alpha, const void* a, std::size_t lda, std::size_t a_size, const void* b, std::size_t ldb,
-                       float beta, const void* c, std::size_t ldc, std::size_t c_size, bool b_packed,
+                       std::size_t b_size, float beta, const void* c, std::size_t ldc, std::size_t c_size, bool b_packed,
                        const gemm_options& o, bool c_is_fp8) {
   namespace d = ::fp8::detail;
   d::require_enumerator(fn, "ta", ta);
@@ -213,7 +229,7 @@ inline void check_gemm(const char* fn, transpose ta, transpose tb, std::size_t m
   const d::matrix_arg mats[3] = {
       {"a", "lda", a, at ? k : m, at ? m : k, lda, a_size, "m and k", at ? "m (A is k x m)" : "k (A is m x k)"},
       b_packed ? d::matrix_arg{"b", "ldb", nullptr, 0, 0, 0, 1}  // a packed_b: nothing to check here
-               : d::matrix_arg{"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, 1, "k and n",
+               : d::matrix_arg{"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, b_size, "k and n",
                                bt ? "k (B is n x k)" : "n (B is k x n)"},
       {"c", "ldc", c, m, n, ldc, c_size, "m and n", "n (C is m x n)"}};
   std::size_t bytes[3];
@@ -241,26 +257,36 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 
 }  // namespace detail
 
-// bfloat16 A on vdpbf16ps: the instruction flushes bfloat16 subnormal inputs
-// and float subnormal results to zero. With every nonzero |a| >= 2^-102,
-// every partial sum is a multiple of 2^-102 * 2^-7 (a's last bit) * 2^-17
-// (the smallest step of any FP8 format) = 2^-126, so no product and no sum is
-// ever subnormal and nothing is flushed: the products stay exact. True when
-// A holds a smaller nonzero value, which the call then computes with the
-// float micro-kernel (float FMA: exact products, gradual underflow) instead.
-// Scaling A by a power of two would not do: a row may span bfloat16's whole
-// range ({2^-130, 2^127}), which no single power of two brings into the
-// window vdpbf16ps keeps exact.
-inline bool bf16_flushes(const matrix_source<bfloat16>& a, std::size_t m, std::size_t k) noexcept {
-  constexpr std::uint16_t least = (127 - 102) << 7;  // the bits of 2^-102
-  for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t t = 0; t < k; ++t) {
-      const auto v = static_cast<std::uint16_t>(a.p[i * a.rs + t * a.ks].bits() & 0x7FFFu);
-      if (v != 0 && v < least) return true;
-    }
-  return false;
+// bfloat16 operands on vdpbf16ps: the instruction flushes bfloat16
+// subnormal inputs and float subnormal results to zero. A product of nonzero
+// a and b is a multiple of step(a) * step(b), the values of their last bits,
+// and so is every partial sum of such products: when every step(a) *
+// step(b) >= 2^-126, no nonzero product or sum is below 2^-126, none is
+// subnormal, nothing is flushed, and the products stay exact. least_step is
+// the exponent of the smallest step among an operand's values: its format's
+// subnormal step for FP8 (which decodes to a normal bfloat16), the least
+// over its nonzero values for bfloat16 (2^e * 1.f has step 2^(e - 7)), and
+// far below any bound when a value is subnormal (flushed on input). A call
+// whose two least steps sum below -126 runs the float micro-kernel (float
+// FMA: exact products, gradual underflow) instead. Scaling an operand by a
+// power of two would not do: a row may span bfloat16's whole range.
+constexpr int flush_free_step = -126;  // the least step exponent of a product vdpbf16ps keeps
+template <class F>
+int least_step(const matrix_source<fp8<F>>&, std::size_t, std::size_t) noexcept {
+  return format_traits<F>::subnormal_exponent;
 }
-
+// rows x cols elements of x (element (r, k) at p[r * rs + k * ks]).
+inline int least_step(const matrix_source<bfloat16>& x, std::size_t rows, std::size_t cols) noexcept {
+  int least = 1000;  // no nonzero value: no product to flush
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t t = 0; t < cols; ++t) {
+      const unsigned v = x.p[r * x.rs + t * x.ks].bits() & 0x7FFFu, e = v >> 7;
+      if (v == 0 || e == 0xFF) continue;  // zero, infinity, NaN: no step
+      if (e == 0) return -1000;           // subnormal: flushed to zero as an input
+      least = std::min(least, static_cast<int>(e) - 127 - 7);
+    }
+  return least;
+}
 // op(B) read back from panels packed for kernel K (a packed_b), as a B
 // operand for another kernel's packing: how a packed_b serves the float
 // kernel in the case above. Every packed value is an exact FP8 value.
@@ -294,8 +320,11 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
     detail::scale_only(m, n, c, ldc, e);
     return;
   }
-  if constexpr (std::is_same<SA, matrix_source<bfloat16>>::value && std::is_same<typename K::packed, bfloat16>::value) {
-    if (bf16_flushes(a, m, k)) {
+  if constexpr (std::is_same<typename K::packed, bfloat16>::value && is_matrix_source<SA>::value &&
+                is_matrix_source<SB>::value &&
+                (std::is_same<SA, matrix_source<bfloat16>>::value || std::is_same<SB, matrix_source<bfloat16>>::value)) {
+    const int step_b = pb != nullptr ? pb->least_step : least_step(b, n, k);
+    if (least_step(a, m, k) + step_b < flush_free_step) {
       using KF = typename kernel_of<typename K::tier, float>::type;  // the tier's float kernel
       const prepacked_view<KF>* none = nullptr;
       if (pb == nullptr)
@@ -316,9 +345,10 @@ void gemm_float(const SA& a, const SB& b, std::size_t m, std::size_t n, std::siz
   }
   const gemm_output out{c, ldc, k, e, bs};
   const std::size_t threads = detail::useful_threads(o.threads, m, n, k);
-  if constexpr (is_matrix_source<SA>::value && is_matrix_source<SB>::value) {
+  if constexpr (is_matrix_source<SA>::value && is_fp8_matrix<SB>::value) {
     if (small_m && pb == nullptr) {
-      // Few rows: B is read once from the caller's memory, never packed.
+      // Few rows: FP8 B is read once from the caller's memory, never packed
+      // (16-bit B takes the blocked path at every m).
       using FB = typename SB::value_type::format;
       const auto* bp = reinterpret_cast<const std::uint8_t*>(b.p);
       const bool rows_k = b.ks == 1;  // B stored n x k: column j of op(B) is a run of k codes
@@ -410,16 +440,17 @@ void gemm_any(const SA& a, const SB& b, std::size_t m, std::size_t n, std::size_
 
 // The checked call for micro-kernel K (the tests run every kernel compiled
 // into their translation unit through this).
-template <class K, class TA, class FB, class TC>
+template <class K, class TA, class TB, class TC>
 void gemm_with(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const TA* a,
-               std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
+               std::size_t lda, const TB* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
                const gemm_options& o) {
   static_assert(is_gemm_value<TA>, "A holds fp8<F>, bfloat16, half or float");
+  static_assert(is_gemm_b_value<TB>, "B holds fp8<F>, bfloat16 or half");
   static_assert(is_gemm_value<TC>, "C holds float, bfloat16, half or fp8<F>");
-  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, alpha, a, lda, sizeof(TA), b, ldb, beta, c, ldc, sizeof(TC), false,
-                     o, is_fp8_type<TC>::value);
+  detail::check_gemm("fp8::gemm", ta, tb, m, n, k, alpha, a, lda, sizeof(TA), b, ldb, sizeof(TB), beta, c, ldc,
+                     sizeof(TC), false, o, is_fp8_type<TC>::value);
   const matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
-  const matrix_source<fp8<FB>> bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
+  const matrix_source<TB> bv{b, tb == transpose::no ? 1 : ldb, tb == transpose::no ? ldb : 1};
   gemm_any<K>(av, bv, m, n, k, alpha, beta, c, ldc, o, nullptr);
 }
 
@@ -459,14 +490,14 @@ FP8_END_TU_NAMESPACE
 FP8_BEGIN_TU_NAMESPACE
 
 // C = alpha * op(A) * op(B) + beta * C for every operand type: A fp8<F>,
-// bfloat16 or float (weight-only GEMM); C float, bfloat16 or fp8<F> (with
-// options.output_scale). The tier is chosen here, once.
-template <class TA, class FB, class TC>
+// bfloat16, half or float; B fp8<F>, bfloat16 or half; C float, bfloat16,
+// half or fp8<F> (with options.output_scale). The tier is chosen here, once.
+template <class TA, class TB, class TC>
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const TA* a,
-          std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
+          std::size_t lda, const TB* b, std::size_t ldb, float beta, TC* c, std::size_t ldc,
           const gemm_options& options = {}) {
   ::fp8::detail::dispatch([&](auto tier) {
-    using K = typename kernel::kernel_of<decltype(tier), TA>::type;
+    using K = typename kernel::kernel_of<decltype(tier), TA, TB>::type;
     kernel::gemm_with<K>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
   });
 }
@@ -477,31 +508,39 @@ template <class FA, class FB>
 void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const fp8<FA>* a,
           std::size_t lda, const fp8<FB>* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
           const gemm_options& options = {}) {
-  gemm<fp8<FA>, FB, float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
+  gemm<fp8<FA>, fp8<FB>, float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, options);
 }
 
 FP8_END_TU_NAMESPACE
 
 // op(B) (k x n) decoded and packed once, to be reused by many gemm calls
 // (weights): the packing work of every call is gone. The pointer b is not
-// kept. TA is the type of the A it will meet: FP8 and bfloat16 A share one
-// packing (the default), float A needs packed_b<FB, float> (float panels for
-// the float kernel). The panels are laid out for the micro-kernel of the
-// tier the constructor runs (layout()); gemm checks that it runs the same.
+// kept. FB names B's elements: an FP8 format (packed_b<E4M3> holds
+// fp8<E4M3> weights), bfloat16 or half. TA is the type of the A it will
+// meet: FP8 and bfloat16 A share one packing (the default), float and half A
+// need packed_b<FB, float> (float panels for the float kernel; half B
+// always packs those, for either TA). The panels are laid out for the
+// micro-kernel of the tier the constructor runs (layout()); gemm checks that
+// it runs the same.
 template <class FB, class TA = bfloat16>
 class packed_b {
  public:
+  using b_type = kernel::b_operand_t<FB>;
+  static_assert(kernel::is_gemm_b_value<b_type>, "B holds fp8<F>, bfloat16 or half: packed_b<F>, <bfloat16>, <half>");
+
   // A template only so that units built with different flags keep their
   // constructors apart (Key names the unit's flags: detail/dispatch.hpp).
   template <class Key = ::fp8::detail::tu_key>
-  packed_b(transpose tb, std::size_t k, std::size_t n, const fp8<FB>* b, std::size_t ldb) : k_(k), n_(n) {
+  packed_b(transpose tb, std::size_t k, std::size_t n, const b_type* b, std::size_t ldb) : k_(k), n_(n) {
     const char* fn = "fp8::packed_b";
     ::fp8::detail::require_enumerator(fn, "tb", tb);
     const bool bt = tb == transpose::yes;
-    ::fp8::detail::check_matrix(
-        fn, {"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, 1, "k and n", bt ? "k (B is n x k)" : "n (B is k x n)"});
-    const kernel::matrix_source<fp8<FB>> src{b, bt ? ldb : 1, bt ? 1 : ldb};
-    ::fp8::detail::dispatch([&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TA>::type>(src); });
+    ::fp8::detail::check_matrix(fn, {"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, sizeof(b_type), "k and n",
+                                     bt ? "k (B is n x k)" : "n (B is k x n)"});
+    const kernel::matrix_source<b_type> src{b, bt ? ldb : 1, bt ? 1 : ldb};
+    if constexpr (!kernel::needs_float_kernel<b_type>) least_step_ = kernel::least_step(src, n, k);
+    ::fp8::detail::dispatch(
+        [&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TA, b_type>::type>(src); });
   }
   std::size_t k() const noexcept { return k_; }
   std::size_t n() const noexcept { return n_; }
@@ -510,12 +549,12 @@ class packed_b {
   // whose layout must be layout() (kernel::require_layout).
   template <class K>
   kernel::prepacked_view<K> view() const noexcept {
-    return {panels<K>(), (n_ + K::block.nr - 1) / K::block.nr};
+    return {panels<K>(), (n_ + K::block.nr - 1) / K::block.nr, least_step_};
   }
 
  private:
   template <class K>
-  void pack(const kernel::matrix_source<fp8<FB>>& src) {
+  void pack(const kernel::matrix_source<b_type>& src) {
     layout_ = kernel::layout_of<K>();
     auto& data = storage<typename K::packed>();
     data = kernel::aligned_buffer<typename K::packed>(kernel::packed_b_size<K>(k_, n_));
@@ -536,6 +575,7 @@ class packed_b {
       return bf16_.data();
   }
   std::size_t k_, n_;
+  int least_step_ = 0;  // kernel::least_step of B's values (unused for half B: the float kernel)
   kernel::panel_layout layout_;
   kernel::aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
   kernel::aligned_buffer<float> f32_;      // those of a float kernel
@@ -547,18 +587,21 @@ FP8_BEGIN_TU_NAMESPACE
 template <class TA, class FB, class X, class TC>
 void gemm(transpose ta, std::size_t m, float alpha, const TA* a, std::size_t lda, const packed_b<FB, X>& b, float beta,
           TC* c, std::size_t ldc, const gemm_options& options = {}) {
+  using TB = typename packed_b<FB, X>::b_type;
   static_assert(kernel::is_gemm_value<TA> && kernel::is_gemm_value<TC>, "A and C hold fp8<F>, bfloat16, half or float");
-  static_assert(kernel::needs_float_kernel<TA> == std::is_same<X, float>::value,
+  // The same kernel on every tier as the packing's: the float kernel for
+  // half B whatever A is, otherwise as A needs it.
+  static_assert(kernel::needs_float_kernel<TB> || kernel::needs_float_kernel<TA> == kernel::needs_float_kernel<X>,
                 "float and half A need packed_b<FB, float>; FP8 and bfloat16 A need packed_b<FB>");
   const char* fn = "fp8::gemm";
-  kernel::detail::check_gemm(fn, ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr, b.n(), beta, c,
-                             ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
+  kernel::detail::check_gemm(fn, ta, transpose::no, m, b.n(), b.k(), alpha, a, lda, sizeof(TA), nullptr, b.n(),
+                             sizeof(TB), beta, c, ldc, sizeof(TC), true, options, kernel::is_fp8_type<TC>::value);
   ::fp8::detail::dispatch([&](auto tier) {
-    using K = typename kernel::kernel_of<decltype(tier), TA>::type;
+    using K = typename kernel::kernel_of<decltype(tier), TA, TB>::type;
     kernel::require_layout(fn, "b", b.layout(), kernel::layout_of<K>());
     const auto view = b.template view<K>();
     const kernel::matrix_source<TA> av{a, ta == transpose::no ? lda : 1, ta == transpose::no ? 1 : lda};
-    const kernel::matrix_source<fp8<FB>> none{nullptr, 0, 0};
+    const kernel::matrix_source<TB> none{nullptr, 0, 0};
     kernel::gemm_any<K>(av, none, m, b.n(), b.k(), alpha, beta, c, ldc, options, &view);
   });
 }

@@ -33,6 +33,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fp8/fp8.hpp>
@@ -114,6 +115,57 @@ fp8::fp8<F> random_code(std::mt19937& g) {
   }
 }
 
+// The element types of input and weights: an FP8 format in the type lists
+// stands for its codes, bfloat16, half and float for themselves.
+template <class X>
+constexpr bool is_wide = std::is_same<X, fp8::bfloat16>::value || std::is_same<X, fp8::half>::value ||
+                         std::is_same<X, float>::value;
+template <class X>
+using elem_t = typename std::conditional<is_wide<X>, X, fp8::fp8<X>>::type;
+template <class X>
+const char* type_name() {
+  if constexpr (std::is_same<X, fp8::bfloat16>::value)
+    return "bfloat16";
+  else if constexpr (std::is_same<X, fp8::half>::value)
+    return "half";
+  else if constexpr (std::is_same<X, float>::value)
+    return "float";
+  else
+    return X::name;
+}
+
+// Random values of the wide types: random sign and mantissa, exponents in
+// [-6, 6] (products and sums stay far inside float), +-0 one time in 32;
+// their exact values from the bits (half by its field formula, bfloat16 as a
+// float's high half), without the library.
+template <class X>
+X random_element(std::mt19937& g) {
+  if constexpr (!is_wide<X>) {
+    return random_code<typename X::format>(g);
+  } else {
+    const auto r = static_cast<std::uint32_t>(g());
+    const std::uint32_t sign = (r >> 5) & 1u, e = static_cast<std::uint32_t>(static_cast<int>((r >> 6) % 13u) - 6);
+    const bool zero = (r & 31u) == 0;
+    if constexpr (std::is_same<X, fp8::bfloat16>::value)
+      return X::from_bits(static_cast<std::uint16_t>(sign << 15 | (zero ? 0u : (e + 127u) << 7 | (r >> 16 & 0x7Fu))));
+    else if constexpr (std::is_same<X, fp8::half>::value)
+      return X::from_bits(static_cast<std::uint16_t>(sign << 15 | (zero ? 0u : (e + 15u) << 10 | (r >> 16 & 0x3FFu))));
+    else
+      return float_from_bits(sign << 31 | (zero ? 0u : (e + 127u) << 23 | (static_cast<std::uint32_t>(g()) & 0x7FFFFFu)));
+  }
+}
+template <class F>
+double exact_value(fp8::fp8<F> v) {
+  return ref::decode(spec_of<F>(), v.bits());
+}
+double exact_value(fp8::bfloat16 v) { return static_cast<double>(float_from_bits(static_cast<std::uint32_t>(v.bits()) << 16)); }
+double exact_value(fp8::half v) {
+  const unsigned b = v.bits(), e = (b >> 10) & 0x1Fu, m = b & 0x3FFu;
+  const double x = e == 0 ? std::ldexp(m, -24) : e == 31 ? (m != 0 ? std::nan("") : inf) : std::ldexp(m + 1024, static_cast<int>(e) - 25);
+  return (b & 0x8000u) != 0 ? -x : x;
+}
+double exact_value(float v) { return static_cast<double>(v); }
+
 // A convolution with random codes, its canonical tensors (input NHWC,
 // weights OHWI) and, per output element in NHWC order, the exact sum S and
 // sum |x||w| computed in double from the reference decoding.
@@ -121,8 +173,8 @@ template <class FX, class FW>
 struct problem {
   conv2d_shape s{};
   std::size_t oh = 0, ow = 0, cg = 0, taps = 0;  // taps = K
-  std::vector<fp8::fp8<FX>> x;                   // [n][h][w][c]
-  std::vector<fp8::fp8<FW>> w;                   // [oc][kh][kw][c / groups]
+  std::vector<elem_t<FX>> x;                     // [n][h][w][c]
+  std::vector<elem_t<FW>> w;                     // [oc][kh][kw][c / groups]
   std::vector<double> sum, abs;                  // [n][oh][ow][oc]
   std::size_t outputs() const { return sum.size(); }
 };
@@ -137,11 +189,11 @@ problem<FX, FW> make_problem(const conv2d_shape& s, std::mt19937& g) {
   p.taps = s.kernel_h * s.kernel_w * p.cg;
   p.x.resize(s.batch * s.in_h * s.in_w * s.in_c);
   p.w.resize(s.out_c * s.kernel_h * s.kernel_w * p.cg);
-  for (auto& v : p.x) v = random_code<FX>(g);
-  for (auto& v : p.w) v = random_code<FW>(g);
+  for (auto& v : p.x) v = random_element<elem_t<FX>>(g);
+  for (auto& v : p.w) v = random_element<elem_t<FW>>(g);
   std::vector<double> xd(p.x.size()), wd(p.w.size());
-  for (std::size_t i = 0; i < xd.size(); ++i) xd[i] = ref::decode(spec_of<FX>(), p.x[i].bits());
-  for (std::size_t i = 0; i < wd.size(); ++i) wd[i] = ref::decode(spec_of<FW>(), p.w[i].bits());
+  for (std::size_t i = 0; i < xd.size(); ++i) xd[i] = exact_value(p.x[i]);
+  for (std::size_t i = 0; i < wd.size(); ++i) wd[i] = exact_value(p.w[i]);
   const std::size_t per_group = s.out_c / s.groups;
   p.sum.assign(s.batch * p.oh * p.ow * s.out_c, 0.0);
   p.abs.assign(p.sum.size(), 0.0);
@@ -517,7 +569,10 @@ void run(const problem<FX, FW>& p, const epilogue& e, const layouts& l, std::siz
       what + " [" + describe(s) + "; " + describe(l) + "; threads " + std::to_string(threads) + "]";
   check_output(p, e, l.out, out, full);
   if (extra) {
-    const fp8::packed_conv_weights<FW> packed(s, w.data(), l.w);
+    // Packed for the input type (float and half input: float panels).
+    using X = typename std::conditional<std::is_same<FX, float>::value || std::is_same<FX, fp8::half>::value, float,
+                                        fp8::bfloat16>::type;
+    const fp8::packed_conv_weights<FW, X> packed(s, w.data(), l.w);
     for (std::size_t t = 1; t <= 3; ++t) {
       fp8::conv2d_options ot = o;
       ot.threads = t;
@@ -551,20 +606,29 @@ void run_default_overload(const problem<FX, FW>& p, const std::string& what) {
 // tier; the whole cross product tripled this file's compile time).
 template <class FX, class FW>
 constexpr bool every_output = std::is_same<FX, fp8::E4M3>::value && std::is_same<FW, fp8::E5M2>::value;
+// A layer kept in half (input, weights and output): float or half output.
+template <class FX, class FW>
+constexpr bool half_layer = std::is_same<FX, fp8::half>::value && std::is_same<FW, fp8::half>::value;
 
 template <class FX, class FW>
 void run_variant(const problem<FX, FW>& p, variant v, const layouts& l, std::size_t threads, bool extra,
                  std::mt19937& g, const std::string& what) {
-  if (!every_output<FX, FW>) v.out = out_kind::f32;
+  if (half_layer<FX, FW>) v.out = v.out == out_kind::f32 ? out_kind::f32 : out_kind::f16;
+  else if (!every_output<FX, FW>) v.out = out_kind::f32;
   const epilogue e = make_epilogue(p, v, g);
   std::ostringstream d;
-  d << what << " " << FX::name << " x " << FW::name << " -> " << name_of(v.out) << " (input_scale " << e.input_scale
+  d << what << " " << type_name<FX>() << " x " << type_name<FW>() << " -> " << name_of(v.out) << " (input_scale " << e.input_scale
     << (v.scales ? ", weight scales" : "") << (v.bias ? ", bias" : "") << ", " << name_of(v.act);
   if (v.act == clamp) d << " [" << e.clamp_lo << ", " << e.clamp_hi << "]";
   if (is_fp8_out(v.out))
     d << ", output_scale " << e.output_scale << (v.ovf == sat ? ", saturate" : ", non_saturating");
   d << ")";
-  if constexpr (!every_output<FX, FW>) {
+  if constexpr (half_layer<FX, FW>) {
+    if (v.out == out_kind::f16)
+      run<fp8::half>(p, e, l, threads, extra, d.str());
+    else
+      run<float>(p, e, l, threads, extra, d.str());
+  } else if constexpr (!every_output<FX, FW>) {
     run<float>(p, e, l, threads, extra, d.str());
   } else {
     switch (v.out) {
@@ -783,6 +847,114 @@ TEMPLATE_TEST_CASE("conv2d: random shapes", "[conv]", e4m3_e4m3, e4m3_e5m2, e5m2
   });
 }
 
+// Layers kept in 16 bits or float (input) and 16 bits (weights), the other
+// operand FP8 or not: every named shape, epilogue and layout on every tier
+// (vdpbf16ps for bfloat16 / FP8 operands, the float kernels otherwise).
+struct bf16_bf16 {
+  using X = fp8::bfloat16;
+  using W = fp8::bfloat16;
+};
+struct half_half {
+  using X = fp8::half;
+  using W = fp8::half;
+};
+struct float_e4m3 {
+  using X = float;
+  using W = fp8::E4M3;
+};
+struct e4m3_bf16 {
+  using X = fp8::E4M3;
+  using W = fp8::bfloat16;
+};
+struct bf16_half {
+  using X = fp8::bfloat16;
+  using W = fp8::half;
+};
+struct half_e5m2 {
+  using X = fp8::half;
+  using W = fp8::E5M2;
+};
+
+TEMPLATE_TEST_CASE("conv2d: bfloat16, half and float input, bfloat16 and half weights; every shape and tier", "[conv]",
+                   bf16_bf16, half_half, float_e4m3, e4m3_bf16, bf16_half, half_e5m2) {
+  using FX = typename TestType::X;
+  using FW = typename TestType::W;
+  std::size_t tier = 0;  // under the sanitizers each tier takes every third shape, a different third
+  test_tiers::for_each_gemm_tier([&](const char* kernel) {
+    INFO(kernel);
+    std::mt19937 g(16);
+    const auto shapes = named_shapes();
+    for (std::size_t i = 0; i < shapes.size(); ++i)
+      if (!sanitized || i % 3 == tier % 3) sweep_shape<FX, FW>(shapes[i].name, shapes[i].s, g);
+    ++tier;
+  });
+}
+
+TEST_CASE("conv2d: bfloat16 operands whose products fall below 2^-126 are exact", "[conv]") {
+  // bfloat16 input and weights in [2^-64, 2^-62) (products below 2^-124,
+  // some subnormal as floats, all multiples of 2^-142), and E4M3 input
+  // (|x| <= 2) with subnormal or smallest-binade bfloat16 weights: every
+  // partial sum is exact in float, so each output must be the exact sum.
+  // vdpbf16ps would flush them; the call must take the float kernel.
+  std::mt19937 g(5);
+  const auto tiny = [&](bool subnormal) {
+    const auto r = static_cast<std::uint32_t>(g());
+    const std::uint32_t biased = subnormal ? (r >> 16) % 2u : 63u + (r >> 16) % 2u;
+    return fp8::bfloat16::from_bits(static_cast<std::uint16_t>((r & 0x8000u) | biased << 7 | ((r >> 1) & 0x7Fu)));
+  };
+  for (const conv2d_shape& s : {make_shape({1, 5, 5, 4}, 6, 3, 3, 1, 1, 1, 1, 1, 1), make_shape({2, 4, 3, 8}, 5, 1, 1)})
+    for (bool fp8_input : {false, true}) {
+      const std::size_t in = s.batch * s.in_h * s.in_w * s.in_c, wn = s.out_c * s.kernel_h * s.kernel_w * s.in_c;
+      std::vector<fp8::bfloat16> x16(in), w(wn);
+      std::vector<fp8::e4m3_t> x8(in);
+      for (auto& v : x16) v = tiny(false);
+      for (auto& v : x8) v = fp8::e4m3_t::from_bits(static_cast<std::uint8_t>((g() % 0x41u) | (g() & 0x80u)));
+      for (auto& v : w) v = tiny(fp8_input);
+      std::vector<double> xd(in), wd(wn);
+      for (std::size_t i = 0; i < in; ++i) xd[i] = fp8_input ? exact_value(x8[i]) : exact_value(x16[i]);
+      for (std::size_t i = 0; i < wn; ++i) wd[i] = exact_value(w[i]);
+      const std::size_t oh = s.out_h(), ow = s.out_w();
+      std::vector<float> out(s.batch * oh * ow * s.out_c);
+      const auto check = [&](const char* what) {
+        std::size_t bad = 0;
+        for (std::size_t n = 0; n < s.batch; ++n)
+          for (std::size_t y = 0; y < oh; ++y)
+            for (std::size_t xo = 0; xo < ow; ++xo)
+              for (std::size_t oc = 0; oc < s.out_c; ++oc) {
+                double sum = 0;
+                for (std::size_t ky = 0; ky < s.kernel_h; ++ky)
+                  for (std::size_t kx = 0; kx < s.kernel_w; ++kx) {
+                    const long long iy = static_cast<long long>(y + ky) - static_cast<long long>(s.pad_top);
+                    const long long ix = static_cast<long long>(xo + kx) - static_cast<long long>(s.pad_left);
+                    if (iy < 0 || ix < 0 || iy >= static_cast<long long>(s.in_h) || ix >= static_cast<long long>(s.in_w))
+                      continue;
+                    for (std::size_t c = 0; c < s.in_c; ++c)
+                      sum += xd[((n * s.in_h + static_cast<std::size_t>(iy)) * s.in_w + static_cast<std::size_t>(ix)) *
+                                    s.in_c + c] *
+                             wd[((oc * s.kernel_h + ky) * s.kernel_w + kx) * s.in_c + c];
+                  }
+                const float got = out[((n * oh + y) * ow + xo) * s.out_c + oc];
+                if (static_cast<double>(got) != sum && bad++ < 3)
+                  FAIL_CHECK(what << (fp8_input ? " E4M3 input, subnormal bfloat16 weights" : " bfloat16 near 2^-63")
+                                  << " [" << describe(s) << "]: output " << got << ", want " << sum);
+              }
+        CHECK(bad == 0);
+      };
+      const fp8::packed_conv_weights<fp8::bfloat16> packed(s, w.data());
+      if (fp8_input) {
+        fp8::conv2d(s, x8.data(), 1.0f, w.data(), nullptr, nullptr, out.data());
+        check("unpacked");
+        fp8::conv2d(s, x8.data(), 1.0f, packed, nullptr, nullptr, out.data());
+        check("packed");
+      } else {
+        fp8::conv2d(s, x16.data(), 1.0f, w.data(), nullptr, nullptr, out.data());
+        check("unpacked");
+        fp8::conv2d(s, x16.data(), 1.0f, packed, nullptr, nullptr, out.data());
+        check("packed");
+      }
+    }
+}
+
 TEST_CASE("conv2d: threads 1..3 and packed weights give the same bits on larger layers", "[conv]") {
   std::mt19937 g(7);
   const named_shape layers[] = {
@@ -858,6 +1030,15 @@ TEST_CASE("conv2d: bad arguments are named and the output is untouched", "[conv]
     }
     CHECK(untouched());
   };
+  // A 16-bit input's extent counts two bytes per element: an output at its
+  // byte 120 (of 200) overlaps it.
+  {
+    std::vector<fp8::bfloat16> x16(4096, fp8::bfloat16::from_bits(0x3F80));
+    expect("output", "overlapping the second half of a bfloat16 input", [&] {
+      fp8::conv2d(base, x16.data(), 1.0f, w.data(), nullptr, nullptr, reinterpret_cast<float*>(x16.data() + 60));
+    });
+    CHECK(x16[60].bits() == 0x3F80);
+  }
   // The shape errors, through the overloads with and without options and
   // through packed weights (packed from the valid base shape).
   const fp8::packed_conv_weights<fp8::E4M3> packed(base, w.data());

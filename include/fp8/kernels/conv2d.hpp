@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // fp8::conv2d: 2-D convolution of FP8 activations with FP8 weights, float32
 // sums, as an implicit GEMM on the GEMM's loops and micro-kernels
-// (kernels/driver.hpp), with a direct path for depthwise layers.
+// (kernels/driver.hpp), with a direct path for depthwise layers. The
+// activations may also be bfloat16, half or float and the weights bfloat16
+// or half (a layer kept in 16 bits): the GEMM's operand matrix, its kernel
+// chosen by kernel_of<tier, TX, TW> (kernels/gemm.hpp).
 //
 //   output[n][oh][ow][oc] = act( input_scale * weight_scales[oc] * S + bias[oc] )
 //   S = sum over kh, kw, ci of x[n][ih][iw][g * Cg + ci] * w[oc][kh][kw][ci]
@@ -13,7 +16,8 @@
 // clamp, then the output type: float, bfloat16 or half (nearest even) or FP8
 // (from_float(v / output_scale, output_overflow)): the GEMM epilogue
 // (kernels/epilogue.hpp) with alpha = input_scale, col_scale = weight_scales.
-// Every product is exact (FP8 x FP8), the sums are float32.
+// Every product is exact (FP8, bfloat16, half; float input rounds its
+// products), the sums are float32.
 //
 // Structure:
 // * Dense and grouped layers are, per group, the GEMM
@@ -173,21 +177,24 @@ inline void check_options(const char* fn, const conv2d_options& o, bool out_is_f
   detail::check_output(fn, o, out_is_fp8, "output");
 }
 
-// The checks of a call's tensors besides the shape and options: input and
-// output present; input_scale and weight_scales positive and finite, with
-// every s = input_scale * weight_scales[oc] in the normal float range (the
+// The checks of a call's tensors besides the shape and options: input (of
+// in_size bytes per element) and output present; input_scale and
+// weight_scales positive and finite, with every s = input_scale * weight_scales[oc] in the normal float range (the
 // epilogue forms it in float: kernels/epilogue.hpp); output overlapping none
 // of input, weights (weight_bytes: 0 for packed weights), weight_scales and
 // bias. out_bytes: the output's size in bytes.
-inline void check_tensors(const char* fn, const conv2d_shape& s, const void* input, float input_scale,
-                          const void* weights, std::size_t weight_bytes, counted<const float> weight_scales,
-                          counted<const float> bias, const void* output, std::size_t out_bytes) {
+inline void check_tensors(const char* fn, const conv2d_shape& s, const void* input, std::size_t in_size,
+                          float input_scale, const void* weights, std::size_t weight_bytes,
+                          counted<const float> weight_scales, counted<const float> bias, const void* output,
+                          std::size_t out_bytes) {
   namespace d = ::fp8::detail;
   FP8_REQUIRE_ARG(input != nullptr, fn, "input", "is null");
   FP8_REQUIRE_ARG(output != nullptr, fn, "output", "is null");
   FP8_REQUIRE_ARG(std::isfinite(input_scale) && input_scale > 0.0f, fn, "input_scale",
                   "must be a positive finite float");
-  const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;  // fits: check_shape
+  std::size_t in_bytes = 0;  // the count fits (check_shape); its bytes, for wider input types, may not
+  FP8_REQUIRE_ARG(mul_fits(s.batch * s.in_h * s.in_w * s.in_c, in_size, in_bytes), fn, "input",
+                  "is larger than size_t bytes");
   FP8_REQUIRE_ARG(d::span_fits(input, in_bytes, 1), fn, "input", "runs past the end of the address space");
   FP8_REQUIRE_ARG(d::span_fits(output, out_bytes, 1), fn, "output", "runs past the end of the address space");
   FP8_REQUIRE_ARG(d::span_fits(weights, weight_bytes, 1), fn, "weights", "run past the end of the address space");
@@ -232,7 +239,7 @@ inline bool padded_copy_pays(const conv2d_shape& s, std::size_t slack_pixels = 0
   return copy <= budget && saturating_mul(saturating_mul(saturating_mul(s.batch, copy), s.in_c), sizeof(float)) < max;
 }
 
-// The NHWC input decoded to T (float or bfloat16, exact) into a buffer of
+// The NHWC input widened to T (float or bfloat16, exact) into a buffer of
 // (in_h + pad_top + pad_bottom) x (in_w + pad_left + pad_right) pixels whose
 // border is zero: every tap of every output pixel is then in bounds.
 // slack: zero elements after the last pixel, for readers that overrun it.
@@ -240,8 +247,8 @@ inline bool padded_copy_pays(const conv2d_shape& s, std::size_t slack_pixels = 0
 // decode writes a buffer larger than L2 and is bound by its stores (on a
 // 1x1 C256 layer, 56x56, one thread decoding took a third of a two-thread
 // call's time).
-template <class FX, class T, class Tag>
-aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, std::size_t slack, executor* ex,
+template <class T, class TX, class Tag>
+aligned_buffer<T> decode_padded(const conv2d_shape& s, const TX* x, std::size_t slack, executor* ex,
                                 std::size_t threads, Tag tag) {
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right, c = s.in_c;
   aligned_buffer<T> xp(s.batch * hp * wp * c + slack);
@@ -259,7 +266,7 @@ aligned_buffer<T> decode_padded(const conv2d_shape& s, const std::uint8_t* x, st
         continue;
       }
       std::fill(row, row + s.pad_left * c, T{});
-      kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, 1.0f, tag);
+      widen_to<T>(x + (n * s.in_h + h - s.pad_top) * s.in_w * c, row + s.pad_left * c, s.in_w * c, tag);
       std::fill(row + (s.pad_left + s.in_w) * c, row + wp * c, T{});
     }
   });
@@ -405,14 +412,22 @@ FP8_END_TU_NAMESPACE
 // Weights packed once for a shape: per group, the GEMM's packed B panels
 // (kernels/driver.hpp's prepacked layout for the micro-kernel of the tier
 // the constructor runs, recorded in layout()), or, for depthwise shapes,
-// float weights [kh][kw][out_c]. The pointer is not kept.
-template <class FW>
+// float weights [kh][kw][out_c]. The pointer is not kept. FW names the
+// weights' elements as packed_b's first parameter does: an FP8 format
+// (fp8<FW> codes), bfloat16 or half. TX is the type of the input it will
+// meet: FP8 and bfloat16 input share one packing (the default), float and
+// half input need packed_conv_weights<FW, float> (half weights always pack
+// float panels).
+template <class FW, class TX = bfloat16>
 class packed_conv_weights {
  public:
+  using w_type = kernel::b_operand_t<FW>;
+  static_assert(kernel::is_gemm_b_value<w_type>, "weights hold fp8<F>, bfloat16 or half");
+
   // A template only to keep units built with different flags apart (as
   // packed_b's constructor).
   template <class Key = ::fp8::detail::tu_key>
-  packed_conv_weights(const conv2d_shape& s, const fp8<FW>* weights, weight_layout layout = weight_layout::ohwi)
+  packed_conv_weights(const conv2d_shape& s, const w_type* weights, weight_layout layout = weight_layout::ohwi)
       : s_(s) {
     const char* fn = "fp8::packed_conv_weights";
     kernel::conv::check_shape(fn, s);
@@ -420,20 +435,20 @@ class packed_conv_weights {
     ::fp8::detail::require_enumerator(fn, "layout", layout);
     const std::size_t cg = s.in_c / s.groups, taps = s.kernel_h * s.kernel_w;
     const std::size_t kdim = taps * cg;
-    const auto* w = reinterpret_cast<const std::uint8_t*>(weights);
+    const w_type* w = weights;
     if (kernel::conv::depthwise(s)) {
       // cg == 1: OHWI and OIHW are the same array.
       dw_ = kernel::aligned_buffer<float>(taps * s.out_c);
       kernel::aligned_buffer<float> row(taps);
       ::fp8::detail::dispatch([&](auto tier) {
         for (std::size_t oc = 0; oc < s.out_c; ++oc) {
-          kernel::decode<FW>(w + oc * taps, row.data(), taps, 1.0f, tier);
+          kernel::widen_to<float>(w + oc * taps, row.data(), taps, tier);
           for (std::size_t t = 0; t < taps; ++t) dw_.data()[t * s.out_c + oc] = row.data()[t];
         }
       });
       return;
     }
-    std::vector<std::uint8_t> ohwi;
+    std::vector<w_type> ohwi;
     if (layout == weight_layout::oihw) {  // [oc][ci][tap] -> [oc][tap][ci]
       ohwi.resize(s.out_c * kdim);
       for (std::size_t oc = 0; oc < s.out_c; ++oc)
@@ -441,7 +456,9 @@ class packed_conv_weights {
           for (std::size_t t = 0; t < taps; ++t) ohwi[oc * kdim + t * cg + ci] = w[(oc * cg + ci) * taps + t];
       w = ohwi.data();
     }
-    ::fp8::detail::dispatch([&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), bfloat16>::type>(w); });
+    least_step_ = kernel::least_step(kernel::matrix_source<w_type>{w, 0, 1}, 1, s.out_c * kdim);
+    ::fp8::detail::dispatch(
+        [&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TX, w_type>::type>(w); });
   }
 
   const conv2d_shape& shape() const noexcept { return s_; }
@@ -455,24 +472,24 @@ class packed_conv_weights {
       p = f32_.data();
     else
       p = bf16_.data();
-    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr,
-            format_traits<FW>::subnormal_exponent};
+    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr, least_step_};
   }
   const float* depthwise_weights() const noexcept { return dw_.data(); }
+  // kernel::least_step of the weights (kernels/gemm.hpp).
+  int least_step() const noexcept { return least_step_; }
 
  private:
   // The groups' B panels for kernel K from OHWI weights w.
   template <class K>
-  void pack(const std::uint8_t* w) {
+  void pack(const w_type* w) {
     const std::size_t cg = s_.in_c / s_.groups, og = s_.out_c / s_.groups;
     const std::size_t kdim = s_.kernel_h * s_.kernel_w * cg;
     layout_ = kernel::layout_of<K>();
     group_size_ = kernel::packed_b_size<K>(kdim, og);
     kernel::aligned_buffer<typename K::packed> data(group_size_ * s_.groups);
     for (std::size_t g = 0; g < s_.groups; ++g)
-      kernel::pack_b_all<K>(
-          kernel::matrix_source<fp8<FW>>{reinterpret_cast<const fp8<FW>*>(w + g * og * kdim), kdim, 1}, kdim, og,
-          data.data() + g * group_size_);
+      kernel::pack_b_all<K>(kernel::matrix_source<w_type>{w + g * og * kdim, kdim, 1}, kdim, og,
+                            data.data() + g * group_size_);
     if constexpr (std::is_same<typename K::packed, float>::value)
       f32_ = std::move(data);
     else
@@ -482,6 +499,7 @@ class packed_conv_weights {
   conv2d_shape s_;
   kernel::panel_layout layout_;
   std::size_t group_size_ = 0;
+  int least_step_ = 0;
   kernel::aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
   kernel::aligned_buffer<float> f32_;      // those of a float kernel
   kernel::aligned_buffer<float> dw_;
@@ -512,11 +530,11 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
 // the float weights [tap][out_c]. Each output row (ow x out_c floats, after
 // the epilogue) is written to row(index of the (n, oh) pair), a float buffer
 // handed to done() afterwards: the output itself for float NHWC.
-// Tag: the call's tier, whose decoder converts the input rows; on the avx512
+// Tag: the call's tier, whose decoder widens FP8 input rows; on the avx512
 // tiers, where the flags' xsimd loop is narrower, the avx512 vector loop
 // (depthwise_avx512.hpp) runs instead of it, with the same bits.
-template <class FX, class Tag, class RowBuf, class RowDone>
-void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w, const tile_epilogue& e,
+template <class Tag, class TX, class RowBuf, class RowDone>
+void depthwise_rows(const conv2d_shape& s, const TX* x, const float* w, const tile_epilogue& e,
                     std::size_t y0, std::size_t y1, Tag tag, RowBuf&& row, RowDone&& done) {
   constexpr bool wide = std::is_base_of<isa::avx512, Tag>::value && !FP8_ISA_AVX512;
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
@@ -535,8 +553,8 @@ void depthwise_rows(const conv2d_shape& s, const std::uint8_t* x, const float* w
         std::fill(r, r + rw, 0.0f);
       } else {
         std::fill(r, r + s.pad_left * s.in_c, 0.0f);
-        kernel::decode<FX>(x + (n * s.in_h + h - s.pad_top) * s.in_w * s.in_c, r + s.pad_left * s.in_c, s.in_w * s.in_c,
-                           1.0f, tag);
+        widen_to<float>(x + (n * s.in_h + h - s.pad_top) * s.in_w * s.in_c, r + s.pad_left * s.in_c, s.in_w * s.in_c,
+                        tag);
         std::fill(r + (s.pad_left + s.in_w) * s.in_c, r + rw, 0.0f);
       }
     }
@@ -641,11 +659,14 @@ void depthwise_gather(const conv2d_shape& s, const float* x, const float* w, con
   }
 }
 
-// The convolution into NHWC output of type TO on micro-kernel K (w's
-// layout), after the checks; x is the NHWC input.
-template <class K, class FX, class FW, class TO>
-void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
-              const float* weight_scales, const float* bias, TO* out, const conv2d_options& o) {
+// The convolution into NHWC output of type TO on micro-kernel K, after the
+// checks; x is the NHWC input, w packed weights (a packed_conv_weights)
+// laid out for kernel KW: K itself, or the vdpbf16ps kernel when K is the
+// float kernel a bfloat16 operand falls back to (its panels then read back
+// through prepacked_source).
+template <class K, class KW, class TX, class W, class TO>
+void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const W& w, const float* weight_scales,
+              const float* bias, TO* out, const conv2d_options& o) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), pixels = s.batch * oh * ow;
   if (depthwise(s)) {
     const tile_epilogue e = make_epilogue(input_scale, weight_scales, bias, o);
@@ -655,7 +676,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
     aligned_buffer<float> xf(padded_copy_pays(s) ? 0 : s.batch * s.in_h * s.in_w * s.in_c);
     if (xf.size() != 0) {
       FP8_PROFILE_SCOPE(decode);
-      kernel::decode<FX>(x, xf.data(), xf.size(), 1.0f, typename K::tier{});
+      widen_to<float>(x, xf.data(), xf.size(), typename K::tier{});
     }
     parallel_run(o.executor, threads, [&](std::size_t t) {
       FP8_PROFILE_SCOPE(kernel);  // the rows' decode and output conversion included
@@ -674,7 +695,7 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
         (void)yi, (void)r;
       };
       if (xf.size() == 0)
-        depthwise_rows<FX>(s, x, w.depthwise_weights(), e, y0, y1, typename K::tier{}, row, done);
+        depthwise_rows(s, x, w.depthwise_weights(), e, y0, y1, typename K::tier{}, row, done);
       else
         depthwise_gather(s, xf.data(), w.depthwise_weights(), e, y0, y1, row, done);
     });
@@ -687,15 +708,21 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   // (direct_source), or panels gathered per tap from the decoded input
   // (conv_source).
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
-  const matrix_source<fp8<FW>> no_b{nullptr, 0, 0};
+  const matrix_source<typename W::w_type> no_b{nullptr, 0, 0};
   auto per_group = [&](auto&& source_of) {
     for (std::size_t g = 0; g < s.groups; ++g) {
       gemm_options go;
       static_cast<output_options&>(go) = o;
       go.col_scale = weight_scales != nullptr ? weight_scales + g * og : nullptr;
       go.bias = bias != nullptr ? bias + g * og : nullptr;
-      const auto view = w.template group<K>(g);
-      gemm_any<K>(source_of(g), no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+      const auto view = w.template group<KW>(g);
+      if constexpr (std::is_same<K, KW>::value) {
+        gemm_any<K>(source_of(g), no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+      } else {
+        const prepacked_view<K>* none = nullptr;
+        gemm_any<K>(source_of(g), prepacked_source<KW>{view, kdim}, pixels, og, kdim, input_scale, 0.0f, out + g * og,
+                    s.out_c, go, none);
+      }
     }
   };
 #if FP8_TIER_AVX512BF16
@@ -705,8 +732,8 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   if constexpr (std::is_same<K, direct_source::K>::value) {
     if (direct_ok(s) && padded_copy_pays(s, direct_source::slack_pixels(s))) {
       const std::size_t threads = detail::useful_threads(o.threads, pixels, s.out_c, kdim);
-      const aligned_buffer<bfloat16> xp = decode_padded<FX, bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c,
-                                                                      o.executor, threads, typename K::tier{});
+      const aligned_buffer<bfloat16> xp = decode_padded<bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c,
+                                                                  o.executor, threads, typename K::tier{});
       const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
       const std::size_t period = pointwise(s) ? 0 : ow;
       per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0, period}; });
@@ -715,16 +742,14 @@ void run_nhwc(const conv2d_shape& s, const std::uint8_t* x, float input_scale, c
   }
 #endif
   if (pointwise(s)) {
-    per_group([&](std::size_t g) {
-      return matrix_source<fp8<FX>>{reinterpret_cast<const fp8<FX>*>(x) + g * cg, s.in_c, 1};
-    });
+    per_group([&](std::size_t g) { return matrix_source<TX>{x + g * cg, s.in_c, 1}; });
     return;
   }
   using P = typename K::packed;
   aligned_buffer<P> xd(s.batch * s.in_h * s.in_w * s.in_c), zeros(s.in_c);
   {
     FP8_PROFILE_SCOPE(decode);
-    kernel::decode<FX>(x, xd.data(), xd.size(), 1.0f, typename K::tier{});
+    widen_to<P>(x, xd.data(), xd.size(), typename K::tier{});
   }
   std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
   per_group([&](std::size_t g) { return conv_source<P>{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0}; });
@@ -740,18 +765,18 @@ namespace conv {
 // The packed-weights conv2d after its checks and the choice of K: NHWC
 // output directly; NCHW as NHWC floats, then transposed and converted per
 // channel row.
-template <class K, class FX, class FW, class TO>
-void run_chosen(const conv2d_shape& s, const std::uint8_t* x, float input_scale, const packed_conv_weights<FW>& w,
-                const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
+template <class K, class KW, class TX, class W, class TO>
+void run_chosen(const conv2d_shape& s, const TX* x, float input_scale, const W& w, const float* weight_scales,
+                const float* bias, TO* output, const conv2d_options& options) {
   if (options.output_layout == tensor_layout::nhwc) {
-    run_nhwc<K, FX>(s, x, input_scale, w, weight_scales, bias, output, options);
+    run_nhwc<K, KW>(s, x, input_scale, w, weight_scales, bias, output, options);
     return;
   }
   const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
   kernel::aligned_buffer<float> tmp(out_size);
   conv2d_options o = options;
   o.output_scale = 1.0f;
-  run_nhwc<K, FX>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
+  run_nhwc<K, KW>(s, x, input_scale, w, weight_scales, bias, tmp.data(), o);
   FP8_PROFILE_SCOPE(output);
   const std::size_t hw = s.out_h() * s.out_w();
   kernel::aligned_buffer<float> row(hw);
@@ -769,13 +794,19 @@ FP8_END_TU_NAMESPACE
 FP8_BEGIN_TU_NAMESPACE
 
 // The convolution with weights packed beforehand (their shape must match s
-// in in_c, out_c, kernel and groups). TO: float, bfloat16, half or fp8<F>.
-template <class FX, class FW, class TO>
-void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const packed_conv_weights<FW>& w,
+// in in_c, out_c, kernel and groups). TX: fp8<F>, bfloat16, half or float;
+// TO: float, bfloat16, half or fp8<F>.
+template <class TX, class FW, class X, class TO>
+void conv2d(const conv2d_shape& s, const TX* input, float input_scale, const packed_conv_weights<FW, X>& w,
             counted<const float> weight_scales, counted<const float> bias, TO* output,
             const conv2d_options& options = {}) {
-  static_assert(kernel::is_gemm_value<TO> && !std::is_same<TO, void>::value,
-                "output holds float, bfloat16, half or fp8<F>");
+  using TW = typename packed_conv_weights<FW, X>::w_type;
+  static_assert(kernel::is_gemm_value<TX>, "input holds fp8<F>, bfloat16, half or float");
+  static_assert(kernel::is_gemm_value<TO>, "output holds float, bfloat16, half or fp8<F>");
+  // The same kernel on every tier as the packing's (as gemm with a packed_b).
+  static_assert(kernel::needs_float_kernel<TW> || kernel::needs_float_kernel<TX> == kernel::needs_float_kernel<X>,
+                "float and half input need packed_conv_weights<FW, float>; FP8 and bfloat16 input need "
+                "packed_conv_weights<FW>");
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
   FP8_REQUIRE_ARG(kernel::conv::same_weights_shape(s, w.shape()), fn, "weights",
@@ -783,11 +814,11 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
   const std::size_t in_size = s.batch * s.in_h * s.in_w * s.in_c;
   const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
   kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
-  kernel::conv::check_tensors(fn, s, input, input_scale, nullptr, 0, weight_scales, bias, output,
+  kernel::conv::check_tensors(fn, s, input, sizeof(TX), input_scale, nullptr, 0, weight_scales, bias, output,
                               out_size * sizeof(TO));
 
-  const auto* x = reinterpret_cast<const std::uint8_t*>(input);
-  std::vector<std::uint8_t> nhwc;
+  const TX* x = input;
+  std::vector<TX> nhwc;
   if (options.input_layout == tensor_layout::nchw) {
     nhwc.resize(in_size);
     const std::size_t hw = s.in_h * s.in_w;
@@ -797,32 +828,50 @@ void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, cons
     x = nhwc.data();
   }
   ::fp8::detail::dispatch([&](auto tier) {
-    using K = typename kernel::kernel_of<decltype(tier), bfloat16>::type;
-    if (!kernel::conv::depthwise(s)) kernel::require_layout(fn, "weights", w.layout(), kernel::layout_of<K>());
-    kernel::conv::run_chosen<K, FX>(s, x, input_scale, w, weight_scales, bias, output, options);
+    using K = typename kernel::kernel_of<decltype(tier), TX, TW>::type;
+    if (kernel::conv::depthwise(s)) {  // float weights and FMA: every kernel's tier runs it alike
+      kernel::conv::run_chosen<K, K>(s, x, input_scale, w, weight_scales, bias, output, options);
+      return;
+    }
+    kernel::require_layout(fn, "weights", w.layout(), kernel::layout_of<K>());
+    // A bfloat16 operand whose steps vdpbf16ps would flush (kernels/gemm.hpp,
+    // least_step): the tier's float kernel, reading the panels back.
+    if constexpr (std::is_same<typename K::packed, bfloat16>::value &&
+                  (std::is_same<TX, bfloat16>::value || std::is_same<TW, bfloat16>::value)) {
+      if (kernel::least_step(kernel::matrix_source<TX>{x, 0, 1}, 1, in_size) + w.least_step() <
+          kernel::flush_free_step) {
+        using KF = typename kernel::kernel_of<decltype(tier), float>::type;
+        kernel::conv::run_chosen<KF, K>(s, x, input_scale, w, weight_scales, bias, output, options);
+        return;
+      }
+    }
+    kernel::conv::run_chosen<K, K>(s, x, input_scale, w, weight_scales, bias, output, options);
   });
 }
 
 // The convolution with weights packed per call (options.weights gives their
-// layout).
-template <class FX, class FW, class TO>
-void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const fp8<FW>* weights,
+// layout). TW: fp8<F>, bfloat16 or half.
+template <class TX, class TW, class TO>
+void conv2d(const conv2d_shape& s, const TX* input, float input_scale, const TW* weights,
             counted<const float> weight_scales, counted<const float> bias, TO* output, const conv2d_options& options) {
+  static_assert(kernel::is_gemm_b_value<TW>, "weights hold fp8<F>, bfloat16 or half");
   const char* fn = "fp8::conv2d";
   kernel::conv::check_shape(fn, s);
   FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
   const std::size_t out_size = s.batch * s.out_h() * s.out_w() * s.out_c;
-  const std::size_t weight_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups);  // fits: check_shape
+  // Fits: check_shape lets the weights' count be a count of floats.
+  const std::size_t weight_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups) * sizeof(TW);
   kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
-  kernel::conv::check_tensors(fn, s, input, input_scale, weights, weight_bytes, weight_scales, bias, output,
-                              out_size * sizeof(TO));
-  const packed_conv_weights<FW> w(s, weights, options.weights);
+  kernel::conv::check_tensors(fn, s, input, sizeof(TX), input_scale, weights, weight_bytes, weight_scales, bias,
+                              output, out_size * sizeof(TO));
+  using X = std::conditional_t<kernel::needs_float_kernel<TX>, float, bfloat16>;
+  const packed_conv_weights<TW, X> w(s, weights, options.weights);
   conv2d(s, input, input_scale, w, weight_scales, bias, output, options);
 }
 
 // The simplest call: NHWC float output, OHWI weights, one thread.
-template <class FX, class FW>
-void conv2d(const conv2d_shape& s, const fp8<FX>* input, float input_scale, const fp8<FW>* weights,
+template <class TX, class TW>
+void conv2d(const conv2d_shape& s, const TX* input, float input_scale, const TW* weights,
             counted<const float> weight_scales, counted<const float> bias, float* output) {
   conv2d(s, input, input_scale, weights, weight_scales, bias, output, conv2d_options{});
 }

@@ -271,6 +271,11 @@ inline void scale_only(std::size_t m, std::size_t n, float* c, std::size_t ldc, 
 // FMA: exact products, gradual underflow) instead. Scaling an operand by a
 // power of two would not do: a row may span bfloat16's whole range.
 constexpr int flush_free_step = -126;  // the least step exponent of a product vdpbf16ps keeps
+// half and float operands: the float micro-kernel, which flushes nothing.
+template <class T>
+int least_step(const matrix_source<T>&, std::size_t, std::size_t) noexcept {
+  return 1000;
+}
 template <class F>
 int least_step(const matrix_source<fp8<F>>&, std::size_t, std::size_t) noexcept {
   return format_traits<F>::subnormal_exponent;
@@ -538,7 +543,7 @@ class packed_b {
     ::fp8::detail::check_matrix(fn, {"b", "ldb", b, bt ? n : k, bt ? k : n, ldb, sizeof(b_type), "k and n",
                                      bt ? "k (B is n x k)" : "n (B is k x n)"});
     const kernel::matrix_source<b_type> src{b, bt ? ldb : 1, bt ? 1 : ldb};
-    if constexpr (!kernel::needs_float_kernel<b_type>) least_step_ = kernel::least_step(src, n, k);
+    least_step_ = kernel::least_step(src, n, k);
     ::fp8::detail::dispatch(
         [&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TA, b_type>::type>(src); });
   }
@@ -575,7 +580,7 @@ class packed_b {
       return bf16_.data();
   }
   std::size_t k_, n_;
-  int least_step_ = 0;  // kernel::least_step of B's values (unused for half B: the float kernel)
+  int least_step_ = 0;  // kernel::least_step of B's values
   kernel::panel_layout layout_;
   kernel::aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
   kernel::aligned_buffer<float> f32_;      // those of a float kernel

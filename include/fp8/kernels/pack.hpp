@@ -295,6 +295,22 @@ inline bfloat16 to_packed<bfloat16, bfloat16>(bfloat16 x) noexcept {
   return x;
 }
 
+// n values of an operand into the compute type P of a kernel, exactly (the
+// convolution's input and depthwise weights): FP8 codes through the bulk
+// codec on tier Tag, the 16-bit types and float by conversion (to_packed's
+// rule: never a rounding conversion).
+template <class P, class F, class Tag>
+inline void widen_to(const fp8<F>* src, P* dst, std::size_t n, Tag tag) noexcept {
+  kernel::decode<F>(reinterpret_cast<const std::uint8_t*>(src), dst, n, 1.0f, tag);
+}
+template <class P, class T, class Tag>  // bfloat16, half, float (the FP8 overload is more specialised)
+inline void widen_to(const T* src, P* dst, std::size_t n, Tag) noexcept {
+  if constexpr (std::is_same<T, P>::value)
+    std::memcpy(dst, src, n * sizeof(P));
+  else
+    for (std::size_t i = 0; i < n; ++i) dst[i] = to_packed<P>(src[i]);
+}
+
 template <class K, class T>
 inline void pack_values(const T* src, std::size_t rs, std::size_t ks, std::size_t rows, std::size_t R, std::size_t kc,
                         typename K::packed* dst) noexcept {

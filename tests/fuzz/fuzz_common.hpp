@@ -457,9 +457,20 @@ FZ_NO_COVERAGE inline double fp8_value(int f, u8 c) {
   return table[static_cast<std::size_t>(f)][c];
 }
 
+// half output: the same, rounded by round_half (nearest even, +-Inf past
+// 65504 + 16).
+FZ_NO_COVERAGE inline bool accepts_half(const accept_set& a, u16 got) {
+  const double g = half_value(got);
+  if (std::isnan(g)) return a.nan;
+  for (const auto& s : a.spans)
+    if (g == round_half(s.lo) || g == round_half(s.hi) || (s.lo < g && g < s.hi)) return true;
+  return false;
+}
+
 // Whether element `at` of an output buffer of kind `kind` (0..3 FP8 codes as
-// above, 4 bfloat16, 5 float) lies in the set, through the output type's one
-// rounding; `got` receives the element as text for a finding's message.
+// above, 4 bfloat16, 5 float, 6 half) lies in the set, through the output
+// type's one rounding; `got` receives the element as text for a finding's
+// message.
 FZ_NO_COVERAGE inline bool accepts_output(int kind, const accept_set& set, const u8* out, std::size_t at,
                                           double output_scale, bool saturate, std::string& got) {
   if (kind == 5) {
@@ -473,6 +484,12 @@ FZ_NO_COVERAGE inline bool accepts_output(int kind, const accept_set& set, const
     std::memcpy(&g, out + 2 * at, 2);
     got = hex(g) + " = " + num(bf16_value(g));
     return accepts_bf16(set, g);
+  }
+  if (kind == 6) {
+    u16 g;
+    std::memcpy(&g, out + 2 * at, 2);
+    got = hex(g) + " = " + num(half_value(g));
+    return accepts_half(set, g);
   }
   const u8 g = out[at];
   got = hex(g) + " = " + num(fp8_value(kind, g));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer harness for fp8::gemm (docs/gemm.md): A of each FP8 format,
-// bfloat16 or float, B of each format, C float, bfloat16 or FP8 (sixteen
-// combinations, fuzz_gemm.hpp), both transposes and values that are no
+// bfloat16, half or float, B of each format, C float, bfloat16, half or FP8
+// (twenty-four combinations, fuzz_gemm.hpp), both transposes and values that are no
 // transpose, B unpacked or through packed_b, the 13-argument overload, and
 // every gemm_options field: threads, row and column scales, bias, ReLU and
 // clamp, DeepSeek-V3 block scales of A and B with any scale_block, and
@@ -11,7 +11,8 @@
 // subnormal or huge; buffers can be null or overlap.
 //
 // The reference is test_gemm_ext.cpp's: operands decoded without the
-// library (tests/reference.hpp for FP8, bit shifts for bfloat16), products
+// library (tests/reference.hpp for FP8, bit shifts for bfloat16, the fields
+// for half), products
 // summed in double block by block, each element of C given the interval
 // [v - bound, v + bound] with
 //   bound = sum over k blocks of 2^-23 (K + 2 ceil(K / 64) + 4 (6 for float
@@ -25,7 +26,9 @@
 // times the scale factors above 1 can), infinities and NaN. Then the
 // activation (monotone) and the output type's one rounding: bfloat16
 // between the round-to-nearest-even of the ends, FP8 between the reference
-// encoder's codes of the ends divided by output_scale.
+// encoder's codes of the ends divided by output_scale; bfloat16 and half
+// between the round-to-nearest-even of the ends (in double, overflowing to
+// infinity past the largest finite value plus half a step).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -78,10 +81,10 @@ void visit(IO& io, raw& r) {
 }
 
 enum scenario { a_null = 9, b_null = 10, c_null = 11, c_in_a = 12, c_in_b = 13, option_in_c = 14, c_at_a = 15 };
-const char* const kind_names[] = {"E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "bfloat16", "float"};
+const char* const kind_names[] = {"E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "bfloat16", "float", "half"};
 const std::size_t block_table[16] = {128, 2, 4, 8, 64, 32, 6, 200, 512, 16, 0, 1, 3, 127, 34, 96};
 
-std::size_t elem_size(int kind) { return kind <= 3 ? 1 : kind == 4 ? 2 : 4; }
+std::size_t elem_size(int kind) { return kind <= 3 ? 1 : kind == 5 ? 4 : 2; }
 
 // ---------------------------------------------------------------- values
 template <class F>
@@ -104,10 +107,10 @@ FZ_NO_COVERAGE u8 gen_code(filler& fl, int f, u8 mode) {
 // The value of element `index` of a buffer of `kind` (exact, double).
 FZ_NO_COVERAGE double value_at(int kind, const unsigned char* p, std::size_t index) {
   if (kind <= 3) return fp8_value(kind, p[index]);
-  if (kind == 4) {
+  if (kind == 4 || kind == 6) {
     u16 b;
     std::memcpy(&b, p + 2 * index, 2);
-    return bf16_value(b);
+    return kind == 4 ? bf16_value(b) : half_value(b);
   }
   float x;
   std::memcpy(&x, p + 4 * index, 4);
@@ -121,6 +124,9 @@ FZ_NO_COVERAGE void fill_matrix(filler& fl, int kind, unsigned char* p, std::siz
       p[i] = inside ? gen_code(fl, kind, mode) : nan_code(kind);  // NaN where nothing may be read
     } else if (kind == 4) {
       const u16 v = inside ? gen_bf16(fl, mode) : u16{0x7FC0};
+      std::memcpy(p + 2 * i, &v, 2);
+    } else if (kind == 6) {
+      const u16 v = inside ? gen_half(fl, mode) : u16{0x7E00};
       std::memcpy(p + 2 * i, &v, 2);
     } else {
       const float v = inside ? gen_float(fl, mode) : std::numeric_limits<float>::quiet_NaN();
@@ -273,6 +279,7 @@ FZ_NO_COVERAGE element_ref reference(const args& x, std::size_t i, std::size_t j
   const std::size_t block = blocked ? o.scale_block : std::max<std::size_t>(c.k, 1);
   const std::size_t nkb = c.k == 0 ? 0 : (c.k + block - 1) / block;
   const double u = 0x1p-23;
+  // (Float A's products round; half A's are exact, as FP8 and bfloat16 ones: 11 x 4 significant bits.)
   const double extra = (x.ck_a == 5 ? 6.0 : 4.0) + (blocked ? 4.0 + static_cast<double>(nkb) : 0.0);
   const double row = !c.legacy && o.row_scale ? static_cast<double>(x.row[i]) : 1.0;
   const double col = !c.legacy && o.col_scale ? static_cast<double>(x.col[j]) : 1.0;
@@ -354,7 +361,7 @@ void run_input(const u8* data, std::size_t size) {
 
   args x{};
   fzgemm::call& c = x.c;
-  c.combo = r.combo % 16;
+  c.combo = r.combo % fzgemm::combo_count;
   const fzgemm::combo ck = combos[c.combo];
   x.ck_a = ck.a;
   x.ck_b = ck.b;
@@ -517,8 +524,10 @@ void run_input(const u8* data, std::size_t size) {
   const auto the_call = [&] {
     if (c.combo < 8)
       fzgemm::call_a(c);
-    else
+    else if (c.combo < 16)
       fzgemm::call_b(c);
+    else
+      fzgemm::call_c(c);
   };
   const auto check = [&] {
     if (c.m == 0 || c.n == 0) return;  // nothing computed (m may still be huge)
@@ -570,7 +579,7 @@ std::vector<seed<raw>> seeds() {
     v.push_back({name, r, verdict});
   };
   // Every combination, both transposes, small and large m, packed where compiled.
-  for (u8 cb = 0; cb < 16; ++cb) {
+  for (u8 cb = 0; cb < fzgemm::combo_count; ++cb) {
     const std::string t = std::string(kind_names[combos[cb].a]) + "_" + kind_names[combos[cb].b] + "_" +
                           kind_names[combos[cb].c];
     with("valid_" + t + "_nn", V, cb, [&](raw& r) { r.m = static_cast<u16>(3 + cb); r.lda = cb % 4; });
@@ -601,6 +610,27 @@ std::vector<seed<raw>> seeds() {
     r.m = 1; r.n = 1; r.k = 2; r.a_values = 0; r.b_values = 0; r.seed = 0;
   });
   v.back().tail = {0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x7F, 0x00, 0x30};
+  // half A and half C (combos 16-23).
+  with("valid_half_a_subnormal", V, 16, [](raw& r) { r.a_values = 4; r.m = 7; });
+  with("valid_half_a_special_values", V, 16, [](raw& r) { r.a_values = 0; r.b_values = 0; r.variant = 1; });
+  with("valid_half_a_huge_and_tiny", V, 19, [](raw& r) { r.a_values = 3; r.output_scale = 0x40000000u | nice(6); });  // output_scale 0.01
+  with("valid_half_a_half_c_all_options", V, 17, [](raw& r) {
+    r.opts = 0x1F; r.scale_block = 1; r.act = 2; r.clamp_lo = nice(9); r.clamp_hi = nice(25); r.beta = 0x60000000u | nice(6);
+  });
+  with("valid_half_a_blocks_deep_k", V, 18, [](raw& r) { r.opts = 0x18; r.m = 10; r.n = 6; r.k = 700; r.scale_block = 0; r.variant = 1; });
+  with("valid_half_a_threads", V, 17, [](raw& r) { r.threads = 0xC2; r.m = 40; r.n = 40; r.k = 40; r.ta = 1; });
+  with("valid_half_c_overflow", V, 20, [](raw& r) { r.alpha = nice(25); r.variant = 1; });
+  with("valid_half_c_beta_special", V, 21, [](raw& r) { r.beta = 0x60000000u | nice(12); r.c_values = 0; r.opts = 0x04; });
+  with("valid_half_c_beta_subnormal", V, 22, [](raw& r) { r.beta = 0x60000000u | nice(13); r.c_values = 4; r.alpha = nice(14); });
+  with("valid_half_c_relu_packed", V, 22, [](raw& r) { r.act = 1; r.variant = 1; r.tb = 1; r.opts = 0x07; });
+  with("valid_half_c_k_zero", V, 23, [](raw& r) { r.k = 0; r.beta = 0x60000000u | nice(8); });
+  with("invalid_half_c_output_scale", I, 23, [](raw& r) { r.output_scale = 0xE0000000u | nice(2); });
+  with("invalid_half_a_null", I, 16, [](raw& r) { r.layout = scenario_of(a_null); r.variant = 1; });
+  with("invalid_half_c_in_half_a", I, 17, [](raw& r) { r.layout = scenario_of(c_in_a); r.offset = 62; });
+  with("invalid_half_c_at_a", I, 22, [](raw& r) { r.layout = scenario_of(c_at_a); });
+  with("invalid_half_a_lda", I, 19, [](raw& r) { r.lda = 0xC001; r.ta = 1; });
+  with("invalid_half_c_ldc_huge", I, 21, [](raw& r) { r.ldc = huge(2); });
+  with("invalid_half_a_bias_in_c", I, 17, [](raw& r) { r.opts = 0x04; r.layout = scenario_of(option_in_c); r.offset = 42; });
   with("valid_row_col_scales_pow2", V, 0, [](raw& r) { r.opts = 0x03; r.scale_mode = 1; r.alpha = nice(3); });
   with("invalid_ta_enum", I, 0, [](raw& r) { r.ta = 0xF0; });
   with("invalid_tb_enum", I, 9, [](raw& r) { r.tb = 0xF1; });

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // What fuzz_gemm.cpp (decoding, contract, reference) and the two
 // translation units that instantiate fp8::gemm (fuzz_gemm_calls_a.cpp,
-// fuzz_gemm_calls_b.cpp) share: the operand types of each of the sixteen
+// _b.cpp, _c.cpp) share: the operand types of each of the twenty-four
 // combinations the harness covers, and one call's arguments as plain data.
 // The instantiations live apart because each costs seconds to compile;
-// split in two, the build's two jobs compile them side by side.
+// split in three, the build's two jobs compile them side by side.
 #pragma once
 
 #include <cstddef>
@@ -14,17 +14,23 @@
 namespace fzgemm {
 
 // Element kinds: 0-3 the FP8 formats (E4M3, E5M2, E4M3FNUZ, E5M2FNUZ),
-// 4 bfloat16, 5 float.
+// 4 bfloat16, 5 float, 6 half.
 struct combo {
   int a, b, c;
   bool packed;  // whether the packed_b overload is compiled for it
 };
 // A of every kind, B of every format, C float / bfloat16 / FP8, each at least
 // three times; packed B for eight of them (one per A kind and C kind).
-constexpr combo combos[16] = {
+// Appended (so the committed seeds' combos keep their meaning), 16-23: half
+// A with B of every format and C of every kind (packed_b<FB, float> twice),
+// and half C from A of each other kind.
+constexpr int combo_count = 24;
+constexpr combo combos[combo_count] = {
     {0, 0, 5, true},  {0, 1, 4, false}, {0, 0, 0, true},  {1, 1, 5, false}, {1, 2, 1, true},  {2, 3, 5, false},
     {2, 2, 2, true},  {3, 3, 4, false}, {3, 0, 3, false}, {4, 0, 5, true},  {4, 1, 4, false}, {4, 2, 0, true},
-    {4, 3, 5, false}, {5, 0, 5, true},  {5, 1, 4, false}, {5, 3, 1, true}};
+    {4, 3, 5, false}, {5, 0, 5, true},  {5, 1, 4, false}, {5, 3, 1, true},
+    {6, 0, 5, true},  {6, 1, 6, false}, {6, 2, 4, true},  {6, 3, 0, false}, {0, 1, 6, true},  {4, 3, 6, false},
+    {5, 2, 6, true},  {3, 0, 6, false}};
 
 struct call {
   int combo;
@@ -38,8 +44,9 @@ struct call {
   fp8::gemm_options options;
 };
 
-// Combos 0-7 and 8-15.
+// Combos 0-7, 8-15 and 16-23.
 void call_a(const call& c);
 void call_b(const call& c);
+void call_c(const call& c);
 
 }  // namespace fzgemm

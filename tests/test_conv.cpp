@@ -848,8 +848,10 @@ TEMPLATE_TEST_CASE("conv2d: random shapes", "[conv]", e4m3_e4m3, e4m3_e5m2, e5m2
 }
 
 // Layers kept in 16 bits or float (input) and 16 bits (weights), the other
-// operand FP8 or not: every named shape, epilogue and layout on every tier
-// (vdpbf16ps for bfloat16 / FP8 operands, the float kernels otherwise).
+// operand FP8 or not: with the FP8 x FP8 cases above, every input x weight
+// pair of the operand matrix, each over every named shape, epilogue and
+// layout on every tier (vdpbf16ps for bfloat16 / FP8 operands, the float
+// kernels otherwise).
 struct bf16_bf16 {
   using X = fp8::bfloat16;
   using W = fp8::bfloat16;
@@ -874,9 +876,30 @@ struct half_e5m2 {
   using X = fp8::half;
   using W = fp8::E5M2;
 };
+struct bf16_e4m3 {
+  using X = fp8::bfloat16;
+  using W = fp8::E4M3;
+};
+struct e5m2_half {
+  using X = fp8::E5M2;
+  using W = fp8::half;
+};
+struct half_bf16 {
+  using X = fp8::half;
+  using W = fp8::bfloat16;
+};
+struct float_bf16 {
+  using X = float;
+  using W = fp8::bfloat16;
+};
+struct float_half {
+  using X = float;
+  using W = fp8::half;
+};
 
 TEMPLATE_TEST_CASE("conv2d: bfloat16, half and float input, bfloat16 and half weights; every shape and tier", "[conv]",
-                   bf16_bf16, half_half, float_e4m3, e4m3_bf16, bf16_half, half_e5m2) {
+                   bf16_bf16, half_half, float_e4m3, e4m3_bf16, bf16_half, half_e5m2, bf16_e4m3, e5m2_half,
+                   half_bf16, float_bf16, float_half) {
   using FX = typename TestType::X;
   using FW = typename TestType::W;
   std::size_t tier = 0;  // under the sanitizers each tier takes every third shape, a different third

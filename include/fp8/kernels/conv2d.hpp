@@ -409,17 +409,52 @@ struct direct_source {
 FP8_END_TU_NAMESPACE
 }  // namespace kernel
 
-// Weights packed once for a shape: per group, the GEMM's packed B panels
-// (kernels/driver.hpp's prepacked layout for the micro-kernel of the tier
-// the constructor runs, recorded in layout()), or, for depthwise shapes,
-// float weights [kh][kw][out_c]. The pointer is not kept. FW names the
-// weights' elements as packed_b's first parameter does: an FP8 format
-// (fp8<FW> codes), bfloat16 or half. TX is the type of the input it will
-// meet: FP8 and bfloat16 input share one packing (the default), float and
-// half input need packed_conv_weights<FW, float> (half weights always pack
-// float panels).
+namespace kernel {
+// What packed_conv_weights holds, whatever the weights' type: per group, the
+// GEMM's packed B panels (kernels/driver.hpp's prepacked layout for the
+// micro-kernel of the tier the constructor runs, recorded in layout()), or,
+// for depthwise shapes, float weights [kh][kw][out_c]. A convolution runs on
+// this alone, so its code is instantiated once per input type and kernel,
+// not once per weight type too.
+class conv_panels {
+ public:
+  const conv2d_shape& shape() const noexcept { return s_; }
+  // The micro-kernel the panels are laid out for (empty for depthwise).
+  const panel_layout& layout() const noexcept { return layout_; }
+  // Group g's panels for kernel K, whose layout must be layout().
+  template <class K>
+  prepacked_view<K> group(std::size_t g) const noexcept {
+    const typename K::packed* p;
+    if constexpr (std::is_same<typename K::packed, float>::value)
+      p = f32_.data();
+    else
+      p = bf16_.data();
+    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr, least_step_};
+  }
+  const float* depthwise_weights() const noexcept { return dw_.data(); }
+  // kernel::least_step of the weights (kernels/gemm.hpp).
+  int least_step() const noexcept { return least_step_; }
+
+ protected:
+  explicit conv_panels(const conv2d_shape& s) : s_(s) {}
+  conv2d_shape s_;
+  panel_layout layout_;
+  std::size_t group_size_ = 0;
+  int least_step_ = 0;
+  aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
+  aligned_buffer<float> f32_;      // those of a float kernel
+  aligned_buffer<float> dw_;       // depthwise: float weights
+};
+}  // namespace kernel
+
+// Weights packed once for a shape (kernel::conv_panels). The pointer is not
+// kept. FW names the weights' elements as packed_b's first parameter does:
+// an FP8 format (fp8<FW> codes), bfloat16 or half. TX is the type of the
+// input it will meet: FP8 and bfloat16 input share one packing (the
+// default), float and half input need packed_conv_weights<FW, float> (half
+// weights always pack float panels).
 template <class FW, class TX = bfloat16>
-class packed_conv_weights {
+class packed_conv_weights : public kernel::conv_panels {
  public:
   using w_type = kernel::b_operand_t<FW>;
   static_assert(kernel::is_gemm_b_value<w_type>, "weights hold fp8<F>, bfloat16 or half");
@@ -428,7 +463,7 @@ class packed_conv_weights {
   // packed_b's constructor).
   template <class Key = ::fp8::detail::tu_key>
   packed_conv_weights(const conv2d_shape& s, const w_type* weights, weight_layout layout = weight_layout::ohwi)
-      : s_(s) {
+      : conv_panels(s) {
     const char* fn = "fp8::packed_conv_weights";
     kernel::conv::check_shape(fn, s);
     FP8_REQUIRE_ARG(weights != nullptr, fn, "weights", "is null");
@@ -461,23 +496,6 @@ class packed_conv_weights {
         [&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TX, w_type>::type>(w); });
   }
 
-  const conv2d_shape& shape() const noexcept { return s_; }
-  // The micro-kernel the panels are laid out for (empty for depthwise).
-  const kernel::panel_layout& layout() const noexcept { return layout_; }
-  // Group g's panels for kernel K, whose layout must be layout().
-  template <class K>
-  kernel::prepacked_view<K> group(std::size_t g) const noexcept {
-    const typename K::packed* p;
-    if constexpr (std::is_same<typename K::packed, float>::value)
-      p = f32_.data();
-    else
-      p = bf16_.data();
-    return {p + g * group_size_, (s_.out_c / s_.groups + K::block.nr - 1) / K::block.nr, least_step_};
-  }
-  const float* depthwise_weights() const noexcept { return dw_.data(); }
-  // kernel::least_step of the weights (kernels/gemm.hpp).
-  int least_step() const noexcept { return least_step_; }
-
  private:
   // The groups' B panels for kernel K from OHWI weights w.
   template <class K>
@@ -495,14 +513,6 @@ class packed_conv_weights {
     else
       bf16_ = std::move(data);
   }
-
-  conv2d_shape s_;
-  kernel::panel_layout layout_;
-  std::size_t group_size_ = 0;
-  int least_step_ = 0;
-  kernel::aligned_buffer<bfloat16> bf16_;  // the panels of a bfloat16 kernel, or
-  kernel::aligned_buffer<float> f32_;      // those of a float kernel
-  kernel::aligned_buffer<float> dw_;
 };
 
 namespace kernel {
@@ -660,12 +670,11 @@ void depthwise_gather(const conv2d_shape& s, const float* x, const float* w, con
 }
 
 // The convolution into NHWC output of type TO on micro-kernel K, after the
-// checks; x is the NHWC input, w packed weights (a packed_conv_weights)
-// laid out for kernel KW: K itself, or the vdpbf16ps kernel when K is the
+// checks; x is the NHWC input, w packed weights laid out for kernel KW: K itself, or the vdpbf16ps kernel when K is the
 // float kernel a bfloat16 operand falls back to (its panels then read back
 // through prepacked_source).
-template <class K, class KW, class TX, class W, class TO>
-void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const W& w, const float* weight_scales,
+template <class K, class KW, class TX, class TO>
+void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_panels& w, const float* weight_scales,
               const float* bias, TO* out, const conv2d_options& o) {
   const std::size_t oh = s.out_h(), ow = s.out_w(), pixels = s.batch * oh * ow;
   if (depthwise(s)) {
@@ -708,7 +717,7 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const W& w,
   // (direct_source), or panels gathered per tap from the decoded input
   // (conv_source).
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
-  const matrix_source<typename W::w_type> no_b{nullptr, 0, 0};
+  const prepacked_only no_b{};
   auto per_group = [&](auto&& source_of) {
     for (std::size_t g = 0; g < s.groups; ++g) {
       gemm_options go;
@@ -765,9 +774,9 @@ namespace conv {
 // The packed-weights conv2d after its checks and the choice of K: NHWC
 // output directly; NCHW as NHWC floats, then transposed and converted per
 // channel row.
-template <class K, class KW, class TX, class W, class TO>
-void run_chosen(const conv2d_shape& s, const TX* x, float input_scale, const W& w, const float* weight_scales,
-                const float* bias, TO* output, const conv2d_options& options) {
+template <class K, class KW, class TX, class TO>
+void run_chosen(const conv2d_shape& s, const TX* x, float input_scale, const conv_panels& w,
+                const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
   if (options.output_layout == tensor_layout::nhwc) {
     run_nhwc<K, KW>(s, x, input_scale, w, weight_scales, bias, output, options);
     return;

@@ -137,6 +137,14 @@ struct prepacked_view {
   }
 };
 
+// The B source of a call whose B is always prepacked (the convolution's
+// weights): it never packs, and its type does not vary with the weights'.
+struct prepacked_only {
+  template <class K>
+  void pack(std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::uint8_t*, typename K::packed*,
+            std::size_t) const noexcept {}
+};
+
 // Packs all of op(B) (k x n) for kernel K into dst, in prepacked_view's
 // layout: for each block of k, every NR-column panel in turn.
 template <class K, class SB>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer harness for fp8::conv2d (docs/conv.md): eight input / weight /
-// output type combinations (fuzz_conv.hpp), weights packed per call, through
+// libFuzzer harness for fp8::conv2d (docs/conv.md): twelve input / weight /
+// output type combinations (fuzz_conv.hpp: FP8 input and weights; float,
+// bfloat16, half or FP8 output), weights packed per call, through
 // packed_conv_weights or the 7-argument overload, every conv2d_shape field
 // (batch, sizes, groups including depthwise and channel multipliers,
 // kernels, strides, dilations, each padding side) with small values or
@@ -75,7 +76,7 @@ void visit(IO& io, raw& r) {
 
 enum scenario { input_null = 9, weights_null = 10, output_null = 11, output_in_input = 12, output_in_weights = 13,
                 extra_in_output = 14, output_at_input = 15 };
-const char* const kind_names[] = {"E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "bfloat16", "float"};
+const char* const kind_names[] = {"E4M3", "E5M2", "E4M3FNUZ", "E5M2FNUZ", "bfloat16", "float", "half"};
 
 // ---------------------------------------------------------------- shape decoding
 std::size_t dim(u16 raw, std::size_t lo, std::size_t range) {
@@ -218,7 +219,7 @@ expectation contract(const args& x) {
     if (!(std::isfinite(o.output_scale) && o.output_scale > 0.0f))
       e.reject("scalar", {"options.output_scale"}, "output_scale is not positive finite");
     else if (!out_fp8 && o.output_scale != 1.0f)
-      e.reject("scalar", {"options.output_scale"}, "output_scale != 1 for float / bfloat16 output");
+      e.reject("scalar", {"options.output_scale"}, "output_scale != 1 for float / bfloat16 / half output");
     if (static_cast<int>(o.input_layout) < 0 || static_cast<int>(o.input_layout) > 1)
       e.reject("enum", {"options.input_layout"}, "options.input_layout is not an fp8::tensor_layout");
     if (static_cast<int>(o.output_layout) < 0 || static_cast<int>(o.output_layout) > 1)
@@ -252,7 +253,7 @@ expectation contract(const args& x) {
   }
   // Overlaps of the output with what the call reads.
   if (shape_ok) {
-    const std::size_t out_bytes = s.batch * x.oh * x.ow * s.out_c * (x.ko <= 3 ? 1 : x.ko == 4 ? 2 : 4);
+    const std::size_t out_bytes = s.batch * x.oh * x.ow * s.out_c * (x.ko <= 3 ? 1 : x.ko == 5 ? 4 : 2);
     const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;
     const std::size_t w_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups);
     if (overlaps(c.output, out_bytes, c.input, in_bytes)) e.reject("overlap", {"output"}, "output overlaps input");
@@ -343,7 +344,7 @@ void run_input(const u8* data, std::size_t size) {
 
   args x{};
   fzconv::call& c = x.c;
-  c.combo = r.combo % 8;
+  c.combo = r.combo % fzconv::combo_count;
   const fzconv::combo ck = combos[c.combo];
   x.kx = ck.x;
   x.kw = ck.w;
@@ -418,7 +419,7 @@ void run_input(const u8* data, std::size_t size) {
   x.ow = static_cast<std::size_t>(std::min<u128>(ow, size_max));
 
   pool p;
-  const std::size_t osz = ck.out <= 3 ? 1 : ck.out == 4 ? 2 : 4;
+  const std::size_t osz = ck.out <= 3 ? 1 : ck.out == 5 ? 4 : 2;
   const std::size_t ii = p.add("input", held[0], 0, 1), iw = p.add("weights", held[1], 0, 1);
   const std::size_t io = p.add("output", held[2] * osz, 0, osz);
   const std::size_t is = p.add("weight_scales", held[3] * 4, 0, 4), ib = p.add("bias", held[4] * 4, 0, 4);
@@ -505,8 +506,10 @@ void run_input(const u8* data, std::size_t size) {
     largest_allocation().store(0);
     if (c.combo < 4)
       fzconv::call_a(c);
-    else
+    else if (c.combo < 8)
       fzconv::call_b(c);
+    else
+      fzconv::call_c(c);
     largest = largest_allocation().load();
   };
   const auto check = [&] {
@@ -577,7 +580,7 @@ std::vector<seed<raw>> seeds() {
     edit(r);
     v.push_back({name, r, verdict});
   };
-  for (u8 cb = 0; cb < 8; ++cb) {
+  for (u8 cb = 0; cb < fzconv::combo_count; ++cb) {
     const std::string t = std::string(kind_names[combos[cb].x]) + "_" + kind_names[combos[cb].w] + "_" +
                           kind_names[combos[cb].out];
     with("valid_" + t, V, cb, [&](raw& r) { r.variant = 0; r.extras = 3; r.in_layout = cb % 2; r.w_layout = cb / 2 % 2; });
@@ -607,6 +610,20 @@ std::vector<seed<raw>> seeds() {
   });
   // A huge stride alone (no padding), on the AVX512-BF16 direct path (even channels).
   with("valid_stride_w_huge", V, 0, [](raw& r) { r.pad_left = r.pad_right = 0; r.stride_w = huge(6); r.dilation_w = 4; });
+  // half output (combos 8-11).
+  with("valid_half_out_overflow", V, 8, [](raw& r) { r.input_scale = nice(25); r.extras = 2; });
+  with("valid_half_out_subnormal", V, 9, [](raw& r) {
+    r.input_scale = nice(24); r.extras = 1; r.ws_mode = 1; r.out_c = 7; r.x_values = r.w_values = 2;  // 0.01 * 2^-20..2^20 * small sums
+  });
+  with("valid_half_out_depthwise", V, 10, [](raw& r) { r.groups = 6; r.in_c = 5; r.out_c = 1; r.extras = 3; });
+  with("valid_half_out_clamp_nchw", V, 11, [](raw& r) {
+    r.act = 2; r.clamp_lo = nice(9); r.clamp_hi = nice(25); r.in_layout = 1; r.out_layout = 1; r.w_layout = 1; r.extras = 3;
+  });
+  with("valid_half_out_threads_special", V, 8, [](raw& r) { r.threads = 0xC2; r.in_h = 5; r.in_w = 5; r.batch = 2; r.x_values = 0; r.w_values = 0; });
+  with("valid_half_out_pointwise", V, 9, [](raw& r) { r.kernel_h = r.kernel_w = 0; r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 0; r.variant = 1; });
+  with("invalid_half_out_output_scale", I, 10, [](raw& r) { r.output_scale = 0xE0000000u | nice(2); });
+  with("invalid_half_output_in_input", I, 11, [](raw& r) { r.layout = scenario_of(output_in_input); r.offset = 9; });
+  with("invalid_half_bias_in_output", I, 8, [](raw& r) { r.extras = 2; r.layout = scenario_of(extra_in_output); r.offset = 1 + 2 * 5; });
   with("invalid_batch_zero", I, 0, [](raw& r) { r.batch = huge(0); });
   with("invalid_kernel_zero", I, 1, [](raw& r) { r.kernel_w = huge(0); });
   with("invalid_stride_zero", I, 0, [](raw& r) { r.stride_h = huge(0); });

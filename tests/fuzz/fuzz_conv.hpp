@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What fuzz_conv.cpp (decoding, contract, reference) and the translation
-// units that instantiate fp8::conv2d (fuzz_conv_calls_a.cpp, _b.cpp) share:
+// units that instantiate fp8::conv2d (fuzz_conv_calls_a.cpp, _b.cpp, _c.cpp) share:
 // the format combinations the harness covers and one call's arguments as
 // plain data. The instantiations are split for the same reason as
 // fuzz_gemm's: each costs seconds to compile.
@@ -12,13 +12,16 @@
 
 namespace fzconv {
 
-// Kinds: 0-3 the FP8 formats (E4M3, E5M2, E4M3FNUZ, E5M2FNUZ), 4 bfloat16, 5 float.
+// Kinds: 0-3 the FP8 formats (E4M3, E5M2, E4M3FNUZ, E5M2FNUZ), 4 bfloat16, 5 float, 6 half.
 struct combo {
   int x, w, out;
 };
-// Input and weights of every format, float, bfloat16 and FP8 output.
-constexpr combo combos[8] = {{0, 0, 5}, {0, 1, 4}, {1, 0, 0}, {1, 1, 5},
-                             {2, 3, 5}, {3, 2, 2}, {0, 0, 1}, {1, 0, 4}};
+// Input and weights of every format, float, bfloat16 and FP8 output;
+// appended (so the committed seeds' combos keep their meaning), 8-11: half
+// output from each input format.
+constexpr int combo_count = 12;
+constexpr combo combos[combo_count] = {{0, 0, 5}, {0, 1, 4}, {1, 0, 0}, {1, 1, 5}, {2, 3, 5}, {3, 2, 2},
+                                       {0, 0, 1}, {1, 0, 4}, {0, 0, 6}, {1, 2, 6}, {3, 3, 6}, {2, 1, 6}};
 
 struct call {
   int combo;
@@ -33,8 +36,9 @@ struct call {
   fp8::conv2d_options options;
 };
 
-// Combos 0-3 and 4-7.
+// Combos 0-3, 4-7 and 8-11.
 void call_a(const call& c);
 void call_b(const call& c);
+void call_c(const call& c);
 
 }  // namespace fzconv

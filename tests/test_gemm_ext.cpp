@@ -622,6 +622,57 @@ TEMPLATE_TEST_CASE("gemm ext: bfloat16 / half B with every A type, every tier, e
 }
 
 // ---------------------------------------------------------------------------
+// The whole operand matrix: every A (FP8, bfloat16, half, float) x B (FP8,
+// bfloat16, half) x C (float, bfloat16, half, FP8) combination, unpacked and
+// packed, on a blocked and a small m.
+
+namespace {
+template <class TA, class FB, class TC>
+void matrix_case(std::mt19937& g) {
+  for (transpose tb : both)
+    for (std::size_t m : {std::size_t{3}, std::size_t{13}}) {
+      setup s;
+      s.a_exps = exps{-6, 6};
+      s.beta = 0.5f;
+      s.pad = 1;
+      s.row_col = m == 13;
+      if (is_fp8<TC>::value) s.output_scale = 4.0f;
+      const auto p = make_problem<TA, FB>(transpose::no, tb, m, 37, 50, s, g);
+      auto c = initial_c<TC>(p, g);
+      auto cp = c;
+      const interval r = reference(p, c);
+      call(p, c);
+      const std::string what = p.name() + " C=" + type_name(tag<TC>{});
+      check_c(p, c, r, what);
+      const packed_for<TA, FB> pb(tb, p.k, p.n, p.b.v.data(), p.ldb);
+      call_packed(p, pb, cp);
+      check_c(p, cp, r, what + " packed");
+    }
+}
+template <class TA, class FB>
+void matrix_row(std::mt19937& g) {
+  matrix_case<TA, FB, float>(g);
+  matrix_case<TA, FB, bf16>(g);
+  matrix_case<TA, FB, f16>(g);
+  matrix_case<TA, FB, e4m3>(g);
+}
+template <class TA>
+void matrix_a(std::mt19937& g) {
+  matrix_row<TA, fp8::E5M2>(g);
+  matrix_row<TA, bf16>(g);
+  matrix_row<TA, f16>(g);
+}
+}  // namespace
+
+TEST_CASE("gemm ext: every A x B x C combination of the operand matrix, unpacked and packed", "[gemm]") {
+  std::mt19937 g(48);
+  matrix_a<e4m3>(g);
+  matrix_a<bf16>(g);
+  matrix_a<f16>(g);
+  matrix_a<float>(g);
+}
+
+// ---------------------------------------------------------------------------
 // bfloat16 C.
 
 TEMPLATE_TEST_CASE("gemm ext: bfloat16 and half C, rounded to nearest even, beta reads it", "[gemm]",

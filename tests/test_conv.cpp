@@ -913,6 +913,44 @@ TEMPLATE_TEST_CASE("conv2d: bfloat16, half and float input, bfloat16 and half we
   });
 }
 
+// Every input (FP8, bfloat16, half, float) x weights (FP8, bfloat16, half)
+// x output (float, bfloat16, half, FP8) combination: a dense and a
+// depthwise layer each, with scales, bias and ReLU; packed weights and
+// threads 1..3 give the same bits (run's extra checks).
+namespace {
+template <class FX, class FW, class TO>
+void conv_matrix_case(out_kind k, std::mt19937& g) {
+  for (const conv2d_shape& s : {make_shape({1, 6, 5, 8}, 6, 3, 3, 1, 1, 1, 1, 1, 1),
+                                make_shape({1, 5, 6, 6}, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6)}) {
+    const auto p = make_problem<FX, FW>(s, g);
+    const epilogue e = make_epilogue(p, variant{k, true, true, relu, sat}, g);
+    run<TO>(p, e, all_layouts[0], 2, true,
+            std::string("operand matrix ") + type_name<FX>() + " x " + type_name<FW>() + " -> " + name_of(k));
+  }
+}
+template <class FX, class FW>
+void conv_matrix_row(std::mt19937& g) {
+  conv_matrix_case<FX, FW, float>(out_kind::f32, g);
+  conv_matrix_case<FX, FW, fp8::bfloat16>(out_kind::bf16, g);
+  conv_matrix_case<FX, FW, fp8::half>(out_kind::f16, g);
+  conv_matrix_case<FX, FW, fp8::e4m3_t>(out_kind::e4m3, g);
+}
+template <class FX>
+void conv_matrix_input(std::mt19937& g) {
+  conv_matrix_row<FX, fp8::E5M2>(g);
+  conv_matrix_row<FX, fp8::bfloat16>(g);
+  conv_matrix_row<FX, fp8::half>(g);
+}
+}  // namespace
+
+TEST_CASE("conv2d: every input x weights x output combination of the operand matrix", "[conv]") {
+  std::mt19937 g(48);
+  conv_matrix_input<fp8::E4M3>(g);
+  conv_matrix_input<fp8::bfloat16>(g);
+  conv_matrix_input<fp8::half>(g);
+  conv_matrix_input<float>(g);
+}
+
 TEST_CASE("conv2d: bfloat16 operands whose products fall below 2^-126 are exact", "[conv]") {
   // bfloat16 input and weights in [2^-64, 2^-62) (products below 2^-124,
   // some subnormal as floats, all multiples of 2^-142), and E4M3 input

@@ -186,7 +186,20 @@ TEST_CASE("convert: bulk arrays of half, bfloat16, float and FP8, element by ele
     fp8::convert(f.data(), q.data(), f.size(), o);
     for (std::size_t i = 0; i < f.size(); ++i) bad += q[i].bits() != fp8::convert<fp8::e4m3_t>(f[i], o).bits();
     fp8::convert(q.data(), b_out.data(), q.size(), o);
-    for (std::size_t i = 0; i < q.size(); ++i) bad += !same16(b_out[i], fp8::convert<fp8::bfloat16>(q[i]));
+    for (std::size_t i = 0; i < q.size(); ++i) bad += !same16(b_out[i], fp8::convert<fp8::bfloat16>(q[i], o));
+    // Every E5M2 code (infinities included: a saturating o clamps them) to
+    // the wider types.
+    std::vector<fp8::e5m2_t> q5(256);
+    for (unsigned c = 0; c < 256; ++c) q5[c] = fp8::e5m2_t::from_bits(static_cast<std::uint8_t>(c));
+    fp8::convert(q5.data(), h_out.data(), q5.size(), o);
+    fp8::convert(q5.data(), b_out.data(), q5.size(), o);
+    fp8::convert(q5.data(), f_out.data(), q5.size(), o);
+    for (unsigned c = 0; c < 256; ++c) {
+      bad += !same16(h_out[c], fp8::convert<fp8::half>(q5[c], o));
+      bad += !same16(b_out[c], fp8::convert<fp8::bfloat16>(q5[c], o));
+      const float want = fp8::convert<float>(q5[c], o);
+      bad += !(float_bits(f_out[c]) == float_bits(want) || (std::isnan(f_out[c]) && std::isnan(want)));
+    }
   }
   // Widening is exact.
   std::vector<float> f_out(65536);

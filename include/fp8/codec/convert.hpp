@@ -21,7 +21,7 @@
 // in blocks by the bulk decoder, then encoded by the bulk encoder (both
 // equal the scalar codec, and the decode is exact); FP8 from or to float,
 // bfloat16 and half is the bulk encode / decode (codec/bulk.hpp) with scale
-// 1; the 16-bit types and float among themselves convert element by element
+// 1 (and a saturating o's clamp of E5M2's infinities); the 16-bit types and float among themselves convert element by element
 // (widening is exact; narrowing rounds once, in scalar code).
 #pragma once
 
@@ -135,12 +135,19 @@ void convert(const From* src, To* dst, std::size_t n, overflow o = detail::defau
   detail::check_bulk("fp8::convert", src, sizeof(From), dst, sizeof(To), n, 1.0f, o);
   for (std::size_t i = 0; i < n; ++i) dst[i] = convert<To>(src[i], o);
 }
-// FP8 to float, half or bfloat16: exact, the bulk decode with scale 1 (o is
-// checked and has nothing to act on).
+// FP8 to float, half or bfloat16: exact, the bulk decode with scale 1; a
+// saturating o then clamps the infinities of an IEEE-style format (E5M2)
+// to half's or bfloat16's largest finite value, as the scalar convert does
+// (every finite FP8 value fits both; float keeps them, as C++ converts).
 template <class To, class F, std::enable_if_t<detail::is_wide_array<To>::value, int> = 0>
 void convert(const fp8<F>* src, To* dst, std::size_t n, overflow o = detail::default_overflow<To>::value) {
   detail::check_bulk("fp8::convert", src, 1, dst, sizeof(To), n, 1.0f, o);
   decode(src, dst, n);
+  if constexpr (format_traits<F>::has_infinity && !std::is_same<To, float>::value) {
+    if (o == overflow::saturate)
+      for (std::size_t i = 0; i < n; ++i)
+        if (format_traits<F>::is_infinity_code(src[i].bits())) dst[i] = convert<To>(src[i], o);
+  }
 }
 // float, half or bfloat16 to FP8: the bulk encode with scale 1.
 template <class F, class From, std::enable_if_t<detail::is_wide_array<From>::value, int> = 0>

@@ -275,6 +275,19 @@ FZ_NO_COVERAGE inline u16 gen_half(filler& f, u8 mode) {
   }
 }
 
+// bfloat16 values for the flush rule of vdpbf16ps (fuzz_gemm, fuzz_conv: value
+// modes 0xF0 and up): 2^e * 1.f with e within 4 of
+// -64 - 4 ((mode & 15) % 15) (-64 to -120), one in eight a bfloat16 subnormal,
+// random signs: products of two such (or of one with an FP8 value) that lie
+// below 2^-126, exact in float (subnormal) yet flushed by vdpbf16ps.
+FZ_NO_COVERAGE inline u16 gen_bf16_tiny(filler& fl, u8 mode) {
+  const u32 r = fl.u32v();
+  const u32 sign = (r & 1u) << 15, frac = (r >> 1) & 0x7Fu;
+  if (((r >> 8) & 7u) == 0) return static_cast<u16>(sign | (frac == 0 ? 1u : frac));  // subnormal
+  const int e = -64 - 4 * ((mode & 15) % 15) + static_cast<int>((r >> 11) % 9u) - 4;
+  return static_cast<u16>(sign | static_cast<u32>(e + 127) << 7 | frac);
+}
+
 // Scale arrays (per channel, per row or column, block scales): mostly valid
 // by a distribution the mode picks, then possibly one bad (or edge) value at
 // bad_index: 1: +0, 2: -0, 3: negative, 4: NaN, 5: +Inf, 6: subnormal,

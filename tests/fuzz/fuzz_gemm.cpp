@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer harness for fp8::gemm (docs/gemm.md): A of each FP8 format,
-// bfloat16, half or float, B of each format, C float, bfloat16, half or FP8
-// (twenty-four combinations, fuzz_gemm.hpp), both transposes and values that are no
+// bfloat16, half or float, B of each format, bfloat16 or half, C float,
+// bfloat16, half or FP8 (thirty-four combinations, fuzz_gemm.hpp), both
+// transposes and values that are no
 // transpose, B unpacked or through packed_b, the 13-argument overload, and
 // every gemm_options field: threads, row and column scales, bias, ReLU and
 // clamp, DeepSeek-V3 block scales of A and B with any scale_block, and
 // output_scale / output_overflow for FP8 C. Sizes stay small (m, n <= 40,
 // k <= 800 with m n k <= 65536) or jump to where size arithmetic breaks;
 // alpha, beta and every scale can be NaN, infinite, zero, negative,
-// subnormal or huge; buffers can be null or overlap.
+// subnormal or huge; buffers can be null or overlap. bfloat16 operands can
+// also be tiny (around 2^-64, or 2^-112 beside FP8 A: value modes 0xF0 and
+// up), where vdpbf16ps would flush products the float kernel keeps exact
+// (docs/gemm.md, "Accuracy"): a flushed product shows as a wrong result.
 //
 // The reference is test_gemm_ext.cpp's: operands decoded without the
 // library (tests/reference.hpp for FP8, bit shifts for bfloat16, the fields
-// for half), products
+// for half; A's and B's alike), products
 // summed in double block by block, each element of C given the interval
 // [v - bound, v + bound] with
 //   bound = sum over k blocks of 2^-23 (K + 2 ceil(K / 64) + 4 (6 for float
@@ -123,7 +127,7 @@ FZ_NO_COVERAGE void fill_matrix(filler& fl, int kind, unsigned char* p, std::siz
     if (kind <= 3) {
       p[i] = inside ? gen_code(fl, kind, mode) : nan_code(kind);  // NaN where nothing may be read
     } else if (kind == 4) {
-      const u16 v = inside ? gen_bf16(fl, mode) : u16{0x7FC0};
+      const u16 v = !inside ? u16{0x7FC0} : mode >= 0xF0 ? gen_bf16_tiny(fl, mode) : gen_bf16(fl, mode);
       std::memcpy(p + 2 * i, &v, 2);
     } else if (kind == 6) {
       const u16 v = inside ? gen_half(fl, mode) : u16{0x7E00};
@@ -143,6 +147,16 @@ struct args {
   std::vector<float> row, col, bias, ablock, bblock;
   std::size_t kb, nb;  // k blocks, column blocks (block scales)
 };
+
+// A known bug, not fixed yet (tag packed_bf16_k0_scan): packed_b<bfloat16,
+// X>'s constructor takes B's least step (kernel::least_step in
+// kernels/gemm.hpp) with a loop over B's n columns around one over its k
+// rows, also when k is 0: an empty B with a huge n (k = 0, n = 2^32: 20 s
+// under ASan; n = 2^62: hours) spins before the call's checks, where any
+// other B type returns at once. While this is true, such calls (packed
+// bfloat16 B, k = 0, n > 2^24) are not made; false makes them
+// (invalid_bf16_b_packed_k0_n_2p32_ldc then times out).
+constexpr bool packed_bf16_k0_scan_unfixed = true;
 
 // ============================================================================
 // CONTRACT: which calls are valid (docs/gemm.md, kernels/gemm.hpp, and the
@@ -192,14 +206,14 @@ expectation contract(const args& x) {
   if (!enum_ok) e.reject("enum", {"ta", "tb"}, "ta or tb is not an fp8::transpose");  // checked first
   const bool at = c.ta == 1, bt = c.tb == 1;
   const std::size_t a_rows = at ? c.k : c.m, a_cols = at ? c.m : c.k, b_rows = bt ? c.n : c.k, b_cols = bt ? c.k : c.n;
-  const std::size_t asz = elem_size(x.ck_a), csz = elem_size(x.ck_c);
+  const std::size_t asz = elem_size(x.ck_a), bsz = elem_size(x.ck_b), csz = elem_size(x.ck_c);
   if (c.m != 0 && c.k != 0 && c.a == nullptr) e.reject("null", {"a"}, "a is null");
   if (c.lda < a_cols) e.reject("ld", {"lda"}, "lda is smaller than a row of A");
   const u128 a_bytes = c.lda < a_cols ? 0 : span_bytes(a_rows, a_cols, c.lda, asz);
   if (a_bytes > size_max) e.reject("ld", {"lda"}, "the extent of A overflows size_t");
   if (c.k != 0 && c.n != 0 && c.b == nullptr) e.reject("null", {"b"}, "b is null");
   if (c.ldb < b_cols) e.reject("ld", {"ldb"}, "ldb is smaller than a row of B");
-  const u128 b_bytes = c.ldb < b_cols ? 0 : span_bytes(b_rows, b_cols, c.ldb, 1);
+  const u128 b_bytes = c.ldb < b_cols ? 0 : span_bytes(b_rows, b_cols, c.ldb, bsz);  // bfloat16, half B: 2 bytes
   if (b_bytes > size_max) e.reject("ld", {"ldb"}, "the extent of B overflows size_t");
   if (c.m != 0 && c.n != 0 && c.c == nullptr) e.reject("null", {"c"}, "c is null");
   if (c.ldc < c.n) e.reject("ld", {"ldc"}, "ldc < n");
@@ -412,9 +426,9 @@ void run_input(const u8* data, std::size_t size) {
     oversize = oversize || (used && need[i] > held[i]);
   }
   pool p;
-  const std::size_t asz = elem_size(ck.a), csz = elem_size(ck.c);
+  const std::size_t asz = elem_size(ck.a), bsz = elem_size(ck.b), csz = elem_size(ck.c);
   const std::size_t ia = p.add("a", held[0] * asz, (r.layout & 3u) * asz, asz);
-  const std::size_t ib = p.add("b", held[1], 0, 1);
+  const std::size_t ib = p.add("b", held[1] * bsz, 0, bsz);
   const std::size_t ic = p.add("c", held[2] * csz, ((r.layout >> 2) & 3u) * csz, csz);
   const char* option_names[] = {"row_scale", "col_scale", "bias", "a_block_scale", "b_block_scale"};
   std::size_t iopt[5];
@@ -424,7 +438,7 @@ void run_input(const u8* data, std::size_t size) {
   if (sc == b_null) p.make_null(ib);
   if (sc == c_null) p.make_null(ic);
   if (sc == c_in_a) p.alias(ic, ia, r.offset % (held[0] * asz + 8));
-  if (sc == c_in_b) p.alias(ic, ib, r.offset % (held[1] + 8));
+  if (sc == c_in_b) p.alias(ic, ib, r.offset % (held[1] * bsz + 8));
   if (sc == c_at_a) p.alias(ic, ia, 0);
   if (sc == option_in_c) p.alias(iopt[r.offset % 5], ic, (r.offset >> 3) % (held[2] * csz + 4));
   for (int i = 0; i < 5; ++i)
@@ -476,7 +490,7 @@ void run_input(const u8* data, std::size_t size) {
   // its buffer runs only when packed_b itself must reject it.
   if (c.packed && need[1] > held[1]) {
     const bool b_rejected = c.tb < 0 || c.tb > 1 || (c.k != 0 && c.n != 0 && c.b == nullptr) || c.ldb < b_cols ||
-                            span_bytes(b_rows, b_cols, c.ldb, 1) > size_max;
+                            span_bytes(b_rows, b_cols, c.ldb, bsz) > size_max;
     if (!b_rejected) return skip();
   }
   // Tags for classes of valid calls with known, unfixed bugs (FP8_FUZZ_SKIP).
@@ -487,6 +501,10 @@ void run_input(const u8* data, std::size_t size) {
       if (v != 0 && std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
     }
     if (lo < 0x1p-102 && hi * 0x1p31 >= 0x1p127) e.tag("bf16_lift");  // tiny and huge bfloat16 A together
+  }
+  if (c.packed && ck.b == 4 && c.k == 0 && c.n > (std::size_t{1} << 24)) {
+    e.tag("packed_bf16_k0_scan");  // the known bug's class (above)
+    if (packed_bf16_k0_scan_unfixed && !dry_run().active) return;  // (seeds keep the contract's verdict)
   }
 
   std::string& ctx = context();
@@ -519,15 +537,19 @@ void run_input(const u8* data, std::size_t size) {
     for (std::size_t i = 0; i < c.m && i < held[2] && c.n != 0; ++i) p.may_change(ic, i * c.ldc * csz, c.n * csz);
   // Operands as they were (C is overwritten; an option array inside C too).
   const std::vector<unsigned char> a0(p.storage(ia), p.storage(ia) + held[0] * asz);
-  const std::vector<unsigned char> b0(p.storage(ib), p.storage(ib) + held[1]);
+  const std::vector<unsigned char> b0(p.storage(ib), p.storage(ib) + held[1] * bsz);
   const std::vector<unsigned char> c0(p.storage(ic), p.storage(ic) + held[2] * csz);
   const auto the_call = [&] {
     if (c.combo < 8)
       fzgemm::call_a(c);
     else if (c.combo < 16)
       fzgemm::call_b(c);
-    else
+    else if (c.combo < 24)
       fzgemm::call_c(c);
+    else if (c.combo < 29)
+      fzgemm::call_d(c);
+    else
+      fzgemm::call_e(c);
   };
   const auto check = [&] {
     if (c.m == 0 || c.n == 0) return;  // nothing computed (m may still be huge)
@@ -631,6 +653,59 @@ std::vector<seed<raw>> seeds() {
   with("invalid_half_a_lda", I, 19, [](raw& r) { r.lda = 0xC001; r.ta = 1; });
   with("invalid_half_c_ldc_huge", I, 21, [](raw& r) { r.ldc = huge(2); });
   with("invalid_half_a_bias_in_c", I, 17, [](raw& r) { r.opts = 0x04; r.layout = scenario_of(option_in_c); r.offset = 42; });
+  // bfloat16 and half B (combos 24-33). The flush rule, exact: a vdpbf16ps
+  // product below 2^-126 would be flushed to 0, the result then off by it.
+  // bfloat16 A = {2^-64, 1.5 2^-64}, B = {2^-64, 2^-70}: C = 2^-128 + 1.5 2^-134 (float subnormal).
+  // (a_values / b_values 0: bfloat16 from the top half of 4 tail bytes.)
+  const std::vector<u8> bf16_tiny = {0x00, 0x00, 0x80, 0x1F, 0x00, 0x00, 0xC0, 0x1F,
+                                     0x00, 0x00, 0x80, 0x1F, 0x00, 0x00, 0x80, 0x1C};
+  with("valid_bf16_b_flush_exact", V, 24, [](raw& r) { r.m = 1; r.n = 1; r.k = 2; r.a_values = 0; r.b_values = 0; r.seed = 0; });
+  v.back().tail = bf16_tiny;
+  with("valid_bf16_b_flush_exact_packed", V, 24, [](raw& r) {
+    r.m = 1; r.n = 1; r.k = 2; r.a_values = 0; r.b_values = 0; r.seed = 0; r.variant = 1;
+  });
+  v.back().tail = bf16_tiny;
+  with("valid_bf16_b_flush_exact_bf16_c", V, 28, [](raw& r) { r.m = 1; r.n = 1; r.k = 2; r.a_values = 0; r.b_values = 0; r.seed = 0; });
+  v.back().tail = bf16_tiny;
+  // E5M2FNUZ A = {2^-17, 2^-16} (codes 0x01, 0x02), bfloat16 B = {2^-112, 2^-110}: C = 2^-129 + 2^-126.
+  with("valid_bf16_b_flush_fp8_a", V, 26, [](raw& r) { r.m = 1; r.n = 1; r.k = 2; r.a_values = 0; r.b_values = 0; r.seed = 0; });
+  v.back().tail = {0x01, 0x02, 0x00, 0x00, 0x80, 0x07, 0x00, 0x00, 0x80, 0x08};
+  // E4M3 A = {1, 2^-9}, bfloat16 B = {2^-133 (subnormal, 0x0001), 2^-120}: C = 2^-133 + 2^-129 (bfloat16 subnormal).
+  with("valid_bf16_b_subnormal_fp8_a_packed", V, 25, [](raw& r) {
+    r.m = 1; r.n = 1; r.k = 2; r.a_values = 0; r.b_values = 0; r.seed = 0; r.variant = 1;
+  });
+  v.back().tail = {0x38, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x80, 0x03};
+  // Random tiny bfloat16 (mode 0xF0 + c: exponents around -64 - 4c, some subnormal).
+  with("valid_bf16_b_tiny", V, 24, [](raw& r) { r.a_values = 0xF0; r.b_values = 0xF0; r.m = 7; r.n = 9; });
+  with("valid_bf16_b_tiny_packed_tt", V, 24, [](raw& r) { r.a_values = 0xF1; r.b_values = 0xF0; r.variant = 1; r.ta = r.tb = 1; });
+  with("valid_bf16_b_tiny_bf16_c", V, 28, [](raw& r) { r.a_values = 0xF0; r.b_values = 0xF2; r.beta = 0x60000000u | nice(2); });
+  with("valid_bf16_b_tiny_fp8_a", V, 26, [](raw& r) { r.a_values = 2; r.b_values = 0xFC; r.m = 5; });
+  with("valid_bf16_b_tiny_fp8_a_packed", V, 25, [](raw& r) { r.a_values = 2; r.b_values = 0xFE; r.variant = 1; r.m = 6; });
+  with("valid_bf16_b_tiny_half_a", V, 32, [](raw& r) { r.a_values = 4; r.b_values = 0xF4; });
+  with("valid_bf16_b_float_a_all_options", V, 27, [](raw& r) {
+    r.opts = 0x1F; r.scale_block = 1; r.act = 2; r.clamp_lo = nice(9); r.clamp_hi = nice(25); r.beta = 0x60000000u | nice(6); r.variant = 1;
+  });
+  with("valid_bf16_b_blocks_deep_k_packed", V, 24, [](raw& r) { r.opts = 0x18; r.m = 10; r.n = 6; r.k = 700; r.scale_block = 0; r.variant = 1; });
+  with("valid_bf16_b_special_values", V, 32, [](raw& r) { r.a_values = 0; r.b_values = 0; r.c_values = 0; r.beta = 0x60000000u; });
+  with("valid_bf16_b_huge_and_tiny", V, 24, [](raw& r) { r.a_values = 3; r.b_values = 3; });
+  with("valid_half_b_subnormal", V, 33, [](raw& r) { r.b_values = 4; r.a_values = 1; r.m = 8; });
+  with("valid_half_b_huge_and_tiny_packed", V, 29, [](raw& r) { r.a_values = 3; r.b_values = 3; r.variant = 1; });
+  with("valid_half_b_special_values", V, 29, [](raw& r) { r.a_values = 0; r.b_values = 0; r.c_values = 0; r.beta = 0x60000000u | nice(3); });
+  with("valid_half_b_threads", V, 31, [](raw& r) { r.threads = 0xC2; r.m = 40; r.n = 40; r.k = 40; r.tb = 1; r.output_scale = 0x40000000u | nice(6); });
+  with("valid_half_b_half_c_overflow", V, 29, [](raw& r) { r.alpha = nice(25); r.b_values = 2; });
+  with("valid_half_b_fp8_c_saturate_packed", V, 31, [](raw& r) { r.variant = 1; r.output_overflow = 1; r.alpha = nice(25); r.opts = 0x05; });
+  with("invalid_c_in_bf16_b", I, 24, [](raw& r) { r.layout = scenario_of(c_in_b); r.offset = 40; });
+  // C from B's last byte: inside B only because B's elements are 2 bytes (37 x 21 elements).
+  with("invalid_c_in_half_b_last_byte", I, 33, [](raw& r) { r.layout = scenario_of(c_in_b); r.offset = 2 * 37 * 21 - 1; });
+  with("invalid_bf16_b_null_packed", I, 25, [](raw& r) { r.layout = scenario_of(b_null); r.variant = 1; });
+  with("invalid_half_b_ldb_packed", I, 29, [](raw& r) { r.ldb = 0xC001; r.variant = 1; r.tb = 1; });
+  // The known bug packed_bf16_k0_scan (an empty 0 x 2^32 B, ldc too small: skipped while unfixed).
+  with("invalid_bf16_b_packed_k0_n_2p32_ldc", I, 24, [](raw& r) {
+    r.variant = 1; r.m = 1; r.k = huge(0); r.n = huge(13); r.ldb = huge(13); r.ldc = 0xC001;
+  });
+  with("invalid_half_b_ldb_huge", I, 33, [](raw& r) { r.ldb = huge(2); });
+  with("invalid_bf16_b_tb_enum_packed", I, 27, [](raw& r) { r.tb = 0xF2; r.variant = 1; });
+  with("invalid_half_b_row_scale_in_fp8_c", I, 31, [](raw& r) { r.opts = 0x01; r.layout = scenario_of(option_in_c); r.offset = 40; });
   with("valid_row_col_scales_pow2", V, 0, [](raw& r) { r.opts = 0x03; r.scale_mode = 1; r.alpha = nice(3); });
   with("invalid_ta_enum", I, 0, [](raw& r) { r.ta = 0xF0; });
   with("invalid_tb_enum", I, 9, [](raw& r) { r.tb = 0xF1; });

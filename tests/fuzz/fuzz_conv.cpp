@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer harness for fp8::conv2d (docs/conv.md): twelve input / weight /
-// output type combinations (fuzz_conv.hpp: FP8 input and weights; float,
-// bfloat16, half or FP8 output), weights packed per call, through
+// libFuzzer harness for fp8::conv2d (docs/conv.md): twenty-two input /
+// weight / output type combinations (fuzz_conv.hpp: FP8, bfloat16, half or
+// float input; FP8, bfloat16 or half weights; float, bfloat16, half or FP8
+// output; bfloat16 values as tiny as vdpbf16ps would flush: value modes
+// 0xF0 and up), weights packed per call, through
 // packed_conv_weights or the 7-argument overload, every conv2d_shape field
 // (batch, sizes, groups including depthwise and channel multipliers,
 // kernels, strides, dilations, each padding side) with small values or
@@ -13,11 +15,13 @@
 // overlapping buffers, enum values that are no enumerator.
 //
 // The reference is test_conv.cpp's: codes decoded with tests/reference.hpp,
-// the textbook direct convolution in double (taps in the padding add
+// bfloat16 and half values from their bits (fuzz_common.hpp), the textbook
+// direct convolution in double (taps in the padding add
 // nothing; input and output positions computed in 128-bit integers, so any
 // padding works), and each output element within
 //   (K + 8) 2^-23 |input_scale * weight_scale| sum |x w| + 2^-23 |bias|
-// (K = kernel_h kernel_w in_c / groups), widened as fuzz_gemm.cpp explains
+// (K = kernel_h kernel_w in_c / groups; K + 9 for float input, whose
+// products round), widened as fuzz_gemm.cpp explains
 // for extreme scales, then the activation and the output type's rounding.
 // Besides, a valid call must not make any single allocation much larger
 // than its unpadded tensors (the new rule that padding costs no memory).
@@ -127,6 +131,20 @@ FZ_NO_COVERAGE u8 gen_code(filler& fl, int f, u8 mode) {
   return c;
 }
 
+// Bytes of an element of kind k; the exact value of element i of a buffer of kind k.
+std::size_t elem_size(int k) { return k <= 3 ? 1 : k == 5 ? 4 : 2; }
+FZ_NO_COVERAGE double value_at(int k, const unsigned char* p, std::size_t i) {
+  if (k <= 3) return fp8_value(k, p[i]);
+  if (k == 5) {
+    float v;
+    std::memcpy(&v, p + 4 * i, 4);
+    return static_cast<double>(v);
+  }
+  u16 b;
+  std::memcpy(&b, p + 2 * i, 2);
+  return k == 4 ? bf16_value(b) : half_value(b);
+}
+
 struct args {
   fzconv::call c;
   int kx, kw, ko;
@@ -143,7 +161,10 @@ constexpr bool padding_times_nonfinite_weight_is_nan = true;
 // CONTRACT: which calls are valid (docs/conv.md, kernels/conv2d.hpp, and the
 // new rules: enum arguments; positive finite weight scales whose products
 // with input_scale stay within [2^-126, FLT_MAX]; any padding whose sums fit
-// size_t; output not overlapping input, weights, weight_scales or bias).
+// size_t; output not overlapping input, weights, weight_scales or bias;
+// every extent in bytes of its element type: an input whose bytes overflow
+// size_t is rejected naming "input", one running past the end of the
+// address space too).
 // ============================================================================
 expectation contract(const args& x) {
   expectation e;
@@ -251,11 +272,18 @@ expectation contract(const args& x) {
       e.reject("scale_range", {"input_scale", "weight_scales"},
                "input_scale * weight_scales leaves [2^-126, FLT_MAX]: [" + num(is * lo) + ", " + num(is * hi) + "]");
   }
-  // Overlaps of the output with what the call reads.
+  // Overlaps of the output with what the call reads, in bytes: the input's
+  // and weights' elements are 1 (FP8), 2 (bfloat16, half) or 4 (float) bytes.
   if (shape_ok) {
-    const std::size_t out_bytes = s.batch * x.oh * x.ow * s.out_c * (x.ko <= 3 ? 1 : x.ko == 5 ? 4 : 2);
-    const std::size_t in_bytes = s.batch * s.in_h * s.in_w * s.in_c;
-    const std::size_t w_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups);
+    const u128 out_bytes = static_cast<u128>(s.batch * x.oh * x.ow * s.out_c) * elem_size(x.ko);
+    const u128 in_bytes = static_cast<u128>(s.batch * s.in_h * s.in_w * s.in_c) * elem_size(x.kx);
+    const u128 w_bytes = static_cast<u128>(s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups)) * elem_size(x.kw);
+    // The input's count fits size_t (the shape rule); its bytes may not.
+    if (in_bytes > size_max)
+      e.reject("input_bytes", {"input"}, "the input's size in bytes (" + std::to_string(elem_size(x.kx)) +
+                                              " per element) overflows size_t");
+    if (wraps(c.input, in_bytes) || wraps(c.output, out_bytes) || (c.variant != 1 && wraps(c.weights, w_bytes)))
+      e.reject("count_overflow", {"input", "output", "weights"}, "a tensor runs past the end of the address space");
     if (overlaps(c.output, out_bytes, c.input, in_bytes)) e.reject("overlap", {"output"}, "output overlaps input");
     if (c.variant != 1 && overlaps(c.output, out_bytes, c.weights, w_bytes))
       e.reject("overlap_new", {"output", "weights"}, "output overlaps weights");
@@ -311,7 +339,8 @@ FZ_NO_COVERAGE accept_set reference(const args& a, const conv_values& val, std::
   const double is = static_cast<double>(c.input_scale);
   const double ws = a.ws.empty() ? 1.0 : static_cast<double>(a.ws[oc]);
   const double bias = a.bias.empty() ? 0.0 : static_cast<double>(a.bias[oc]);
-  const double taps = static_cast<double>(s.kernel_h * s.kernel_w * cg) + 8;
+  // (Float input's products round: one more 2^-23 sum |x w|.)
+  const double taps = static_cast<double>(s.kernel_h * s.kernel_w * cg) + (a.kx == 5 ? 9 : 8);
   const double amp = std::max(1.0, is) * std::max(1.0, ws);
   const double v = sum * is * ws + bias;
   double bound = taps * 0x1p-23 * is * ws * abs + 0x1p-23 * std::fabs(bias) + taps * 0x1p-149 * amp;
@@ -332,8 +361,19 @@ FZ_NO_COVERAGE accept_set reference(const args& a, const conv_values& val, std::
   return set;
 }
 
-FZ_NO_COVERAGE void fill_codes(filler& f, int kind, unsigned char* p, std::size_t n, u8 mode) {
-  for (std::size_t i = 0; i < n; ++i) p[i] = gen_code(f, kind, mode);
+// FP8 codes, bfloat16 (tiny ones from mode 0xF0 on), half or float values.
+FZ_NO_COVERAGE void fill_values(filler& f, int kind, unsigned char* p, std::size_t n, u8 mode) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (kind <= 3) {
+      p[i] = gen_code(f, kind, mode);
+    } else if (kind == 5) {
+      const float v = gen_float(f, mode);
+      std::memcpy(p + 4 * i, &v, 4);
+    } else {
+      const u16 v = kind == 6 ? gen_half(f, mode) : mode >= 0xF0 ? gen_bf16_tiny(f, mode) : gen_bf16(f, mode);
+      std::memcpy(p + 2 * i, &v, 2);
+    }
+  }
 }
 
 void run_input(const u8* data, std::size_t size) {
@@ -419,24 +459,24 @@ void run_input(const u8* data, std::size_t size) {
   x.ow = static_cast<std::size_t>(std::min<u128>(ow, size_max));
 
   pool p;
-  const std::size_t osz = ck.out <= 3 ? 1 : ck.out == 5 ? 4 : 2;
-  const std::size_t ii = p.add("input", held[0], 0, 1), iw = p.add("weights", held[1], 0, 1);
+  const std::size_t osz = elem_size(ck.out), xsz = elem_size(ck.x), wsz = elem_size(ck.w);
+  const std::size_t ii = p.add("input", held[0] * xsz, 0, xsz), iw = p.add("weights", held[1] * wsz, 0, wsz);
   const std::size_t io = p.add("output", held[2] * osz, 0, osz);
   const std::size_t is = p.add("weight_scales", held[3] * 4, 0, 4), ib = p.add("bias", held[4] * 4, 0, 4);
   const unsigned sc = r.layout >> 4;
   if (sc == input_null) p.make_null(ii);
   if (sc == weights_null) p.make_null(iw);
   if (sc == output_null) p.make_null(io);
-  if (sc == output_in_input) p.alias(io, ii, r.offset % (held[0] + 4));
-  if (sc == output_in_weights) p.alias(io, iw, r.offset % (held[1] + 4));
+  if (sc == output_in_input) p.alias(io, ii, r.offset % (held[0] * xsz + 4));
+  if (sc == output_in_weights) p.alias(io, iw, r.offset % (held[1] * wsz + 4));
   if (sc == output_at_input) p.alias(io, ii, 0);
   if (sc == extra_in_output) p.alias(r.offset % 2 ? ib : is, io, (r.offset >> 1) % (held[2] * osz + 4));
   if ((r.extras & 1) == 0 || oversize) p.make_null(is);
   if ((r.extras & 2) == 0 || oversize) p.make_null(ib);
   p.allocate(r.seed);
   if (!oversize) {
-    fill_codes(f, ck.x, p.storage(ii), held[0], r.x_values);
-    fill_codes(f, ck.w, p.storage(iw), held[1], r.w_values);
+    fill_values(f, ck.x, p.storage(ii), held[0], r.x_values);
+    fill_values(f, ck.w, p.storage(iw), held[1], r.w_values);
   }
   fill_scales(p.storage(is), held[3], f, r.ws_mode, r.bad_kind, r.bad_index);
   unsigned char* bias_store = p.storage(ib);
@@ -461,12 +501,15 @@ void run_input(const u8* data, std::size_t size) {
   expectation e = contract(x);
   // A call larger than an input's buffers runs only when it must be rejected
   // on its shape, pointers or scalars, before any element is read.
-  if (oversize && !e.has({"shape", "null", "scalar", "enum"})) return skip();
+  if (oversize && !e.has({"shape", "null", "scalar", "enum", "input_bytes", "count_overflow"})) return skip();
   // packed_conv_weights packs all weights before the call's other checks: a
   // call too large for its buffers runs only when the constructor must
   // reject it (shape, null weights, layout).
   const int wl = static_cast<int>(o.weights);
-  if (oversize && c.variant == 1 && !e.has({"shape"}) && c.weights != nullptr && (wl == 0 || wl == 1)) return skip();
+  // (Only weights larger than their buffer: a call rejected for its input,
+  // say, packs weights it holds first.)
+  if (oversize && need[1] > held[1] && c.variant == 1 && !e.has({"shape"}) && c.weights != nullptr && (wl == 0 || wl == 1))
+    return skip();
   const std::size_t pads_max = std::max({s.pad_top, s.pad_bottom, s.pad_left, s.pad_right});
   if (pads_max > 64) e.tag("huge_padding");  // a class with a known bug (allocation in proportion to the padding)
   if (std::max(s.stride_h, s.stride_w) > 64) e.tag("huge_stride");
@@ -499,8 +542,8 @@ void run_input(const u8* data, std::size_t size) {
   show("bias", x.bias);
 
   if (!oversize) p.may_change(io, 0, held[2] * osz);
-  const std::vector<unsigned char> x0(p.storage(ii), p.storage(ii) + held[0]);
-  const std::vector<unsigned char> w0(p.storage(iw), p.storage(iw) + held[1]);
+  const std::vector<unsigned char> x0(p.storage(ii), p.storage(ii) + held[0] * xsz);
+  const std::vector<unsigned char> w0(p.storage(iw), p.storage(iw) + held[1] * wsz);
   std::size_t largest = 0;
   const auto the_call = [&] {
     largest_allocation().store(0);
@@ -508,8 +551,12 @@ void run_input(const u8* data, std::size_t size) {
       fzconv::call_a(c);
     else if (c.combo < 8)
       fzconv::call_b(c);
-    else
+    else if (c.combo < 12)
       fzconv::call_c(c);
+    else if (c.combo < 17)
+      fzconv::call_d(c);
+    else
+      fzconv::call_e(c);
     largest = largest_allocation().load();
   };
   const auto check = [&] {
@@ -526,8 +573,8 @@ void run_input(const u8* data, std::size_t size) {
     conv_values val;
     val.x.resize(held[0]);
     val.w.resize(held[1]);
-    for (std::size_t i = 0; i < held[0]; ++i) val.x[i] = fp8_value(ck.x, x0[i]);
-    for (std::size_t i = 0; i < held[1]; ++i) val.w[i] = fp8_value(ck.w, w0[i]);
+    for (std::size_t i = 0; i < held[0]; ++i) val.x[i] = value_at(ck.x, x0.data(), i);
+    for (std::size_t i = 0; i < held[1]; ++i) val.w[i] = value_at(ck.w, w0.data(), i);
     const bool nchw_out = c.variant != 2 && o.output_layout == fp8::tensor_layout::nchw;
     const int act = c.variant == 2 ? 0 : static_cast<int>(o.act);
     const double lo = act == 2 ? static_cast<double>(o.clamp_lo) : 0.0, hi = act == 2 ? static_cast<double>(o.clamp_hi) : 0.0;
@@ -624,6 +671,67 @@ std::vector<seed<raw>> seeds() {
   with("invalid_half_out_output_scale", I, 10, [](raw& r) { r.output_scale = 0xE0000000u | nice(2); });
   with("invalid_half_output_in_input", I, 11, [](raw& r) { r.layout = scenario_of(output_in_input); r.offset = 9; });
   with("invalid_half_bias_in_output", I, 8, [](raw& r) { r.extras = 2; r.layout = scenario_of(extra_in_output); r.offset = 1 + 2 * 5; });
+  // bfloat16, half and float input, bfloat16 and half weights (combos 12-21).
+  // The flush rule, exact (as fuzz_gemm's): 1 x 1 kernel, 2 channels, one pixel, one output channel.
+  const auto one_pixel = [](raw& r) {
+    r.kernel_h = r.kernel_w = 0; r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 0;
+    r.in_h = r.in_w = 0; r.in_c = 1; r.out_c = 0; r.extras = 0; r.x_values = r.w_values = 0; r.seed = 0;
+  };
+  // bfloat16 x = {2^-64, 1.5 2^-64}, w = {2^-64, 2^-70}: 2^-128 + 1.5 2^-134 (float subnormal).
+  const std::vector<u8> bf16_tiny = {0x00, 0x00, 0x80, 0x1F, 0x00, 0x00, 0xC0, 0x1F,
+                                     0x00, 0x00, 0x80, 0x1F, 0x00, 0x00, 0x80, 0x1C};
+  with("valid_bf16_flush_exact", V, 15, [&](raw& r) { one_pixel(r); });
+  v.back().tail = bf16_tiny;
+  with("valid_bf16_flush_exact_packed", V, 15, [&](raw& r) { one_pixel(r); r.variant = 1; });
+  v.back().tail = bf16_tiny;
+  with("valid_bf16_flush_exact_seven_arguments", V, 15, [&](raw& r) { one_pixel(r); r.variant = 2; });
+  v.back().tail = bf16_tiny;
+  // E5M2FNUZ x = {2^-17, 2^-16}, bfloat16 w = {2^-112, 2^-110}: 2^-129 + 2^-126 (bfloat16 output).
+  with("valid_bf16_flush_exact_fp8_in", V, 16, [&](raw& r) { one_pixel(r); });
+  v.back().tail = {0x01, 0x02, 0x00, 0x00, 0x80, 0x07, 0x00, 0x00, 0x80, 0x08};
+  // bfloat16 x = {1, 2^-9}, w = {2^-133 (subnormal), 2^-120}: 2^-133 + 2^-129.
+  with("valid_bf16_flush_subnormal_w_packed", V, 15, [&](raw& r) { one_pixel(r); r.variant = 1; });
+  v.back().tail = {0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x3B, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x80, 0x03};
+  // Random tiny bfloat16 (mode 0xF0 + c: exponents around -64 - 4c, some subnormal).
+  with("valid_bf16_tiny", V, 15, [](raw& r) { r.x_values = r.w_values = 0xF0; r.extras = 0; });
+  with("valid_bf16_tiny_packed_nchw", V, 15, [](raw& r) {
+    r.x_values = 0xF1; r.w_values = 0xF0; r.extras = 0; r.variant = 1; r.in_layout = 1; r.w_layout = 1;
+  });
+  with("valid_bf16_tiny_odd_channels", V, 15, [](raw& r) { r.x_values = r.w_values = 0xF0; r.extras = 0; r.in_c = 2; });
+  with("valid_bf16_tiny_w_fp8_in", V, 16, [](raw& r) { r.x_values = 2; r.w_values = 0xFC; r.extras = 0; });
+  with("valid_bf16_tiny_w_fp8_in_packed", V, 16, [](raw& r) { r.x_values = 2; r.w_values = 0xFE; r.extras = 0; r.variant = 1; });
+  with("valid_bf16_tiny_depthwise", V, 15, [](raw& r) { r.x_values = r.w_values = 0xF0; r.extras = 0; r.groups = 6; r.in_c = 5; r.out_c = 0; });
+  with("valid_float_in_huge_and_tiny", V, 18, [](raw& r) { r.x_values = 3; r.w_values = 3; });
+  with("valid_float_in_half_out", V, 14, [](raw& r) { r.extras = 1; r.ws_mode = 1; r.x_values = 1; });
+  with("valid_float_in_threads", V, 20, [](raw& r) { r.threads = 0xC2; r.in_h = 5; r.in_w = 5; r.batch = 2; });
+  with("valid_float_in_pointwise_packed", V, 18, [](raw& r) {
+    r.kernel_h = r.kernel_w = 0; r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 0; r.variant = 1;
+  });
+  with("valid_float_in_special", V, 18, [](raw& r) { r.x_values = 0; r.extras = 2; r.bias_values = 0; });
+  with("valid_half_in_half_w_depthwise", V, 17, [](raw& r) { r.groups = 6; r.in_c = 5; r.out_c = 1; r.extras = 3; });
+  with("valid_half_in_grouped_stride", V, 13, [](raw& r) { r.groups = 5; r.in_c = 1; r.out_c = 2; r.stride_w = 2; r.dilation_h = 4; });
+  with("valid_half_in_subnormal", V, 17, [](raw& r) { r.x_values = 4; r.w_values = 3; r.extras = 2; });
+  with("valid_half_w_special", V, 21, [](raw& r) { r.x_values = 0; r.w_values = 0; });
+  with("valid_bf16_in_special_nchw", V, 12, [](raw& r) { r.x_values = 0; r.in_layout = 1; r.out_layout = 1; r.extras = 3; });
+  with("valid_bf16_in_half_w_clamp_fp8_out_packed", V, 19, [](raw& r) {
+    r.act = 2; r.clamp_lo = nice(9); r.clamp_hi = nice(8); r.output_scale = 0x40000000u | nice(6); r.output_overflow = 1; r.variant = 1;
+  });
+  // Input bytes past size_t: 2^61 x 1 pixels of 4 channels, 2^63 elements (a 1 x 1 kernel, stride_h 2^61).
+  const auto huge_input = [](raw& r) {
+    r.kernel_h = r.kernel_w = 0; r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 0;
+    r.in_h = huge(9); r.in_w = 0x8001; r.stride_h = huge(9);  // in_w 1
+  };
+  with("invalid_float_input_bytes", I, 18, huge_input);
+  with("invalid_bf16_input_bytes_packed", I, 15, [&](raw& r) { huge_input(r); r.variant = 1; });
+  with("invalid_half_input_bytes_nchw", I, 13, [&](raw& r) { huge_input(r); r.in_layout = 1; });  // 2^64 bytes
+  // The output from the input's or the weights' last byte: inside only because their elements are 2 bytes.
+  with("invalid_output_in_bf16_input_last_byte", I, 12, [](raw& r) { r.layout = scenario_of(output_in_input); r.offset = 2 * 4 * 5 * 4 - 1; });
+  with("invalid_output_in_half_weights_last_byte", I, 17, [](raw& r) { r.layout = scenario_of(output_in_weights); r.offset = 2 * 5 * 9 * 4 - 1; });
+  with("invalid_output_in_float_input", I, 14, [](raw& r) { r.layout = scenario_of(output_in_input); r.offset = 200; });
+  with("invalid_float_input_null", I, 18, [](raw& r) { r.layout = scenario_of(input_null); });
+  with("invalid_bf16_weights_null_packed", I, 16, [](raw& r) { r.layout = scenario_of(weights_null); r.variant = 1; });
+  with("invalid_half_in_input_scale_nan", I, 13, [](raw& r) { r.input_scale = special(2); });
+  with("invalid_float_in_bias_in_output", I, 20, [](raw& r) { r.extras = 2; r.layout = scenario_of(extra_in_output); r.offset = 1 + 2 * 5; });
   with("invalid_batch_zero", I, 0, [](raw& r) { r.batch = huge(0); });
   with("invalid_kernel_zero", I, 1, [](raw& r) { r.kernel_w = huge(0); });
   with("invalid_stride_zero", I, 0, [](raw& r) { r.stride_h = huge(0); });

@@ -1069,6 +1069,15 @@ TEST_CASE("gemm ext: bfloat16 B: subnormal values and products below 2^-126 are 
       }
 }
 
+TEST_CASE("gemm ext: an empty bfloat16 B of any width packs without visiting its columns", "[gemm]") {
+  // k = 0, n = 2^62: B has no element, and its least step (the flush rule)
+  // must not walk n empty columns (a scan over n took hours; found by fuzzing).
+  const std::size_t n = std::size_t{1} << 62;
+  const fp8::packed_b<bf16> pb(transpose::no, 0, n, static_cast<const bf16*>(nullptr), n);
+  CHECK(pb.k() == 0);
+  CHECK(pb.n() == n);
+}
+
 TEST_CASE("gemm ext: NaN and infinity in bfloat16 / float A propagate", "[gemm]") {
   for (transpose tb : both)
     for (std::size_t m : {std::size_t{4}, std::size_t{20}}) {

@@ -148,16 +148,6 @@ struct args {
   std::size_t kb, nb;  // k blocks, column blocks (block scales)
 };
 
-// A known bug, not fixed yet (tag packed_bf16_k0_scan): packed_b<bfloat16,
-// X>'s constructor takes B's least step (kernel::least_step in
-// kernels/gemm.hpp) with a loop over B's n columns around one over its k
-// rows, also when k is 0: an empty B with a huge n (k = 0, n = 2^32: 20 s
-// under ASan; n = 2^62: hours) spins before the call's checks, where any
-// other B type returns at once. While this is true, such calls (packed
-// bfloat16 B, k = 0, n > 2^24) are not made; false makes them
-// (invalid_bf16_b_packed_k0_n_2p32_ldc then times out).
-constexpr bool packed_bf16_k0_scan_unfixed = true;
-
 // ============================================================================
 // CONTRACT: which calls are valid (docs/gemm.md, kernels/gemm.hpp, and the
 // new rules: enum arguments; finite alpha and beta; positive finite scale
@@ -502,10 +492,8 @@ void run_input(const u8* data, std::size_t size) {
     }
     if (lo < 0x1p-102 && hi * 0x1p31 >= 0x1p127) e.tag("bf16_lift");  // tiny and huge bfloat16 A together
   }
-  if (c.packed && ck.b == 4 && c.k == 0 && c.n > (std::size_t{1} << 24)) {
-    e.tag("packed_bf16_k0_scan");  // the known bug's class (above)
-    if (packed_bf16_k0_scan_unfixed && !dry_run().active) return;  // (seeds keep the contract's verdict)
-  }
+  if (c.packed && ck.b == 4 && c.k == 0 && c.n > (std::size_t{1} << 24))
+    e.tag("packed_bf16_k0_scan");  // a fixed bug's class (README)
 
   std::string& ctx = context();
   ctx = std::string("fp8::gemm") + (c.packed ? " (packed_b)" : c.legacy ? " (13 arguments)" : "") + ": A " +
@@ -699,7 +687,7 @@ std::vector<seed<raw>> seeds() {
   with("invalid_c_in_half_b_last_byte", I, 33, [](raw& r) { r.layout = scenario_of(c_in_b); r.offset = 2 * 37 * 21 - 1; });
   with("invalid_bf16_b_null_packed", I, 25, [](raw& r) { r.layout = scenario_of(b_null); r.variant = 1; });
   with("invalid_half_b_ldb_packed", I, 29, [](raw& r) { r.ldb = 0xC001; r.variant = 1; r.tb = 1; });
-  // The known bug packed_bf16_k0_scan (an empty 0 x 2^32 B, ldc too small: skipped while unfixed).
+  // The fixed bug packed_bf16_k0_scan (an empty 0 x 2^32 B, ldc too small).
   with("invalid_bf16_b_packed_k0_n_2p32_ldc", I, 24, [](raw& r) {
     r.variant = 1; r.m = 1; r.k = huge(0); r.n = huge(13); r.ldb = huge(13); r.ldc = 0xC001;
   });

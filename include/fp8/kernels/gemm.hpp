@@ -283,6 +283,7 @@ int least_step(const matrix_source<fp8<F>>&, std::size_t, std::size_t) noexcept 
 // rows x cols elements of x (element (r, k) at p[r * rs + k * ks]).
 inline int least_step(const matrix_source<bfloat16>& x, std::size_t rows, std::size_t cols) noexcept {
   int least = 1000;  // no nonzero value: no product to flush
+  if (cols == 0) return least;  // an empty operand of any width (k = 0, n huge) has no element to visit
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t t = 0; t < cols; ++t) {
       const unsigned v = x.p[r * x.rs + t * x.ks].bits() & 0x7FFFu, e = v >> 7;

@@ -70,6 +70,18 @@ inline void bf16dot_rows(const a_segment* seg, std::size_t nseg, const unsigned 
                          const bfloat16* b, float* c, std::size_t ldc, std::size_t mv, std::size_t nv,
                          const tile_epilogue& e) noexcept {
   const std::size_t row_bytes = Packed ? 4 : a_row_bytes, pair_bytes = Packed ? 4 * blocks::avx512bf16.mr : 4;
+  // The tile of C is read (or written) only after every pair of k; asking
+  // for its lines now hides their latency behind the loop. Where C is larger
+  // than L2 (2048^3: 16 MiB, read back at each block of k) the epilogue
+  // otherwise waits on a miss per row at every tile's end.
+#pragma GCC unroll 12
+  for (std::size_t i = 0; i < ROWS; ++i)
+    if (i < mv) {
+      const float* row = c + i * ldc;
+      _mm_prefetch(reinterpret_cast<const char*>(row), _MM_HINT_T0);
+      if (nv > 16) _mm_prefetch(reinterpret_cast<const char*>(row + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(row + nv - 1), _MM_HINT_T0);
+    }
   __m512 acc[ROWS][2];
 #pragma GCC unroll 12
   for (std::size_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();

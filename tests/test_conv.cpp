@@ -691,6 +691,12 @@ std::vector<named_shape> named_shapes() {
   v.push_back({"depthwise C83", make_shape({1, 5, 6, 83}, 83, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 83)});
   v.push_back({"depthwise 5x5 C17 dilation 2", make_shape({1, 9, 10, 17}, 17, 5, 5, 1, 1, 2, 2, 2, 2, 2, 1, 17)});
   v.push_back({"depthwise x2, C7 -> 14", make_shape({2, 7, 6, 7}, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 7)});
+  // Rows wide enough for the avx512 loop that keeps each input vector for
+  // every tap of a kernel row (blocks of 14 pixels, the rest after them):
+  // 3, 5 and 7 taps, a channel tail past the vectors, a dilated height.
+  v.push_back({"depthwise C40, 31 wide", make_shape({1, 4, 31, 40}, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40)});
+  v.push_back({"depthwise 5x5 C16, dilation 2 x 1", make_shape({1, 9, 30, 16}, 16, 5, 5, 1, 1, 4, 2, 4, 2, 2, 1, 16)});
+  v.push_back({"depthwise 7x7 C33, 17 wide", make_shape({2, 3, 17, 33}, 33, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 33)});
   v.push_back({"depthwise x2, C16 -> 32, stride 2", make_shape({1, 9, 9, 16}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 16)});
   // 1x1 and 7x7 kernels.
   v.push_back({"1x1", make_shape({1, 7, 5, 37}, 45, 1, 1)});
@@ -808,6 +814,57 @@ TEST_CASE("conv2d: a hand-computed 3x3 example", "[conv]") {
   o.output_scale = 1.0f;
   fp8::conv2d(s, x.data(), 0.25f, w.data(), &ws, &neg, r.data(), o);
   for (std::size_t i = 0; i < 9; ++i) CHECK(r[i] == std::max(want[i] * 0.5f - 10.0f, 0.0f));
+}
+
+// The depthwise loops' documented order: per output element, one fused
+// multiply-add per tap from +0, taps in order (row by row), so with unit
+// scales and float output every tier gives exactly the float sum written
+// here. The E4M3 values span 2^-9..448, so the sums round and another
+// order of additions shows in the bits.
+TEST_CASE("conv2d: depthwise sums the taps in order, one fused multiply-add each, on every tier", "[conv]") {
+  const conv2d_shape shapes[] = {
+      make_shape({1, 4, 31, 40}, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40),   // blocks of 14 pixels, then 3
+      make_shape({1, 9, 30, 16}, 16, 5, 5, 1, 1, 4, 2, 4, 2, 2, 1, 16),   // 5 taps, dilated height
+      make_shape({2, 3, 17, 33}, 33, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 33),   // 7 taps, a channel tail
+      make_shape({1, 9, 20, 32}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32),   // stride 2
+      make_shape({1, 6, 19, 24}, 24, 3, 3, 1, 1, 1, 2, 1, 2, 1, 2, 24)};  // dilated width
+  std::mt19937 g(7);
+  for (const auto& s : shapes) {
+    INFO(describe(s));
+    std::vector<fp8::e4m3_t> x(s.batch * s.in_h * s.in_w * s.in_c), w(s.out_c * s.kernel_h * s.kernel_w);
+    for (auto& v : x) v = random_code<fp8::E4M3>(g);
+    for (auto& v : w) v = random_code<fp8::E4M3>(g);
+    auto value = [](fp8::e4m3_t v) { return static_cast<float>(ref::decode(spec_of<fp8::E4M3>(), v.bits())); };
+    const std::size_t oh = s.out_h(), ow = s.out_w(), c_n = s.in_c;
+    std::vector<float> want(s.batch * oh * ow * c_n);
+    for (std::size_t n = 0; n < s.batch; ++n)
+      for (std::size_t y = 0; y < oh; ++y)
+        for (std::size_t xo = 0; xo < ow; ++xo)
+          for (std::size_t c = 0; c < c_n; ++c) {
+            float a = 0.0f;
+            for (std::size_t th = 0; th < s.kernel_h; ++th)
+              for (std::size_t tw = 0; tw < s.kernel_w; ++tw) {
+                const long ih = static_cast<long>(y * s.stride_h + th * s.dilation_h) - static_cast<long>(s.pad_top);
+                const long iw = static_cast<long>(xo * s.stride_w + tw * s.dilation_w) - static_cast<long>(s.pad_left);
+                const bool in = ih >= 0 && iw >= 0 && ih < static_cast<long>(s.in_h) && iw < static_cast<long>(s.in_w);
+                const float v =
+                    in ? value(x[((n * s.in_h + static_cast<std::size_t>(ih)) * s.in_w + static_cast<std::size_t>(iw)) *
+                                     c_n +
+                                 c])
+                       : 0.0f;
+                a = std::fma(v, value(w[(c * s.kernel_h + th) * s.kernel_w + tw]), a);
+              }
+            want[((n * oh + y) * ow + xo) * c_n + c] = a;
+          }
+    test_tiers::for_each_gemm_tier([&](const char* kernel) {
+      INFO(kernel);
+      std::vector<float> got(want.size(), -1.0f);
+      fp8::conv2d(s, x.data(), 1.0f, w.data(), nullptr, nullptr, got.data());
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) differ += float_bits(got[i]) != float_bits(want[i]);
+      CHECK(differ == 0);
+    });
+  }
 }
 
 TEST_CASE("conv2d: padding sides, strides, dilations, groups, depthwise, 1x1, 7x7, batch; every layout and epilogue",

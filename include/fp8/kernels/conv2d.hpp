@@ -541,12 +541,12 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
 // the epilogue) is written to row(index of the (n, oh) pair), a float buffer
 // handed to done() afterwards: the output itself for float NHWC.
 // Tag: the call's tier, whose decoder widens FP8 input rows; on the avx512
-// tiers, where the flags' xsimd loop is narrower, the avx512 vector loop
-// (depthwise_avx512.hpp) runs instead of it, with the same bits.
+// tiers the avx512 loops (depthwise_avx512.hpp) run instead of the xsimd
+// one, whatever the flags, with the same bits.
 template <class Tag, class TX, class RowBuf, class RowDone>
 void depthwise_rows(const conv2d_shape& s, const TX* x, const float* w, const tile_epilogue& e,
                     std::size_t y0, std::size_t y1, Tag tag, RowBuf&& row, RowDone&& done) {
-  constexpr bool wide = std::is_base_of<isa::avx512, Tag>::value && !FP8_ISA_AVX512;
+  constexpr bool wide = std::is_base_of<isa::avx512, Tag>::value;
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
   const std::size_t taps = s.kernel_h * s.kernel_w, xs = s.stride_w * s.in_c;  // xs: next output pixel's input
   const std::size_t wp = s.in_w + s.pad_left + s.pad_right, rw = wp * s.in_c;  // a decoded row, in floats
@@ -580,7 +580,9 @@ void depthwise_rows(const conv2d_shape& s, const TX* x, const float* w, const ti
     float* out = row(yi);
     std::size_t c0 = 0;
 #if FP8_TIER_AVX512
-    if (wide && mult == 1) c0 = depthwise_row_avx512(tp.data(), taps, w, oc_n, ow, xs, e, out);
+    if (wide && mult == 1)
+      c0 = depthwise_row_avx512(tp.data(), s.kernel_h, s.kernel_w, s.stride_w == 1 && s.dilation_w == 1, w, oc_n,
+                                ow, xs, e, out);
 #endif
     (void)wide;
 #if FP8_ISA_SSE2

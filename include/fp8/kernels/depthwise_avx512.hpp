@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The depthwise convolution's vector loop on the avx512 tier, for a
-// build whose flags do not reach it (kernels/conv2d.hpp, depthwise_rows):
-// the same operations, in the same order, as its xsimd loop, 16 channels
-// per vector. Per output element: one fused multiply-add per tap in tap
-// order from +0, then the vector epilogue (epilogue_vector.hpp).
+// The depthwise convolution's vector loops on the avx512 tiers
+// (kernels/conv2d.hpp, depthwise_rows), 16 channels per vector. Per output
+// element, as in every other loop of depthwise_rows: one fused multiply-add
+// per tap in tap order from +0, then the vector epilogue
+// (epilogue_vector.hpp).
 #pragma once
 
 #include <cstddef>
@@ -52,13 +52,78 @@ FP8_ALWAYS_INLINE void depthwise_block_avx512(const float* const* tp, std::size_
   lanes_avx512::epilogue_rows<lanes>(a, out + xo * oc_n + c, oc_n, P, all, ec);
 }
 
+// A row of KW taps at stride 1 and dilation 1: output pixel q's tap tw
+// reads input pixel q + tw, so P pixels read P + KW - 1 input vectors per
+// kernel row instead of P * KW. Each is loaded once and used by every tap
+// that reaches it (the loop above is load-bound: 1.25 loads per FMA; here
+// (P + 2 KW - 1) / (P KW), 0.45 for 3 taps and P = 14). Pixel q still sees
+// its taps in order: tw = j - q grows with the input pixel j. rows[th]
+// points at kernel row th's input for output pixel 0, xs apart per pixel;
+// w holds the weights [tap][oc_n].
+template <std::size_t KW, std::size_t P>
+FP8_ALWAYS_INLINE void depthwise_block_unit_avx512(const float* const* rows, std::size_t kh, const float* w,
+                                                   std::size_t oc_n, std::size_t xs, const tile_epilogue& e,
+                                                   std::size_t xo, std::size_t c, float* out) noexcept {
+  __m512 a[P][1];
+  for (std::size_t q = 0; q < P; ++q) a[q][0] = _mm512_setzero_ps();
+  for (std::size_t th = 0; th < kh; ++th) {
+    __m512 wv[KW];
+    for (std::size_t tw = 0; tw < KW; ++tw) wv[tw] = _mm512_loadu_ps(w + (th * KW + tw) * oc_n + c);
+    const float* xr = rows[th] + xo * xs + c;
+    for (std::size_t j = 0; j < P + KW - 1; ++j) {
+      __m512 x = _mm512_loadu_ps(xr + j * xs);
+      // One load per input vector: without this GCC folds the load into
+      // each multiply-add that uses it, as a memory operand.
+#if defined(__GNUC__)
+      __asm__("" : "+v"(x));
+#endif
+      for (std::size_t tw = 0; tw < KW; ++tw)
+        if (j >= tw && j - tw < P) a[j - tw][0] = _mm512_fmadd_ps(x, wv[tw], a[j - tw][0]);
+    }
+  }
+  tile_epilogue ec = e;
+  if (ec.col_scale != nullptr) ec.col_scale += c;
+  if (ec.bias != nullptr) ec.bias += c;
+  using lanes = lanes_avx512::ops;
+  const lanes::mask all[1] = {lanes::all};
+  lanes_avx512::epilogue_rows<lanes>(a, out + xo * oc_n + c, oc_n, P, all, ec);
+}
+
+// One output row of a kernel KW wide at stride 1 and dilation 1; returns
+// the pixels it did (whole blocks of 14, which divides the widths of
+// MobileNet's and EfficientNet's layers but the last), the rest left to the
+// loop below. Registers: 14 sums, KW weights and the input vector: 18 of 32
+// for 3 taps, 22 for 7. (8 pixels x 2 vectors ran at the same speed, but
+// GCC 12 spilled one register in its loop.)
+template <std::size_t KW>
+inline std::size_t depthwise_row_unit_avx512(const float* const* rows, std::size_t kh, const float* w,
+                                             std::size_t oc_n, std::size_t ow, std::size_t xs, const tile_epilogue& e,
+                                             float* out) noexcept {
+  constexpr std::size_t P = 14;
+  const std::size_t c1 = oc_n / 16 * 16;
+  std::size_t xo = 0;
+  for (; xo + P <= ow; xo += P)
+    for (std::size_t c = 0; c < c1; c += 16) depthwise_block_unit_avx512<KW, P>(rows, kh, w, oc_n, xs, e, xo, c, out);
+  return xo;
+}
+
 // One output row (ow pixels of oc_n channels, channel multiplier 1): the
 // channels below oc_n / 16 * 16, which it returns; pixels outer, 4 at a
-// time, channels inner, 32 at a time.
-inline std::size_t depthwise_row_avx512(const float* const* tp, std::size_t taps, const float* w, std::size_t oc_n,
-                                        std::size_t ow, std::size_t xs, const tile_epilogue& e, float* out) noexcept {
-  const std::size_t c2 = oc_n / 32 * 32, c1 = oc_n / 16 * 16;
+// time, channels inner, 32 at a time. tp[t] is tap t's input at output
+// pixel 0; kernel rows of 3, 5 or 7 taps at unit stride and dilation
+// (unit) take the loop above for whole blocks of 14 pixels.
+inline std::size_t depthwise_row_avx512(const float* const* tp, std::size_t kh, std::size_t kw, bool unit,
+                                        const float* w, std::size_t oc_n, std::size_t ow, std::size_t xs,
+                                        const tile_epilogue& e, float* out) noexcept {
+  const std::size_t taps = kh * kw, c2 = oc_n / 32 * 32, c1 = oc_n / 16 * 16;
   std::size_t xo = 0;
+  if (unit && c1 != 0 && kh <= 16) {
+    const float* rows[16];
+    for (std::size_t th = 0; th < kh; ++th) rows[th] = tp[th * kw];
+    if (kw == 3) xo = depthwise_row_unit_avx512<3>(rows, kh, w, oc_n, ow, xs, e, out);
+    if (kw == 5) xo = depthwise_row_unit_avx512<5>(rows, kh, w, oc_n, ow, xs, e, out);
+    if (kw == 7) xo = depthwise_row_unit_avx512<7>(rows, kh, w, oc_n, ow, xs, e, out);
+  }
   for (; xo + 4 <= ow; xo += 4) {
     for (std::size_t c = 0; c < c2; c += 32) depthwise_block_avx512<4, 2>(tp, taps, w, oc_n, xs, e, xo, c, out);
     for (std::size_t c = c2; c < c1; c += 16) depthwise_block_avx512<4, 1>(tp, taps, w, oc_n, xs, e, xo, c, out);

@@ -136,7 +136,10 @@ inline void check_c(const std::vector<float>& c, std::size_t m, std::size_t n, s
 
 // The micro-kernels compiled here, run through the checked entry point.
 struct default_kernel {
-  static inline const char* name = "";  // the dispatched kernel (test_tiers::for_each_gemm_tier)
+  // The dispatched kernel (test_tiers::for_each_gemm_tier), copied: the
+  // name it hands out lives for one call, and later test cases in the same
+  // process read this (a dangling pointer there was a use after free).
+  static inline std::string name;
   template <class FA, class FB>
   static void gemm(transpose ta, transpose tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
                    const fp8::fp8<FA>* a, std::size_t lda, const fp8::fp8<FB>* b, std::size_t ldb, float beta,

@@ -147,10 +147,12 @@ inline void transpose16x16_epi32(__m512i (&r)[16]) noexcept {
 // natural order (the codec's vpermi2b tables: 32 pairs = two zmm of dwords
 // per row), the 16 x 16 blocks of pair dwords transposed, and each pair's 16
 // rows stored as one vector at [pair][R][2]. R is any panel width (rows past
-// `rows` are zero, stores past R masked).
+// `rows` are zero, stores past R masked). For each run of 64 codes it
+// loads, it asks for the same run of the next panel (next_rows valid rows,
+// R rows further): one request per load, a panel ahead.
 template <class F>
 inline void pack_pairs_krows_vbmi(const std::uint8_t* src, std::size_t rs, std::size_t rows, std::size_t R,
-                                  std::size_t kc, bfloat16* dst) noexcept {
+                                  std::size_t kc, bfloat16* dst, std::size_t next_rows) noexcept {
   const __m512i order = _mm512_load_si512(::fp8::detail::vbmi_order.words);
   const std::size_t pairs = (kc + 1) / 2;
   for (std::size_t k0 = 0; k0 < kc; k0 += 64) {
@@ -163,6 +165,11 @@ inline void pack_pairs_krows_vbmi(const std::uint8_t* src, std::size_t rs, std::
           continue;
         }
         const std::uint8_t* p = src + (r0 + i) * rs + k0;
+        if (r0 + i < next_rows) {
+          const std::uint8_t* q = p + R * rs;
+          _mm_prefetch(reinterpret_cast<const char*>(q), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(q + count - 1), _MM_HINT_T0);
+        }
         const __m512i codes =
             count >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8((__mmask64{1} << count) - 1, p);
         __m512i l, h;
@@ -228,8 +235,7 @@ inline void pack_panel(const std::uint8_t* src, std::size_t rs, std::size_t ks, 
 #if FP8_TIER_AVX512BF16
   if constexpr (on_bf16_tier<K>) {
     if (ks == 1) {
-      for (std::size_t r = 0; r < next_rows; ++r) prefetch_run(src + (R + r) * rs, kc);
-      pack_pairs_krows_vbmi<F>(src, rs, rows, R, kc, dst);
+      pack_pairs_krows_vbmi<F>(src, rs, rows, R, kc, dst, next_rows);
       return;
     }
   }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // fp8::conv2d throughput (GFLOP/s = 2 N OH OW OC KH KW (IC / groups) per
-// second) on ResNet-50 and MobileNetV2 layers at batch 1, NHWC, E4M3 input x
+// second) on ResNet-50, MobileNetV2 and EfficientNet layers at batch 1, NHWC, E4M3 input x
 // E4M3 weights (per-output-channel weight scales), float output, beside
 // oneDNN's convolution on the same layers in the same binary:
 //
@@ -17,7 +17,7 @@
 // the implementation it chose. Layers: ResNet-50 conv2_x 3x3 C64 -> 64 at
 // 56x56 pad 1, 1x1 C256 -> 64 at 56x56, 1x1 C512 -> 128 at 28x28, 3x3
 // C128 -> 128 at 28x28 pad 1; MobileNetV2 depthwise 3x3 C144 at 56x56 pad 1
-// (groups = 144).
+// (groups = 144); EfficientNet-B0 depthwise 5x5 C240 at 28x28 pad 2.
 //
 // Run (the machine is shared: quote medians and compare within one run):
 //   cmake --preset release && cmake --build --preset release --target bench_conv
@@ -71,6 +71,7 @@ const layer layers[] = {
     {"resnet50_1x1_c512_k128_28x28", make_layer(512, 28, 128, 1, 0, 1)},
     {"resnet50_3x3_c128_k128_28x28", make_layer(128, 28, 128, 3, 1, 1)},
     {"mobilenetv2_dw3x3_c144_56x56", make_layer(144, 56, 144, 3, 1, 144)},
+    {"efficientnet_dw5x5_c240_28x28", make_layer(240, 28, 240, 5, 2, 240)},
 };
 
 double flop(const fp8::conv2d_shape& s) {

@@ -64,12 +64,17 @@ template <std::size_t KW, std::size_t P>
 FP8_ALWAYS_INLINE void depthwise_block_unit_avx512(const float* const* rows, std::size_t kh, const float* w,
                                                    std::size_t oc_n, std::size_t xs, const tile_epilogue& e,
                                                    std::size_t xo, std::size_t c, float* out) noexcept {
+  // Every loop over pixels and taps unrolled whole, so that the sums stay
+  // in registers (GCC 12 kept them on the stack for 5 and 7 taps otherwise).
   __m512 a[P][1];
+#pragma GCC unroll 32
   for (std::size_t q = 0; q < P; ++q) a[q][0] = _mm512_setzero_ps();
   for (std::size_t th = 0; th < kh; ++th) {
     __m512 wv[KW];
+#pragma GCC unroll 32
     for (std::size_t tw = 0; tw < KW; ++tw) wv[tw] = _mm512_loadu_ps(w + (th * KW + tw) * oc_n + c);
     const float* xr = rows[th] + xo * xs + c;
+#pragma GCC unroll 32
     for (std::size_t j = 0; j < P + KW - 1; ++j) {
       __m512 x = _mm512_loadu_ps(xr + j * xs);
       // One load per input vector: without this GCC folds the load into
@@ -77,6 +82,7 @@ FP8_ALWAYS_INLINE void depthwise_block_unit_avx512(const float* const* rows, std
 #if defined(__GNUC__)
       __asm__("" : "+v"(x));
 #endif
+#pragma GCC unroll 32
       for (std::size_t tw = 0; tw < KW; ++tw)
         if (j >= tw && j - tw < P) a[j - tw][0] = _mm512_fmadd_ps(x, wv[tw], a[j - tw][0]);
     }

@@ -84,13 +84,8 @@ inline float add_lanes(__m512 v) noexcept {
 // start of each tile, so a row never starts cold: 1.33x together, at the
 // read stream; M = 8 1.33x too (README, GEMM). A version that tested for
 // the row's end at each step gained less at M = 1 and lost 15% at M = 8.
+// The lookahead may run past the end of B (pack.hpp's prefetch_line).
 inline constexpr std::size_t dot_prefetch_bytes = 512;
-// Asks for the line at p + offset, which may lie past the end of B: a
-// prefetch never faults, and the address is formed as an integer, so no
-// pointer leaves its array (and the hot loop needs no test).
-inline void prefetch_line(const std::uint8_t* p, std::size_t offset) noexcept {
-  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(p) + offset), _MM_HINT_T0);
-}
 
 // MB rows of A (decoded, kpad bfloat16 each, a_ld apart) against NB rows of
 // B over k [k0, k1) (k0 a multiple of 64), added to acc.

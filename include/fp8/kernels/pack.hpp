@@ -44,17 +44,25 @@ FP8_BEGIN_TU_NAMESPACE
 template <class K>
 constexpr bool on_bf16_tier = std::is_same<typename K::tier, isa::avx512bf16>::value;
 
+// Asks for the cache line holding byte `offset` of p. The address may lie
+// past the end of p's array (a stream's lookahead running off its end): a
+// prefetch never faults, and the address is formed as an integer, so no
+// pointer leaves its array and hot loops need no test for the end.
+inline void prefetch_line(const void* p, std::size_t offset = 0) noexcept {
+#if FP8_HAS_BUILTIN(__builtin_prefetch) || defined(__GNUC__)
+  __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + offset));
+#else
+  (void)p;
+  (void)offset;
+#endif
+}
+
 // Asks for the cache lines of [p, p + bytes). Panels gather short runs from
 // many rows of the caller's matrix (kc codes from each of R rows, ld bytes
 // apart), a pattern the hardware prefetchers follow poorly: without this the
 // packing of a transposed B waits on one cache miss after another.
 inline void prefetch_run(const std::uint8_t* p, std::size_t bytes) noexcept {
-#if FP8_HAS_BUILTIN(__builtin_prefetch) || defined(__GNUC__)
-  for (std::size_t i = 0; i < bytes; i += 64) __builtin_prefetch(p + i);
-#else
-  (void)p;
-  (void)bytes;
-#endif
+  for (std::size_t i = 0; i < bytes; i += 64) prefetch_line(p, i);
 }
 
 // Rearranges an R x kc panel of codes into the packed layout (codes stays
@@ -165,10 +173,9 @@ inline void pack_pairs_krows_vbmi(const std::uint8_t* src, std::size_t rs, std::
           continue;
         }
         const std::uint8_t* p = src + (r0 + i) * rs + k0;
-        if (r0 + i < next_rows) {
-          const std::uint8_t* q = p + R * rs;
-          _mm_prefetch(reinterpret_cast<const char*>(q), _MM_HINT_T0);
-          _mm_prefetch(reinterpret_cast<const char*>(q + count - 1), _MM_HINT_T0);
+        if (r0 + i < next_rows) {  // the run's first and last line in the next panel
+          prefetch_line(p + R * rs);
+          prefetch_line(p + R * rs, count - 1);
         }
         const __m512i codes =
             count >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8((__mmask64{1} << count) - 1, p);

@@ -17,7 +17,11 @@
 // (tile's first element c, row stride ldc); mask[v] selects the valid
 // columns of vector v (ops::all on tiers that only store whole vectors).
 // One vector of columns at a time, all rows, so that only that vector's
-// column scales and bias are held beside the accumulators.
+// column scales and bias are held beside the accumulators. Each step is a
+// pass over the rows with its choice made once per vector of columns, not
+// once per row (a depthwise block sums 9 products per element, and
+// per-row tests cost it a fifth of its time). The passes that touch no
+// memory run on all ROWS rows: the rows from mv on are discarded.
 template <class V, std::size_t ROWS, std::size_t NV>
 FP8_ALWAYS_INLINE void epilogue_rows(const typename V::vec (&acc)[ROWS][NV], float* c, std::size_t ldc, std::size_t mv,
                                      const typename V::mask (&mask)[NV], const tile_epilogue& e) noexcept {
@@ -27,30 +31,38 @@ FP8_ALWAYS_INLINE void epilogue_rows(const typename V::vec (&acc)[ROWS][NV], flo
   for (std::size_t v = 0; v < NV; ++v) {
     const std::size_t j = v * V::lanes;
     const vec cs = e.col_scale != nullptr ? V::load(e.col_scale + j, mask[v]) : V::set1(1.0f);
-    const vec bias = e.bias != nullptr ? V::load(e.bias + j, mask[v]) : V::zero();
-    // s = r[i] * c[j]; without row scales r is alpha for every row, so s is
-    // formed once per vector of columns (the same product).
-    const vec s_all = e.col_scale != nullptr ? V::mul(alpha, cs) : alpha;
+    vec r[ROWS];
+    if (e.row_scale == nullptr) {
+      // s = r[i] * c[j]; without row scales r is alpha for every row, so s
+      // is formed once per vector of columns (the same product).
+      const vec s = e.col_scale != nullptr ? V::mul(alpha, cs) : alpha;
 #pragma GCC unroll 16
-    for (std::size_t i = 0; i < ROWS; ++i) {
-      if (i >= mv) break;
-      float* cp = c + i * ldc + j;
-      vec s = s_all;
-      if (e.row_scale != nullptr) {
-        s = V::set1(e.row_scale[i]);
-        if (e.col_scale != nullptr) s = V::mul(s, cs);
+      for (std::size_t i = 0; i < ROWS; ++i) r[i] = V::mul(acc[i][v], s);
+    } else {
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < ROWS; ++i) {
+        vec s = alpha;  // rows from mv on: row_scale[i] may be past its end
+        if (i < mv) s = e.col_scale != nullptr ? V::mul(V::set1(e.row_scale[i]), cs) : V::set1(e.row_scale[i]);
+        r[i] = V::mul(acc[i][v], s);
       }
-      vec r = V::mul(acc[i][v], s);
-      if (e.first) {
-        if (e.beta != 0.0f) r = V::fma(beta, V::load(cp, mask[v]), r);
-      } else {
-        r = V::add(r, V::load(cp, mask[v]));
-      }
-      if (e.last) {
-        if (e.bias != nullptr) r = V::add(r, bias);
-        if (e.clamp) r = V::min(V::max(r, lo), hi);
-      }
-      V::store(cp, r, mask[v]);
     }
+    if (!e.first) {
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < ROWS && i < mv; ++i) r[i] = V::add(r[i], V::load(c + i * ldc + j, mask[v]));
+    } else if (e.beta != 0.0f) {
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < ROWS && i < mv; ++i) r[i] = V::fma(beta, V::load(c + i * ldc + j, mask[v]), r[i]);
+    }
+    if (e.last && e.bias != nullptr) {
+      const vec bias = V::load(e.bias + j, mask[v]);
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < ROWS; ++i) r[i] = V::add(r[i], bias);
+    }
+    if (e.last && e.clamp) {
+#pragma GCC unroll 16
+      for (std::size_t i = 0; i < ROWS; ++i) r[i] = V::min(V::max(r[i], lo), hi);
+    }
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < ROWS && i < mv; ++i) V::store(c + i * ldc + j, r[i], mask[v]);
   }
 }

@@ -492,8 +492,7 @@ class packed_conv_weights : public kernel::conv_panels {
       w = ohwi.data();
     }
     least_step_ = kernel::least_step(kernel::matrix_source<w_type>{w, 0, 1}, 1, s.out_c * kdim);
-    ::fp8::detail::dispatch(
-        [&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TX, w_type>::type>(w); });
+    ::fp8::detail::dispatch([&](auto tier) { pack<typename kernel::kernel_of<decltype(tier), TX, w_type>::type>(w); });
   }
 
  private:
@@ -530,27 +529,41 @@ inline tile_epilogue make_epilogue(float input_scale, const float* weight_scales
                                    const conv2d_options& o) noexcept {
   return detail::make_epilogue(input_scale, 0.0f, o, nullptr, weight_scales, bias);
 }
-// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors.
-// The input rows are decoded to float as the output rows need them, into a
-// ring of (kernel_h - 1) * dilation_h + 1 zero-bordered rows of
-// in_w + pad_left + pad_right pixels (a row in the padding is all zeros), so
-// every tap of every output pixel is in bounds and each element sums all
-// kh * kw taps in order (a padding tap adds +0), and the decoded rows are
-// still in cache when read. Channel multiplier mult = out_c / in_c; w holds
-// the float weights [tap][out_c]. Each output row (ow x out_c floats, after
-// the epilogue) is written to row(index of the (n, oh) pair), a float buffer
-// handed to done() afterwards: the output itself for float NHWC.
+// Output rows a band of depthwise_rows holds: as many as keep its ring of
+// decoded input rows within 256 KiB (in L2, beside the output), from 1 to
+// 8 (depthwise_band_avx512 takes at most 8 rows of 16 kernel rows).
+inline std::size_t depthwise_band(const conv2d_shape& s) noexcept {
+  const std::size_t row_bytes =
+      saturating_mul(saturating_mul(s.in_w + s.pad_left + s.pad_right, s.in_c), sizeof(float));
+  const std::size_t span = (s.kernel_h - 1) * s.dilation_h + 1;  // input rows one output row reads
+  const std::size_t fit = std::size_t{262144} / std::max<std::size_t>(row_bytes, 1);
+  return fit <= span ? 1 : std::min<std::size_t>(8, 1 + (fit - span) / s.stride_h);
+}
+
+// Depthwise: rows [y0, y1) of (n, oh) pairs, output channels in vectors, in
+// bands of up to depthwise_band(s) rows of one image. The input rows are
+// decoded to float as a band needs them, into a ring of zero-bordered rows
+// of in_w + pad_left + pad_right pixels (a row in the padding is all
+// zeros), as many as the band's rows read, so every tap of every output
+// pixel is in bounds and each element sums all kh * kw taps in order (a
+// padding tap adds +0), and the decoded rows are still in cache when read.
+// Channel multiplier mult = out_c / in_c; w holds the float weights
+// [tap][out_c]. Each output row (ow x out_c floats, after the epilogue) is
+// written to row(index of the (n, oh) pair), a float buffer handed to
+// done() afterwards, in order: the output itself for float NHWC; the
+// buffers of a band's rows are in use at once.
 // Tag: the call's tier, whose decoder widens FP8 input rows; on the avx512
 // tiers the avx512 loops (depthwise_avx512.hpp) run instead of the xsimd
 // one, whatever the flags, with the same bits.
 template <class Tag, class TX, class RowBuf, class RowDone>
-void depthwise_rows(const conv2d_shape& s, const TX* x, const float* w, const tile_epilogue& e,
-                    std::size_t y0, std::size_t y1, Tag tag, RowBuf&& row, RowDone&& done) {
+void depthwise_rows(const conv2d_shape& s, const TX* x, const float* w, const tile_epilogue& e, std::size_t y0,
+                    std::size_t y1, Tag tag, RowBuf&& row, RowDone&& done) {
   constexpr bool wide = std::is_base_of<isa::avx512, Tag>::value;
   const std::size_t oh = s.out_h(), ow = s.out_w(), oc_n = s.out_c, mult = s.out_c / s.in_c;
   const std::size_t taps = s.kernel_h * s.kernel_w, xs = s.stride_w * s.in_c;  // xs: next output pixel's input
   const std::size_t wp = s.in_w + s.pad_left + s.pad_right, rw = wp * s.in_c;  // a decoded row, in floats
-  const std::size_t slots = (s.kernel_h - 1) * s.dilation_h + 1;
+  const std::size_t band = depthwise_band(s);
+  const std::size_t slots = (band - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1;
   aligned_buffer<float> ring(slots * rw);
   std::vector<std::size_t> held(slots, ~std::size_t{0});  // the padded row (n * hp + h) each slot holds
   const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom;
@@ -570,72 +583,86 @@ void depthwise_rows(const conv2d_shape& s, const TX* x, const float* w, const ti
     }
     return r;
   };
-  std::vector<const float*> tp(taps);  // tap t's input at output pixel 0, for the current row
-  for (std::size_t yi = y0; yi < y1; ++yi) {
-    const std::size_t n = yi / oh, y = yi % oh;
-    for (std::size_t th = 0; th < s.kernel_h; ++th) {
-      const float* r = input_row(n, y * s.stride_h + th * s.dilation_h);
-      for (std::size_t tw = 0; tw < s.kernel_w; ++tw) tp[th * s.kernel_w + tw] = r + tw * s.dilation_w * s.in_c;
+  // For the band's row r: tap t's input at output pixel 0 (the rows a band
+  // reads are at most `slots` consecutive padded rows: distinct slots), and
+  // the row's output.
+  std::vector<const float*> tps(band * taps);
+  std::vector<float*> outs(band);
+  for (std::size_t yb = y0; yb < y1;) {
+    const std::size_t nb = yb / oh, ye = std::min(std::min(y1, yb + band), (nb + 1) * oh), nr = ye - yb;
+    for (std::size_t r = 0; r < nr; ++r) {
+      const std::size_t y = (yb + r) % oh;
+      for (std::size_t th = 0; th < s.kernel_h; ++th) {
+        const float* in = input_row(nb, y * s.stride_h + th * s.dilation_h);
+        for (std::size_t tw = 0; tw < s.kernel_w; ++tw)
+          tps[r * taps + th * s.kernel_w + tw] = in + tw * s.dilation_w * s.in_c;
+      }
+      outs[r] = row(yb + r);
     }
-    float* out = row(yi);
-    std::size_t c0 = 0;
+    std::size_t c_band = 0;  // channels below it done for the whole band
 #if FP8_TIER_AVX512
     if (wide && mult == 1)
-      c0 = depthwise_row_avx512(tp.data(), s.kernel_h, s.kernel_w, s.stride_w == 1 && s.dilation_w == 1, w, oc_n,
-                                ow, xs, e, out);
+      c_band = depthwise_band_avx512(tps.data(), nr, s.kernel_h, s.kernel_w, s.stride_w == 1 && s.dilation_w == 1, w,
+                                     oc_n, ow, xs, e, outs.data());
 #endif
     (void)wide;
+    for (std::size_t r = 0; r < nr; ++r) {
+      const float* const* tp = tps.data() + r * taps;
+      float* out = outs[r];
+      std::size_t c0 = c_band;
 #if FP8_ISA_SSE2
-    using batch = xsimd::batch<float>;
-    constexpr std::size_t L = batch::size;
-    if (c0 == 0 && mult == 1) {
-      // P pixels x V vectors of channels: P * V independent accumulators;
-      // each weight vector loaded once per tap serves P pixels.
-      auto block = [&](auto pp, auto vv, std::size_t xo, std::size_t c) {
-        constexpr std::size_t P = decltype(pp)::value, V = decltype(vv)::value;
-        batch a[P][V];
-        for (std::size_t q = 0; q < P; ++q)
-          for (std::size_t v = 0; v < V; ++v) a[q][v] = batch(0.0f);
-        for (std::size_t t = 0; t < taps; ++t) {
-          batch wv[V];
-          for (std::size_t v = 0; v < V; ++v) wv[v] = batch::load_unaligned(w + t * oc_n + c + v * L);
-          const float* xq = tp[t] + xo * xs + c;
+      using batch = xsimd::batch<float>;
+      constexpr std::size_t L = batch::size;
+      if (c0 == 0 && mult == 1) {
+        // P pixels x V vectors of channels: P * V independent accumulators;
+        // each weight vector loaded once per tap serves P pixels.
+        auto block = [&](auto pp, auto vv, std::size_t xo, std::size_t c) {
+          constexpr std::size_t P = decltype(pp)::value, V = decltype(vv)::value;
+          batch a[P][V];
           for (std::size_t q = 0; q < P; ++q)
-            for (std::size_t v = 0; v < V; ++v)
-              a[q][v] = xsimd::fma(batch::load_unaligned(xq + q * xs + v * L), wv[v], a[q][v]);
+            for (std::size_t v = 0; v < V; ++v) a[q][v] = batch(0.0f);
+          for (std::size_t t = 0; t < taps; ++t) {
+            batch wv[V];
+            for (std::size_t v = 0; v < V; ++v) wv[v] = batch::load_unaligned(w + t * oc_n + c + v * L);
+            const float* xq = tp[t] + xo * xs + c;
+            for (std::size_t q = 0; q < P; ++q)
+              for (std::size_t v = 0; v < V; ++v)
+                a[q][v] = xsimd::fma(batch::load_unaligned(xq + q * xs + v * L), wv[v], a[q][v]);
+          }
+          // The vector epilogue (epilogue_vector.hpp) on P rows of V vectors.
+          tile_epilogue ec = e;
+          if (ec.col_scale != nullptr) ec.col_scale += c;
+          if (ec.bias != nullptr) ec.bias += c;
+          const lanes_xsimd::ops::mask all[V] = {};
+          lanes_xsimd::epilogue_rows<lanes_xsimd::ops>(a, out + xo * oc_n + c, oc_n, P, all, ec);
+        };
+        using one = std::integral_constant<std::size_t, 1>;
+        using two = std::integral_constant<std::size_t, 2>;
+        using four = std::integral_constant<std::size_t, 4>;
+        // Pixels outer, channels inner: a pixel's channels are read while
+        // their cache lines are in L1.
+        const std::size_t c2 = oc_n / (2 * L) * (2 * L), c1 = oc_n / L * L;
+        std::size_t xo = 0;
+        for (; xo + 4 <= ow; xo += 4) {
+          for (std::size_t c = 0; c < c2; c += 2 * L) block(four{}, two{}, xo, c);
+          for (std::size_t c = c2; c < c1; c += L) block(four{}, one{}, xo, c);
         }
-        // The vector epilogue (epilogue_vector.hpp) on P rows of V vectors.
-        tile_epilogue ec = e;
-        if (ec.col_scale != nullptr) ec.col_scale += c;
-        if (ec.bias != nullptr) ec.bias += c;
-        const lanes_xsimd::ops::mask all[V] = {};
-        lanes_xsimd::epilogue_rows<lanes_xsimd::ops>(a, out + xo * oc_n + c, oc_n, P, all, ec);
-      };
-      using one = std::integral_constant<std::size_t, 1>;
-      using two = std::integral_constant<std::size_t, 2>;
-      using four = std::integral_constant<std::size_t, 4>;
-      // Pixels outer, channels inner: a pixel's channels are read while
-      // their cache lines are in L1.
-      const std::size_t c2 = oc_n / (2 * L) * (2 * L), c1 = oc_n / L * L;
-      std::size_t xo = 0;
-      for (; xo + 4 <= ow; xo += 4) {
-        for (std::size_t c = 0; c < c2; c += 2 * L) block(four{}, two{}, xo, c);
-        for (std::size_t c = c2; c < c1; c += L) block(four{}, one{}, xo, c);
+        for (; xo < ow; ++xo) {
+          for (std::size_t c = 0; c < c2; c += 2 * L) block(one{}, two{}, xo, c);
+          for (std::size_t c = c2; c < c1; c += L) block(one{}, one{}, xo, c);
+        }
+        c0 = c1;
       }
-      for (; xo < ow; ++xo) {
-        for (std::size_t c = 0; c < c2; c += 2 * L) block(one{}, two{}, xo, c);
-        for (std::size_t c = c2; c < c1; c += L) block(one{}, one{}, xo, c);
-      }
-      c0 = c1;
-    }
 #endif
-    for (std::size_t xo = 0; xo < ow; ++xo)  // the same operations, one channel at a time
-      for (std::size_t c = c0; c < oc_n; ++c) {
-        float a = 0.0f;
-        for (std::size_t t = 0; t < taps; ++t) a = std::fma(tp[t][xo * xs + c / mult], w[t * oc_n + c], a);
-        epilogue_store(e, 0, c, a, out + xo * oc_n + c);
-      }
-    done(yi, static_cast<const float*>(out));
+      for (std::size_t xo = 0; xo < ow; ++xo)  // the same operations, one channel at a time
+        for (std::size_t c = c0; c < oc_n; ++c) {
+          float a = 0.0f;
+          for (std::size_t t = 0; t < taps; ++t) a = std::fma(tp[t][xo * xs + c / mult], w[t * oc_n + c], a);
+          epilogue_store(e, 0, c, a, out + xo * oc_n + c);
+        }
+    }
+    for (std::size_t r = 0; r < nr; ++r) done(yb + r, static_cast<const float*>(outs[r]));
+    yb = ye;
   }
 }
 
@@ -693,12 +720,15 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_
       FP8_PROFILE_SCOPE(kernel);  // the rows' decode and output conversion included
       std::size_t y0, y1;
       part_range(rows, 1, threads, t, y0, y1);
-      aligned_buffer<float> tmp(std::is_same<TO, float>::value ? 0 : ow * s.out_c);
+      // A band's rows at once (depthwise_rows): consecutive rows, so yi
+      // modulo the band is a different buffer for each.
+      const std::size_t band = xf.size() == 0 ? depthwise_band(s) : 1;
+      aligned_buffer<float> tmp(std::is_same<TO, float>::value ? 0 : band * ow * s.out_c);
       auto row = [&](std::size_t yi) -> float* {
         if constexpr (std::is_same<TO, float>::value)
           return out + yi * ow * s.out_c;
         else
-          return (void)yi, tmp.data();
+          return tmp.data() + yi % band * ow * s.out_c;
       };
       auto done = [&](std::size_t yi, const float* r) {
         if constexpr (!std::is_same<TO, float>::value)
@@ -777,8 +807,8 @@ namespace conv {
 // output directly; NCHW as NHWC floats, then transposed and converted per
 // channel row.
 template <class K, class KW, class TX, class TO>
-void run_chosen(const conv2d_shape& s, const TX* x, float input_scale, const conv_panels& w,
-                const float* weight_scales, const float* bias, TO* output, const conv2d_options& options) {
+void run_chosen(const conv2d_shape& s, const TX* x, float input_scale, const conv_panels& w, const float* weight_scales,
+                const float* bias, TO* output, const conv2d_options& options) {
   if (options.output_layout == tensor_layout::nhwc) {
     run_nhwc<K, KW>(s, x, input_scale, w, weight_scales, bias, output, options);
     return;
@@ -873,8 +903,8 @@ void conv2d(const conv2d_shape& s, const TX* input, float input_scale, const TW*
   // Fits: check_shape lets the weights' count be a count of floats.
   const std::size_t weight_bytes = s.out_c * s.kernel_h * s.kernel_w * (s.in_c / s.groups) * sizeof(TW);
   kernel::conv::check_options(fn, options, kernel::is_fp8_type<TO>::value);
-  kernel::conv::check_tensors(fn, s, input, sizeof(TX), input_scale, weights, weight_bytes, weight_scales, bias,
-                              output, out_size * sizeof(TO));
+  kernel::conv::check_tensors(fn, s, input, sizeof(TX), input_scale, weights, weight_bytes, weight_scales, bias, output,
+                              out_size * sizeof(TO));
   using X = std::conditional_t<kernel::needs_float_kernel<TX>, float, bfloat16>;
   const packed_conv_weights<TW, X> w(s, weights, options.weights);
   conv2d(s, input, input_scale, w, weight_scales, bias, output, options);

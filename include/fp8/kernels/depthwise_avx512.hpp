@@ -95,48 +95,62 @@ FP8_ALWAYS_INLINE void depthwise_block_unit_avx512(const float* const* rows, std
   lanes_avx512::epilogue_rows<lanes>(a, out + xo * oc_n + c, oc_n, P, all, ec);
 }
 
-// One output row of a kernel KW wide at stride 1 and dilation 1; returns
-// the pixels it did (whole blocks of 14, which divides the widths of
+// The whole blocks of 14 pixels of a band's nr output rows (depthwise_rows),
+// for a kernel KW wide at stride 1 and dilation 1: rows[r * kh + th] is
+// kernel row th's input for output pixel 0 of output row r, out[r] that
+// row's output. Returns the pixels done per row (14 divides the widths of
 // MobileNet's and EfficientNet's layers but the last), the rest left to the
-// loop below. Registers: 14 sums, KW weights and the input vector: 18 of 32
-// for 3 taps, 22 for 7. (8 pixels x 2 vectors ran at the same speed, but
-// GCC 12 spilled one register in its loop.)
+// loops below. Channel slices outer, then the rows in order, then the
+// pixels: a slice's input lines come into L1 once and serve the kh output
+// rows that read them, where the order pixels-then-channels reads every
+// line from L2 once per output row (kh times). Registers: 14 sums, KW
+// weights and the input vector: 18 of 32 for 3 taps, 22 for 7. (8 pixels x
+// 2 vectors ran at the same speed, but GCC 12 spilled one register in its
+// loop.)
 template <std::size_t KW>
-inline std::size_t depthwise_row_unit_avx512(const float* const* rows, std::size_t kh, const float* w,
-                                             std::size_t oc_n, std::size_t ow, std::size_t xs, const tile_epilogue& e,
-                                             float* out) noexcept {
+inline std::size_t depthwise_band_unit_avx512(const float* const* rows, std::size_t nr, std::size_t kh, const float* w,
+                                              std::size_t oc_n, std::size_t ow, std::size_t xs, const tile_epilogue& e,
+                                              float* const* out) noexcept {
   constexpr std::size_t P = 14;
-  const std::size_t c1 = oc_n / 16 * 16;
-  std::size_t xo = 0;
-  for (; xo + P <= ow; xo += P)
-    for (std::size_t c = 0; c < c1; c += 16) depthwise_block_unit_avx512<KW, P>(rows, kh, w, oc_n, xs, e, xo, c, out);
-  return xo;
+  const std::size_t c1 = oc_n / 16 * 16, x1 = ow / P * P;
+  for (std::size_t c = 0; c < c1; c += 16)
+    for (std::size_t r = 0; r < nr; ++r)
+      for (std::size_t xo = 0; xo < x1; xo += P)
+        depthwise_block_unit_avx512<KW, P>(rows + r * kh, kh, w, oc_n, xs, e, xo, c, out[r]);
+  return x1;
 }
 
-// One output row (ow pixels of oc_n channels, channel multiplier 1): the
-// channels below oc_n / 16 * 16, which it returns; pixels outer, 4 at a
-// time, channels inner, 32 at a time. tp[t] is tap t's input at output
-// pixel 0; kernel rows of 3, 5 or 7 taps at unit stride and dilation
-// (unit) take the loop above for whole blocks of 14 pixels.
-inline std::size_t depthwise_row_avx512(const float* const* tp, std::size_t kh, std::size_t kw, bool unit,
-                                        const float* w, std::size_t oc_n, std::size_t ow, std::size_t xs,
-                                        const tile_epilogue& e, float* out) noexcept {
+// A band of nr output rows of one image (ow pixels of oc_n channels each,
+// channel multiplier 1): the channels below oc_n / 16 * 16, which it
+// returns. tp[r * kh * kw + t] is tap t's input at output pixel 0 of row r,
+// out[r] row r's output. Kernel rows of 3, 5 or 7 taps at unit stride and
+// dilation (unit) take the loop above for whole blocks of 14 pixels; the
+// other pixels, pixels outer, 4 at a time, channels inner, 32 at a time.
+inline std::size_t depthwise_band_avx512(const float* const* tp, std::size_t nr, std::size_t kh, std::size_t kw,
+                                         bool unit, const float* w, std::size_t oc_n, std::size_t ow, std::size_t xs,
+                                         const tile_epilogue& e, float* const* out) noexcept {
   const std::size_t taps = kh * kw, c2 = oc_n / 32 * 32, c1 = oc_n / 16 * 16;
-  std::size_t xo = 0;
-  if (unit && c1 != 0 && kh <= 16) {
-    const float* rows[16];
-    for (std::size_t th = 0; th < kh; ++th) rows[th] = tp[th * kw];
-    if (kw == 3) xo = depthwise_row_unit_avx512<3>(rows, kh, w, oc_n, ow, xs, e, out);
-    if (kw == 5) xo = depthwise_row_unit_avx512<5>(rows, kh, w, oc_n, ow, xs, e, out);
-    if (kw == 7) xo = depthwise_row_unit_avx512<7>(rows, kh, w, oc_n, ow, xs, e, out);
+  std::size_t x0 = 0;
+  constexpr std::size_t max_rows = 128;  // nr * kh: a band holds at most 8 rows (depthwise_band)
+  if (unit && c1 != 0 && nr * kh <= max_rows) {
+    const float* rows[max_rows];
+    for (std::size_t r = 0; r < nr; ++r)
+      for (std::size_t th = 0; th < kh; ++th) rows[r * kh + th] = tp[r * taps + th * kw];
+    if (kw == 3) x0 = depthwise_band_unit_avx512<3>(rows, nr, kh, w, oc_n, ow, xs, e, out);
+    if (kw == 5) x0 = depthwise_band_unit_avx512<5>(rows, nr, kh, w, oc_n, ow, xs, e, out);
+    if (kw == 7) x0 = depthwise_band_unit_avx512<7>(rows, nr, kh, w, oc_n, ow, xs, e, out);
   }
-  for (; xo + 4 <= ow; xo += 4) {
-    for (std::size_t c = 0; c < c2; c += 32) depthwise_block_avx512<4, 2>(tp, taps, w, oc_n, xs, e, xo, c, out);
-    for (std::size_t c = c2; c < c1; c += 16) depthwise_block_avx512<4, 1>(tp, taps, w, oc_n, xs, e, xo, c, out);
-  }
-  for (; xo < ow; ++xo) {
-    for (std::size_t c = 0; c < c2; c += 32) depthwise_block_avx512<1, 2>(tp, taps, w, oc_n, xs, e, xo, c, out);
-    for (std::size_t c = c2; c < c1; c += 16) depthwise_block_avx512<1, 1>(tp, taps, w, oc_n, xs, e, xo, c, out);
+  for (std::size_t r = 0; r < nr; ++r) {
+    const float* const* t = tp + r * taps;
+    std::size_t xo = x0;
+    for (; xo + 4 <= ow; xo += 4) {
+      for (std::size_t c = 0; c < c2; c += 32) depthwise_block_avx512<4, 2>(t, taps, w, oc_n, xs, e, xo, c, out[r]);
+      for (std::size_t c = c2; c < c1; c += 16) depthwise_block_avx512<4, 1>(t, taps, w, oc_n, xs, e, xo, c, out[r]);
+    }
+    for (; xo < ow; ++xo) {
+      for (std::size_t c = 0; c < c2; c += 32) depthwise_block_avx512<1, 2>(t, taps, w, oc_n, xs, e, xo, c, out[r]);
+      for (std::size_t c = c2; c < c1; c += 16) depthwise_block_avx512<1, 1>(t, taps, w, oc_n, xs, e, xo, c, out[r]);
+    }
   }
   return c1;
 }

@@ -100,10 +100,14 @@ FP8_ALWAYS_INLINE void depthwise_block_unit_avx512(const float* const* rows, std
 // kernel row th's input for output pixel 0 of output row r, out[r] that
 // row's output. Returns the pixels done per row (14 divides the widths of
 // MobileNet's and EfficientNet's layers but the last), the rest left to the
-// loops below. Channel slices outer, then the rows in order, then the
-// pixels: a slice's input lines come into L1 once and serve the kh output
-// rows that read them, where the order pixels-then-channels reads every
-// line from L2 once per output row (kh times). Registers: 14 sums, KW
+// loops below. Channel slices outer, then blocks of pixels, then the rows
+// in order: the input lines of a block of a slice come into L1 once and
+// serve the kh output rows that read them (the order pixels-then-channels
+// read every line from L2 once per output row, kh times), and all that is
+// held in L1 meanwhile is (nr + kh - 1) x (14 + KW - 1) lines, 7 KiB for a
+// band of 5 rows of a 3x3 kernel. (Rows before pixels held whole rows of
+// the slice, 26 KiB, and two threads on this VM then ran at half speed in
+// some runs, as if their vCPUs shared one L1.) Registers: 14 sums, KW
 // weights and the input vector: 18 of 32 for 3 taps, 22 for 7. (8 pixels x
 // 2 vectors ran at the same speed, but GCC 12 spilled one register in its
 // loop.)
@@ -114,8 +118,8 @@ inline std::size_t depthwise_band_unit_avx512(const float* const* rows, std::siz
   constexpr std::size_t P = 14;
   const std::size_t c1 = oc_n / 16 * 16, x1 = ow / P * P;
   for (std::size_t c = 0; c < c1; c += 16)
-    for (std::size_t r = 0; r < nr; ++r)
-      for (std::size_t xo = 0; xo < x1; xo += P)
+    for (std::size_t xo = 0; xo < x1; xo += P)
+      for (std::size_t r = 0; r < nr; ++r)
         depthwise_block_unit_avx512<KW, P>(rows + r * kh, kh, w, oc_n, xs, e, xo, c, out[r]);
   return x1;
 }

@@ -698,6 +698,13 @@ std::vector<named_shape> named_shapes() {
   v.push_back({"depthwise 5x5 C16, dilation 2 x 1", make_shape({1, 9, 30, 16}, 16, 5, 5, 1, 1, 4, 2, 4, 2, 2, 1, 16)});
   v.push_back({"depthwise 7x7 C33, 17 wide", make_shape({2, 3, 17, 33}, 33, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 33)});
   v.push_back({"depthwise x2, C16 -> 32, stride 2", make_shape({1, 9, 9, 16}, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 16)});
+  // Rows wide enough that a band (depthwise_band: output rows sharing
+  // 256 KiB of decoded input rows) holds one row, and two rows at stride 2;
+  // the other named shapes have bands of 8 rows, cut at each image's end.
+  v.push_back({"depthwise C128, 130 wide: bands of 1 row",
+               make_shape({1, 4, 130, 128}, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 128)});
+  v.push_back({"depthwise C128, 94 wide, stride 2: bands of 2 rows",
+               make_shape({2, 9, 94, 128}, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 128)});
   // 1x1 and 7x7 kernels.
   v.push_back({"1x1", make_shape({1, 7, 5, 37}, 45, 1, 1)});
   v.push_back({"1x1 stride 2", make_shape({2, 9, 9, 20}, 33, 1, 1, 2, 2)});

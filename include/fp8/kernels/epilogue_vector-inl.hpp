@@ -48,10 +48,16 @@ FP8_ALWAYS_INLINE void epilogue_rows(const typename V::vec (&acc)[ROWS][NV], flo
     }
     if (!e.first) {
 #pragma GCC unroll 16
-      for (std::size_t i = 0; i < ROWS && i < mv; ++i) r[i] = V::add(r[i], V::load(c + i * ldc + j, mask[v]));
+      for (std::size_t i = 0; i < ROWS; ++i) {
+        if (i >= mv) break;
+        r[i] = V::add(r[i], V::load(c + i * ldc + j, mask[v]));
+      }
     } else if (e.beta != 0.0f) {
 #pragma GCC unroll 16
-      for (std::size_t i = 0; i < ROWS && i < mv; ++i) r[i] = V::fma(beta, V::load(c + i * ldc + j, mask[v]), r[i]);
+      for (std::size_t i = 0; i < ROWS; ++i) {
+        if (i >= mv) break;
+        r[i] = V::fma(beta, V::load(c + i * ldc + j, mask[v]), r[i]);
+      }
     }
     if (e.last && e.bias != nullptr) {
       const vec bias = V::load(e.bias + j, mask[v]);
@@ -63,6 +69,9 @@ FP8_ALWAYS_INLINE void epilogue_rows(const typename V::vec (&acc)[ROWS][NV], flo
       for (std::size_t i = 0; i < ROWS; ++i) r[i] = V::min(V::max(r[i], lo), hi);
     }
 #pragma GCC unroll 16
-    for (std::size_t i = 0; i < ROWS && i < mv; ++i) V::store(c + i * ldc + j, r[i], mask[v]);
+    for (std::size_t i = 0; i < ROWS; ++i) {  // (the test inside: GCC ignores the unroll otherwise, and warns at -O0)
+      if (i >= mv) break;
+      V::store(c + i * ldc + j, r[i], mask[v]);
+    }
   }
 }

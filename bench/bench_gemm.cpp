@@ -113,6 +113,20 @@ void fp8_gemm_packed(benchmark::State& state) {
   flops(state, sh);
 }
 
+// What an engine pays per weight at load time: a packed_b made from B
+// stored n x k (Args: n, k) and dropped, each iteration: the allocation of
+// its storage, the first touch of its pages, the packing. One thread.
+void fp8_packed_b_make(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), k = static_cast<std::size_t>(state.range(1));
+  const auto raw = random_e4m3(n * k, 2);
+  for (auto _ : state) {
+    const fp8::packed_b<fp8::E4M3> b(fp8::transpose::yes, k, n, raw.data(), k);
+    benchmark::DoNotOptimize(&b);
+  }
+  state.counters["Gcodes/s"] =
+      benchmark::Counter(static_cast<double>(n * k) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // The other operand and output types, on one thread (Args: m, n, k, tb,
 // streamed, variant): 0 = bfloat16 A (weight-only GEMM, exact products),
 // 1 = float A (the float micro-kernel), 2 = E4M3 A with bfloat16 C, 3 = E4M3
@@ -304,6 +318,7 @@ void args_yardstick(benchmark::internal::Benchmark* b) {
 BENCHMARK(fp8_gemm)->Apply(args_fp8)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(fp8_gemm_packed)->Apply(args_fp8)->ArgNames({"m", "n", "k", "tb", "threads", "streamed"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(fp8_gemm_variant)->Apply(args_variant)->ArgNames({"m", "n", "k", "tb", "streamed", "variant"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fp8_packed_b_make)->Args({4096, 4096})->Args({512, 384})->ArgNames({"n", "k"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(dram_read)->UseRealTime()->Unit(benchmark::kMillisecond);
 #if FP8_ISA_AVX512BF16
 BENCHMARK(peak_bf16dot)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -8,8 +8,11 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -188,7 +191,7 @@ TEST_CASE("scratch arrays are reused by the thread that released them, within th
   {
     aligned_buffer<float> a(1000);
     first = a.data();
-    REQUIRE(reinterpret_cast<std::uintptr_t>(first) % cache::alignment == 0);
+    REQUIRE(reinterpret_cast<std::uintptr_t>(first) % 64 == 0);
   }
   CHECK(mine.cached_bytes() == 4000);
   {
@@ -221,6 +224,45 @@ TEST_CASE("scratch arrays are reused by the thread that released them, within th
   CHECK(other == 0);
   fp8::release_scratch();
   CHECK(mine.cached_bytes() == 0);
+}
+
+#if defined(__linux__)
+// The VmFlags of the mapping of /proc/self/smaps that holds p ("" if none).
+static std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long long lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {  // a mapping's first line: "lo-hi perms ..."
+      inside = lo <= at && at < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+#endif
+
+TEST_CASE("arrays of 2 MiB or more start on a 2 MiB boundary and are advised for huge pages", "[parallel]") {
+  using fp8::kernel::aligned_buffer;
+  fp8::release_scratch();
+  constexpr std::size_t huge = std::size_t{2} << 20;
+  aligned_buffer<std::uint8_t> small(huge - 1), big(3 * huge + 5);
+  CHECK(reinterpret_cast<std::uintptr_t>(small.data()) % 64 == 0);
+  CHECK(reinterpret_cast<std::uintptr_t>(big.data()) % (FP8_HUGE_PAGES ? huge : 64) == 0);
+#if defined(__linux__) && FP8_HUGE_PAGES
+  // Where the kernel has transparent huge pages, the advice shows in the
+  // mapping's VmFlags as "hg" (it needs no huge page to be free).
+  if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled").good()) {
+    const std::string flags = vm_flags_of(big.data() + huge);
+    INFO(flags);
+    CHECK(flags.find(" hg") != std::string::npos);
+  }
+#endif
+  fp8::release_scratch();
 }
 
 TEST_CASE("concurrent gemm and conv2d calls from several threads on the default pool give the sequential bits",

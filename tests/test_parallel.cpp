@@ -226,7 +226,7 @@ TEST_CASE("scratch arrays are reused by the thread that released them, within th
   CHECK(mine.cached_bytes() == 0);
 }
 
-#if defined(__linux__)
+#if defined(__linux__) && FP8_HUGE_PAGES
 // The VmFlags of the mapping of /proc/self/smaps that holds p ("" if none).
 static std::string vm_flags_of(const void* p) {
   std::ifstream smaps("/proc/self/smaps");

@@ -18,10 +18,10 @@
 // 2 MiB boundary and, on Linux, are advised as transparent-huge-page
 // candidates (madvise MADV_HUGEPAGE, which matters where the system's THP
 // mode is `madvise`, the default of several distributions): their first
-// touch then costs one fault per 2 MiB instead of one per 4 KiB (packing a
-// 4096 x 4096 weight took 94 ms on the development VM, nearly all of it
-// page faults, and 6 ms on huge pages), and reading them needs
-// fewer TLB entries. Compile with FP8_HUGE_PAGES=0 to allocate them like
+// touch then costs one fault per 2 MiB instead of one per 4 KiB (making a
+// packed_b of a 4096 x 4096 weight took about 100 ms on the development VM,
+// nearly all of it page faults, and about 5 ms on huge pages), and reading
+// them needs fewer TLB entries. Compile with FP8_HUGE_PAGES=0 to allocate them like
 // any other array.
 #pragma once
 

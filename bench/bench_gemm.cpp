@@ -195,6 +195,46 @@ void peak_bf16dot(benchmark::State& state) {
 }
 #endif
 
+#if FP8_ISA_AVX512BF16
+// The AVX512-BF16 micro-kernel alone, on panels packed once (random
+// bfloat16 of FP8-like magnitudes), no packing, no threads: the driver's
+// loops over one jc block of a 2048-deep k (pc: k in blocks of kc; jr: nc/32
+// B micro-panels; ir: mc/12 A micro-panels; C rows 2048 floats apart, as in
+// 2048^3, read back at every block of k but the first). Args: kc, mc, nc;
+// (384, 12, 32) is one tile with k = kc, its panels in L1: the loop's own
+// ceiling. peak% is the rate as a share of peak_bf16dot's loop: what the
+// block sizes of kernels/blocking.hpp cost the kernel where its operands
+// come from (L1, L2, L3), which a whole call's kernel% cannot separate.
+void microkernel_bf16dot(benchmark::State& state) {
+  using K = fp8::kernel::gemm_bf16dot_12x32__avx512bf16;
+  const auto kc = static_cast<std::size_t>(state.range(0)), mc = static_cast<std::size_t>(state.range(1)),
+             nc = static_cast<std::size_t>(state.range(2));
+  const std::size_t k = mc == K::MR && nc == K::NR ? kc : 2048, ldc = 2048;
+  std::mt19937 g(5);
+  std::vector<fp8::bfloat16> a(mc * k), b(nc * k);  // per block of k: mc x kc, then nc x kc
+  for (auto& x : a) x = fp8::bfloat16::from_bits(static_cast<std::uint16_t>(0x3c00 | (g() & 0x7ff)));
+  for (auto& x : b) x = fp8::bfloat16::from_bits(static_cast<std::uint16_t>(0x3c00 | (g() & 0x7ff)));
+  std::vector<float> c(mc * ldc);
+  for (auto _ : state) {
+    for (std::size_t pc = 0; pc < k; pc += kc) {
+      fp8::kernel::tile_epilogue e;
+      e.first = pc == 0;
+      e.last = pc + kc >= k;
+      const fp8::bfloat16* ab = a.data() + pc * mc;
+      const fp8::bfloat16* bb = b.data() + pc * nc;
+      for (std::size_t j = 0; j < nc; j += K::NR)
+        for (std::size_t i = 0; i < mc; i += K::MR)
+          K::run(kc / 2, ab + i * kc, bb + j * kc, c.data() + i * ldc + j, ldc, K::MR, K::NR, e);
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  const double flop = 2.0 * static_cast<double>(mc * nc * k);
+  state.counters["GFLOP/s"] = benchmark::Counter(flop * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["peak%"] = benchmark::Counter(100.0 * flop * 1e-9 / fp8_bench::bf16dot_peak_gflops(),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+#endif
+
 #if defined(FP8_HAVE_OPENBLAS)
 // Args as fp8_gemm, plus 6: 1 to dequantize A and B inside the loop (the
 // pipeline an engine holding FP8 weights runs today).
@@ -322,6 +362,8 @@ BENCHMARK(fp8_packed_b_make)->Args({4096, 4096})->Args({512, 384})->ArgNames({"n
 BENCHMARK(dram_read)->UseRealTime()->Unit(benchmark::kMillisecond);
 #if FP8_ISA_AVX512BF16
 BENCHMARK(peak_bf16dot)->UseRealTime()->Unit(benchmark::kMillisecond);
+// The tile alone; the previous AVX512-BF16 blocking (kc 384, mc 240); the present one (kernels/blocking.hpp).
+BENCHMARK(microkernel_bf16dot)->Args({384, 12, 32})->Args({384, 240, 512})->Args({2048, 48, 512})->ArgNames({"kc", "mc", "nc"})->UseRealTime()->Unit(benchmark::kMillisecond);
 #endif
 #if defined(FP8_HAVE_OPENBLAS)
 BENCHMARK(openblas_sgemm)->Apply(args_yardstick)->ArgNames({"m", "n", "k", "tb", "threads", "streamed", "dequantize"})->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -710,11 +710,12 @@ std::vector<named_shape> named_shapes() {
   v.push_back({"1x1 stride 2", make_shape({2, 9, 9, 20}, 33, 1, 1, 2, 2)});
   v.push_back({"7x7 stride 2 pad 3 (stem)", make_shape({1, 12, 11, 3}, 16, 7, 7, 2, 2, 3, 3, 3, 3)});
   v.push_back({"7x7 pad 3", make_shape({1, 9, 9, 8}, 5, 7, 7, 1, 1, 3, 3, 3, 3)});
-  // Batch, tile edges of out_c, K past the GEMM blocks (KC 192..384).
+  // Batch, tile edges of out_c, K past the GEMM blocks (KC 192..2048).
   v.push_back({"batch 3", make_shape({3, 6, 5, 5}, 7, 3, 3, 1, 1, 1, 1, 1, 1)});
   v.push_back({"out_c 33", make_shape({1, 5, 5, 8}, 33, 3, 3)});
   v.push_back({"1x1 out_c 65", make_shape({1, 4, 13, 16}, 65, 1, 1)});
   v.push_back({"K = 1170", make_shape({1, 6, 6, 130}, 70, 3, 3, 1, 1, 1, 1, 1, 1)});
+  v.push_back({"K = 2088", make_shape({1, 4, 5, 232}, 20, 3, 3, 1, 1, 1, 1, 1, 1)});
   // Even channels per group (the AVX512-BF16 path that reads bf16 pairs of
   // the input in place), each padding side, stride, dilation, groups, and
   // output rows wider than one 12-row tile.

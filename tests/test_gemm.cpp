@@ -189,10 +189,11 @@ void sweep(std::mt19937& g) {
         run_case<Run, FA, FB>(ta, tb, 13, s, 41, 1.0f, 0.0f, g);  // n
         run_case<Run, FA, FB>(ta, tb, 19, 35, s, 1.0f, 0.0f, g);  // k: odd k, k = 1
       }
-      // Primes and sizes past the blocks: m past MC (240), k past KC (384),
-      // n past NC (512) several times, with padded leading dimensions (m > 8:
-      // the blocked path; m = 3: the small-m paths).
+      // Primes and sizes past the blocks: m past MC (48 to 240 by tier), k
+      // past KC (192 to 2048), n past NC (512) several times, with padded
+      // leading dimensions (m > 8: the blocked path; m = 3: the small-m paths).
       run_case<Run, FA, FB>(ta, tb, 251, 67, 389, 1.0f, 0.0f, g, 3);
+      run_case<Run, FA, FB>(ta, tb, 13, 35, 2053, 1.0f, 0.0f, g, 2);
       run_case<Run, FA, FB>(ta, tb, 13, 4099, 7, 1.0f, 0.0f, g, 1);
       run_case<Run, FA, FB>(ta, tb, 3, 4099, 7, 1.0f, 0.0f, g, 1);
       run_case<Run, FA, FB>(ta, tb, 61, 97, 773, -0.5f, 1.5f, g, 5);

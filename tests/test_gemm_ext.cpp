@@ -539,10 +539,12 @@ TEMPLATE_TEST_CASE("gemm ext: bfloat16 / float A x FP8 B, every transpose, sizes
         run_case<TA, FB, float>(ta, tb, 13, x, 41, s, g);  // n
         run_case<TA, FB, float>(ta, tb, 19, 35, x, s, g);  // k: odd k, k = 1
       }
-      // Past MC (240) and KC (384), past NC (4096), padded leading dimensions.
+      // Past MC (48 to 240 by tier) and KC (192 to 2048), past NC (4096),
+      // padded leading dimensions.
       setup p = s;
       p.pad = 3;
       run_case<TA, FB, float>(ta, tb, 251, 67, 389, p, g);
+      run_case<TA, FB, float>(ta, tb, 13, 35, 2053, p, g);
       p.pad = 1;
       run_case<TA, FB, float>(ta, tb, 3, 4099, 7, p, g);
       p.pad = 5;
@@ -800,11 +802,11 @@ TEMPLATE_TEST_CASE("gemm ext: block scales of A, of B and both, with row and col
             run_case<TA, FB, TC>(ta, tb, sh.m, sh.n, k, s, g);
           }
   // Deep k: several KC blocks, blocks straddling KC (200 and 6 do not divide
-  // 384), a block larger than k, many column blocks.
+  // 384 or 2048), a block larger than k, many column blocks.
   struct deep {
     std::size_t m, n, k, sb;
   };
-  for (deep d : {deep{3, 300, 1000, 128}, deep{50, 130, 520, 200}, deep{9, 70, 800, 6}, deep{20, 40, 300, 512}})
+  for (deep d : {deep{3, 300, 1000, 128}, deep{50, 130, 520, 200}, deep{9, 70, 800, 6}, deep{20, 40, 300, 512}, deep{14, 33, 2300, 200}})
     for (transpose tb : both) {
       setup s;
       s.scale_block = d.sb;
@@ -820,9 +822,10 @@ TEMPLATE_TEST_CASE("gemm ext: block scales of A, of B and both, with row and col
 
 // ---------------------------------------------------------------------------
 // bfloat16 and FP8 C go through a float scratch of max(MC, 2^21 / n / MC * MC)
-// rows: with n = 4400 and MC = 240 (AVX-512) that is 240 rows, so m = 251 and
-// 500 take two and three pieces, each with its own row scales and A block
-// scales (MC = 120: 360 rows, m = 500 in two pieces).
+// rows: with n = 4400 that is 432 rows for MC = 48 (the AVX512-BF16 kernel:
+// m = 500 in two pieces), 240 for MC = 240 (the AVX-512 float kernel: m =
+// 251 and 500 in two and three pieces) and 360 for MC = 120 (m = 500 in
+// two), each piece with its own row scales and A block scales.
 
 TEMPLATE_TEST_CASE("gemm ext: bfloat16 and FP8 C with m past the float scratch's rows", "[gemm]",
                    (abc<bf16, fp8::E4M3, bf16>), (abc<e4m3, fp8::E5M2, e4m3>), (abc<float, fp8::E4M3, e5m2>),
@@ -886,12 +889,14 @@ TEMPLATE_TEST_CASE("gemm ext: packed B (packed_b<FB> for bfloat16 A, packed_b<FB
         s.pad = m % 2;
         if (is_fp8<TC>::value) s.output_scale = 4.0f;
         one(ta, tb, m, 77, 801, s);
+        if (m == 50) one(ta, tb, m, 45, 2101, s);  // k past every tier's KC: packed blocks of k
         // With block scales, per-row/column scales, bias and ReLU.
         s.a_blocks = s.b_blocks = true;
         s.scale_block = m == 3 ? 64 : 128;
         s.row_col = s.bias = true;
         s.act = fp8::activation::relu;
         one(ta, tb, m, 77, 801, s);
+        if (m == 13) one(ta, tb, m, 45, 2101, s);
       }
 }
 

@@ -29,17 +29,27 @@ namespace blocks {
 // vdpbf16ps issue per cycle and each has a latency of a few cycles, so the 24
 // independent chains keep both pipes busy. Per k pair the tile loads 2 zmm of
 // B and 12 dwords of A for 24 instructions: under the two loads per cycle.
-// B micro-panel in L1: kc/2 pairs x 32 columns x 4 bytes = 64 kc bytes; at
-// kc = 384 that is 24 KiB, half of L1d, leaving room for the streamed A
-// micro-panel (12 x 384 x 2 bytes = 9 KiB). A block in L2: mc x kc x 2 bytes
-// = 240 x 384 x 2 = 180 KiB, a fifth of L2. B block: kc x nc x 2 bytes =
-// 384 x 512 x 2 = 384 KiB per thread. NC is set by the TLB rather than L3:
-// B stored n x k (Linear weights, rows k bytes apart) puts every column of
-// op(B) in its own 4 KiB page when k >= 4096, so packing one B block reads
-// from nc pages; 512 of them stay within the L2 TLB while the pc loop walks
-// along them (measured, K = N = 4096: M = 32 went from 106 to 125 GFLOP/s,
-// M = 128 from 167 to 173, 2048^3 unchanged at 190-193 for NC = 256..4096).
-inline constexpr blocking avx512bf16{12, 32, 384, 240, 512};
+// KC is as deep as L2 allows, not as L1 does: the tile's C is read back
+// and written at every block of k, and on Zen 5 that costs the kernel more
+// than its B micro-panel coming from L2 instead of L1. bench_gemm's
+// microkernel_bf16dot rows (the kernel alone over one jc block of a
+// 2048-deep k, C rows 8 KiB apart as in 2048^3) read 83-84% of the
+// vdpbf16ps peak with kc = 384 and mc = 240 (B micro-panel 24 KiB, in L1)
+// and 97% with kc = 2048, as much as one tile with everything in L1; whole
+// GEMMs and 1 x 1 and 3 x 3 convolutions ran 1.03-1.10x faster (2048^3
+// two threads 1.14x). B micro-panel: kc/2 pairs x 32 columns x 4 bytes =
+// 128 KiB at kc = 2048, in L2 and streamed from it (the hardware
+// prefetchers keep up with its sequential read). A block in L2: mc x kc x
+// 2 bytes = 48 x 2048 x 2 = 192 KiB: with one micro-panel of B, a third of
+// L2, and 4 tiles of A share each B micro-panel fetched from L3. B block:
+// kc x nc x 2 bytes = 2 MiB per thread, in L3. NC is set by the TLB rather
+// than L3: B stored n x k (Linear weights, rows k bytes apart) puts every
+// column of op(B) in its own 4 KiB page when k >= 4096, so packing one B
+// block reads from nc pages; 512 of them stay within the L2 TLB while the
+// pc loop walks along them (measured with kc = 384, K = N = 4096: M = 32
+// went from 106 to 125 GFLOP/s, M = 128 from 167 to 173; NC = 256 with
+// kc = 2048 ran M = 128 0.95x).
+inline constexpr blocking avx512bf16{12, 32, 2048, 48, 512};
 
 // AVX-512F fp32 FMA (xsimd), 12 x 32: the same register budget; a B
 // micro-panel holds floats, 128 kc bytes: kc = 192 gives 24 KiB. NC as above.

@@ -822,10 +822,10 @@ TEMPLATE_TEST_CASE("gemm ext: block scales of A, of B and both, with row and col
 
 // ---------------------------------------------------------------------------
 // bfloat16 and FP8 C go through a float scratch of max(MC, 2^21 / n / MC * MC)
-// rows: with n = 4400 that is 432 rows for MC = 48 (the AVX512-BF16 kernel:
-// m = 500 in two pieces), 240 for MC = 240 (the AVX-512 float kernel: m =
-// 251 and 500 in two and three pieces) and 360 for MC = 120 (m = 500 in
-// two), each piece with its own row scales and A block scales.
+// rows: with n = 4400 that is 432 rows for MC = 48 (the AVX-512 kernels: m =
+// 500 and 900 in two and three pieces) and 360 for MC = 120 (AVX2: m = 500
+// and 900 in two and three), each piece with its own row scales and A block
+// scales.
 
 TEMPLATE_TEST_CASE("gemm ext: bfloat16 and FP8 C with m past the float scratch's rows", "[gemm]",
                    (abc<bf16, fp8::E4M3, bf16>), (abc<e4m3, fp8::E5M2, e4m3>), (abc<float, fp8::E4M3, e5m2>),
@@ -835,8 +835,8 @@ TEMPLATE_TEST_CASE("gemm ext: bfloat16 and FP8 C with m past the float scratch's
   using TC = typename TestType::C;
   std::mt19937 g(21);
   for (transpose tb : both)
-    for (std::size_t m : {std::size_t{251}, std::size_t{500}}) {
-      if (FP8_TEST_SANITIZED && (m == 500 || tb == transpose::yes)) continue;
+    for (std::size_t m : {std::size_t{251}, std::size_t{500}, std::size_t{900}}) {
+      if (FP8_TEST_SANITIZED && (m >= 500 || tb == transpose::yes)) continue;
       setup s;
       s.beta = 0.5f;
       s.row_col = s.bias = true;

@@ -51,9 +51,14 @@ namespace blocks {
 // kc = 2048 ran M = 128 0.95x).
 inline constexpr blocking avx512bf16{12, 32, 2048, 48, 512};
 
-// AVX-512F fp32 FMA (xsimd), 12 x 32: the same register budget; a B
-// micro-panel holds floats, 128 kc bytes: kc = 192 gives 24 KiB. NC as above.
-inline constexpr blocking avx512_f32{12, 32, 192, 240, 512};
+// AVX-512F fp32 FMA, 12 x 32: the same register budget; a B micro-panel
+// holds floats, 128 kc bytes. As above, KC is set by L2: kc = 1024 gives a
+// 128 KiB micro-panel, and the A block is 48 x 1024 x 4 = 192 KiB. Against
+// kc = 192 and mc = 240 (B micro-panel 24 KiB, in L1), measured on Zen 5
+// with float A (compare_builds, 3 rounds): 2048^3 1.11-1.14x, M = 128
+// 0.99-1.00x, M = 32 with B n x k 0.96-0.98x (its B block, packed per
+// call, now leaves L2). NC as above.
+inline constexpr blocking avx512_f32{12, 32, 1024, 48, 512};
 
 // AVX2 + FMA (xsimd), 6 x 16: 16 ymm = 6 x 2 accumulators + 2 of B + 1
 // broadcast. B micro-panel 16 x 4 x kc bytes: kc = 256 gives 16 KiB (Haswell

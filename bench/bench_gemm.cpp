@@ -15,6 +15,7 @@
 // --benchmark_report_aggregates_only=true) and compare within one run.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -202,14 +203,15 @@ void peak_bf16dot(benchmark::State& state) {
 // B micro-panels; ir: mc/12 A micro-panels; C rows 2048 floats apart, as in
 // 2048^3, read back at every block of k but the first). Args: kc, mc, nc;
 // (384, 12, 32) is one tile with k = kc, its panels in L1: the loop's own
-// ceiling. peak% is the rate as a share of peak_bf16dot's loop: what the
+// ceiling; nc = 8192 makes B 32 MiB, larger than L3, so its micro-panels
+// come from DRAM (as a 4096 x 4096 packed_b's do at M = 128). peak% is the rate as a share of peak_bf16dot's loop: what the
 // block sizes of kernels/blocking.hpp cost the kernel where its operands
 // come from (L1, L2, L3), which a whole call's kernel% cannot separate.
 void microkernel_bf16dot(benchmark::State& state) {
   using K = fp8::kernel::gemm_bf16dot_12x32__avx512bf16;
   const auto kc = static_cast<std::size_t>(state.range(0)), mc = static_cast<std::size_t>(state.range(1)),
              nc = static_cast<std::size_t>(state.range(2));
-  const std::size_t k = mc == K::MR && nc == K::NR ? kc : 2048, ldc = 2048;
+  const std::size_t k = mc == K::MR && nc == K::NR ? kc : 2048, ldc = std::max<std::size_t>(nc, 2048);
   std::mt19937 g(5);
   std::vector<fp8::bfloat16> a(mc * k), b(nc * k);  // per block of k: mc x kc, then nc x kc
   for (auto& x : a) x = fp8::bfloat16::from_bits(static_cast<std::uint16_t>(0x3c00 | (g() & 0x7ff)));
@@ -367,8 +369,9 @@ BENCHMARK(fp8_packed_b_make)->Args({4096, 4096})->Args({512, 384})->ArgNames({"n
 BENCHMARK(dram_read)->UseRealTime()->Unit(benchmark::kMillisecond);
 #if FP8_ISA_AVX512BF16
 BENCHMARK(peak_bf16dot)->UseRealTime()->Unit(benchmark::kMillisecond);
-// The tile alone; the previous AVX512-BF16 blocking (kc 384, mc 240); the present one (kernels/blocking.hpp).
-BENCHMARK(microkernel_bf16dot)->Args({384, 12, 32})->Args({384, 240, 512})->Args({2048, 48, 512})->ArgNames({"kc", "mc", "nc"})->UseRealTime()->Unit(benchmark::kMillisecond);
+// The tile alone; the previous AVX512-BF16 blocking (kc 384, mc 240); the present one (kernels/blocking.hpp); the
+// present one and mc 96 with B from DRAM.
+BENCHMARK(microkernel_bf16dot)->Args({384, 12, 32})->Args({384, 240, 512})->Args({2048, 48, 512})->Args({2048, 48, 8192})->Args({2048, 96, 8192})->ArgNames({"kc", "mc", "nc"})->UseRealTime()->Unit(benchmark::kMillisecond);
 #endif
 #if defined(FP8_HAVE_OPENBLAS)
 BENCHMARK(openblas_sgemm)->Apply(args_yardstick)->ArgNames({"m", "n", "k", "tb", "threads", "streamed", "dequantize"})->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -33,11 +33,11 @@ namespace blocks {
 // and written at every block of k, and on Zen 5 that costs the kernel more
 // than its B micro-panel coming from L2 instead of L1. bench_gemm's
 // microkernel_bf16dot rows (the kernel alone over one jc block of a
-// 2048-deep k, C rows 8 KiB apart as in 2048^3) read 83-84% of the
+// 2048-deep k, C rows 8 KiB apart as in 2048^3) read 80-84% of the
 // vdpbf16ps peak with kc = 384 and mc = 240 (B micro-panel 24 KiB, in L1)
-// and 97% with kc = 2048, as much as one tile with everything in L1; whole
-// GEMMs and 1 x 1 and 3 x 3 convolutions ran 1.03-1.10x faster (2048^3
-// two threads 1.14x). B micro-panel: kc/2 pairs x 32 columns x 4 bytes =
+// and 96-97% with kc = 2048, as much as one tile with everything in L1;
+// whole GEMMs ran 1.00-1.09x faster and the dense convolutions 0.99-1.04x
+// (2048^3 on two threads 1.14x; the README's "Against commit 408ecc9"). B micro-panel: kc/2 pairs x 32 columns x 4 bytes =
 // 128 KiB at kc = 2048, in L2 and streamed from it (the hardware
 // prefetchers keep up with its sequential read). A block in L2: mc x kc x
 // 2 bytes = 48 x 2048 x 2 = 192 KiB: with one micro-panel of B, a third of

@@ -204,9 +204,10 @@ void peak_bf16dot(benchmark::State& state) {
 // 2048^3, read back at every block of k but the first). Args: kc, mc, nc;
 // (384, 12, 32) is one tile with k = kc, its panels in L1: the loop's own
 // ceiling; nc = 8192 makes B 32 MiB, larger than L3, so its micro-panels
-// come from DRAM (as a 4096 x 4096 packed_b's do at M = 128). peak% is the rate as a share of peak_bf16dot's loop: what the
-// block sizes of kernels/blocking.hpp cost the kernel where its operands
-// come from (L1, L2, L3), which a whole call's kernel% cannot separate.
+// come from DRAM (as a 4096 x 4096 packed_b's do at M = 128). peak% is
+// the rate as a share of peak_bf16dot's loop: what the block sizes of
+// kernels/blocking.hpp cost the kernel where its operands come from (L1,
+// L2, L3, DRAM), which a whole call's kernel% cannot separate.
 void microkernel_bf16dot(benchmark::State& state) {
   using K = fp8::kernel::gemm_bf16dot_12x32__avx512bf16;
   const auto kc = static_cast<std::size_t>(state.range(0)), mc = static_cast<std::size_t>(state.range(1)),

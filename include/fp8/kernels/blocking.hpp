@@ -37,8 +37,9 @@ namespace blocks {
 // vdpbf16ps peak with kc = 384 and mc = 240 (B micro-panel 24 KiB, in L1)
 // and 96-97% with kc = 2048, as much as one tile with everything in L1;
 // whole GEMMs ran 1.00-1.09x faster and the dense convolutions 0.99-1.04x
-// (2048^3 on two threads 1.14x; the README's "Against commit 408ecc9"). B micro-panel: kc/2 pairs x 32 columns x 4 bytes =
-// 128 KiB at kc = 2048, in L2 and streamed from it (the hardware
+// (2048^3 on two threads 1.14x; the README's "Against commit 408ecc9").
+// B micro-panel: kc/2 pairs x 32 columns x 4 bytes = 128 KiB at
+// kc = 2048, in L2 and streamed from it (the hardware
 // prefetchers keep up with its sequential read). A block in L2: mc x kc x
 // 2 bytes = 48 x 2048 x 2 = 192 KiB: with one micro-panel of B, a third of
 // L2, and 4 tiles of A share each B micro-panel fetched from L3. B block:

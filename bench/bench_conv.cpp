@@ -28,6 +28,7 @@
 //     -lbenchmark_main -lbenchmark -ldnnl -pthread -o bench_conv
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -120,6 +121,96 @@ void fp8_conv(benchmark::State& state, const fp8::conv2d_shape& s, std::size_t t
   count_flops(state, s);
 }
 
+#if FP8_ISA_AVX512BF16
+// The micro-kernel alone on a dense stride-1 layer's tiles, in the order the
+// driver runs them on one thread (kernels/driver.hpp: blocks of whole output
+// rows, or of MC pixels for a 1x1 layer; per block, every column tile over
+// its row tiles; tiles never cross an output row), on an input already
+// decoded and zero-bordered, panels of B packed once, C written once (one
+// block of k: these layers have K <= KC). No decode, no threads, no checks.
+// a: 0 reads A in place (run_direct, one segment per tap, as the
+// convolution does), 1 from panels of A packed once outside the clock (the
+// GEMM's run): the same tiles, k and epilogue, so the two differ only in
+// where A comes from. halves: 1 cuts tiles as the driver does
+// (in_place_tile_rows: a short last tile of an output row merged with the
+// one before into two of about half, 28 = 12 + 8 + 8), 0 as it did before,
+// 12 rows until the row ends (28 = 12 + 12 + 4).
+void microkernel_direct(benchmark::State& state, const fp8::conv2d_shape& s, bool packed_a, bool halves) {
+  using K = fp8::kernel::gemm_bf16dot_12x32__avx512bf16;
+  const std::size_t c = s.in_c, n = s.out_c, taps = s.kernel_h * s.kernel_w, k = taps * c, pairs = k / 2;
+  const std::size_t oh = s.out_h(), ow = s.out_w(), hp = s.in_h + s.pad_top + s.pad_bottom,
+                    wp = s.in_w + s.pad_left + s.pad_right;
+  const bool pointwise = taps == 1;
+  const std::size_t pixels = oh * ow, period = pointwise ? K::block.mc : ow;
+  const std::size_t block = pointwise ? K::block.mc : std::max<std::size_t>(1, K::block.mc / ow) * ow;
+  std::mt19937 g(5);
+  const auto random_bf16 = [&g] { return fp8::bfloat16::from_bits(static_cast<std::uint16_t>(0x3c00 | (g() & 0x7ff))); };
+  std::vector<fp8::bfloat16> x(hp * wp * c + K::MR * c), b(n * k);
+  for (auto& v : x) v = random_bf16();
+  for (auto& v : b) v = random_bf16();  // panel j: [pair][32 columns][2]
+  std::vector<float> out(pixels * n);
+  // The blocks, each a list of tiles (first pixel, rows) cut from runs of
+  // at most `period` pixels.
+  struct tile {
+    std::size_t i, mv;
+  };
+  std::vector<std::vector<tile>> blocks;
+  for (std::size_t p0 = 0; p0 < pixels; p0 += block) {
+    blocks.emplace_back();
+    for (std::size_t q0 = p0; q0 < std::min(pixels, p0 + block); q0 += period) {
+      const std::size_t q1 = std::min({pixels, p0 + block, q0 + period});
+      std::vector<tile>& ts = blocks.back();
+      for (std::size_t i = q0, mv; i < q1; i += mv) {
+        mv = halves ? fp8::kernel::in_place_tile_rows(q1 - i, K::MR) : std::min(K::MR, q1 - i);
+        ts.push_back({i, mv});
+      }
+    }
+  }
+  // A's segments (one per tap) and, for packed_a, the panels of every tile
+  // in order, [pair][MR rows][2].
+  std::vector<fp8::kernel::detail::a_segment> seg;
+  for (std::size_t t = 0; t < taps; ++t)
+    seg.push_back({((t / s.kernel_w) * wp + t % s.kernel_w) * c * sizeof(fp8::bfloat16), c / 2});
+  const auto input_of = [&](std::size_t p) {  // output pixel p's first input value
+    return x.data() + (pointwise ? p * c : ((p / ow) * wp + p % ow) * c);
+  };
+  std::vector<fp8::bfloat16> ap;
+  if (packed_a)
+    for (const auto& ts : blocks)
+      for (const tile& t : ts) {
+        const std::size_t at = ap.size();
+        ap.resize(at + K::MR * k);
+        for (std::size_t r = 0; r < K::MR; ++r)
+          for (std::size_t kk = 0; kk < k; ++kk)
+            ap[at + (kk / 2 * K::MR + r) * 2 + kk % 2] =
+                input_of(t.i + std::min(r, t.mv - 1))[seg[kk / c].offset / sizeof(fp8::bfloat16) + kk % c];
+      }
+  fp8::kernel::tile_epilogue e;
+  for (auto _ : state) {
+    const fp8::bfloat16* a = ap.data();
+    for (const auto& ts : blocks) {
+      for (std::size_t j = 0; j < n; j += K::NR) {
+        const fp8::bfloat16* bj = b.data() + j * k;
+        for (std::size_t t = 0; t < ts.size(); ++t) {
+          float* ct = out.data() + ts[t].i * n + j;
+          if (packed_a)
+            K::run(pairs, a + t * K::MR * k, bj, ct, n, ts[t].mv, K::NR, e);
+          else
+            K::run_direct(seg.data(), seg.size(), reinterpret_cast<const unsigned char*>(input_of(ts[t].i)),
+                          c * sizeof(fp8::bfloat16), bj, ct, n, ts[t].mv, K::NR, e);
+        }
+      }
+      if (packed_a) a += ts.size() * K::MR * k;
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  count_flops(state, s);
+  state.counters["peak%"] = benchmark::Counter(100.0 * flop(s) * 1e-9 / fp8_bench::bf16dot_peak_gflops(),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+#endif
+
 #if defined(FP8_HAVE_DNNL)
 template <class T>
 constexpr dnnl::memory::data_type dnnl_type() {
@@ -198,6 +289,16 @@ bool register_all() {
             [s, threads, packed](benchmark::State& st) { fp8_conv(st, s, threads, packed); })
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
+#if FP8_ISA_AVX512BF16
+    if (s.groups == 1 && s.stride_w == 1 && s.stride_h == 1 && s.in_c % 2 == 0 && s.out_c % 32 == 0)
+      for (int a = 0; a < 2; ++a)
+        for (int halves = 0; halves < 2; ++halves)
+          benchmark::RegisterBenchmark(
+              ("microkernel_direct/" + name + "/a:" + std::to_string(a) + "/halves:" + std::to_string(halves)).c_str(),
+              [s, a, halves](benchmark::State& st) { microkernel_direct(st, s, a == 1, halves == 1); })
+              ->UseRealTime()
+              ->Unit(benchmark::kMillisecond);
+#endif
 #if defined(FP8_HAVE_DNNL)
     benchmark::RegisterBenchmark(("onednn_f32/" + name + omp_threads).c_str(),
                                  [s](benchmark::State& st) { onednn_conv<float>(st, s); })

@@ -730,6 +730,13 @@ std::vector<named_shape> named_shapes() {
   v.push_back({"wide rows, stride 2", make_shape({1, 6, 53, 10}, 12, 3, 3, 2, 2, 0, 1, 1, 0)});
   v.push_back({"wide rows, dilation 3", make_shape({1, 7, 40, 2}, 35, 3, 3, 1, 1, 3, 3, 3, 3, 3, 3)});
   v.push_back({"wide rows, odd C", make_shape({1, 4, 27, 5}, 9, 3, 3, 1, 1, 1, 1, 1, 1)});
+  // Runs of 13..16 rows, which the driver cuts into two tiles of about half
+  // (in_place_tile_rows): output rows 13 and 15 wide, a 1x1 layer of
+  // 64 pixels (a block of 48, then 16) and one of 14.
+  v.push_back({"rows of 13, even C", make_shape({2, 3, 13, 4}, 6, 3, 3, 1, 1, 1, 1, 1, 1)});
+  v.push_back({"rows of 15, even C, stride 2", make_shape({1, 5, 29, 6}, 34, 3, 3, 2, 2, 1, 1, 1, 1)});
+  v.push_back({"1x1, 64 pixels, even C", make_shape({1, 4, 16, 6}, 7, 1, 1)});
+  v.push_back({"1x1, 14 pixels, even C", make_shape({1, 2, 7, 8}, 33, 1, 1)});
   // Degenerate windows: a 1x1 input with all padding; a window exactly the
   // padded input.
   v.push_back({"1x1 input, pad 1", make_shape({1, 1, 1, 3}, 4, 3, 3, 1, 1, 1, 1, 1, 1)});

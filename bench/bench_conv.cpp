@@ -8,6 +8,8 @@
 //   fp8_conv2d_packed/<layer>/threads:T   weights packed once (fp8::packed_conv_weights)
 //   onednn_f32/<layer>/omp_threads:N      f32 src/weights/dst, NHWC
 //   onednn_bf16/<layer>/omp_threads:N     bf16 src and weights, f32 dst, NHWC
+//   microkernel_direct/<layer>/a:A/halves:H  the micro-kernel alone on the layer's
+//                                         tiles (AVX512-BF16 builds; below)
 //
 // oneDNN's weights are declared format_tag::any and reordered once outside
 // the timed loop, and its activations are decoded to f32 / bf16 beforehand
@@ -127,7 +129,9 @@ void fp8_conv(benchmark::State& state, const fp8::conv2d_shape& s, std::size_t t
 // rows, or of MC pixels for a 1x1 layer; per block, every column tile over
 // its row tiles; tiles never cross an output row), on an input already
 // decoded and zero-bordered, panels of B packed once, C written once (one
-// block of k: these layers have K <= KC). No decode, no threads, no checks.
+// block of k: these layers have K <= KC) with a plain store (the
+// convolution's epilogue also scales by column). No decode, no threads, no
+// checks.
 // a: 0 reads A in place (run_direct, one segment per tap, as the
 // convolution does), 1 from panels of A packed once outside the clock (the
 // GEMM's run): the same tiles, k and epilogue, so the two differ only in

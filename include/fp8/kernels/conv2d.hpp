@@ -750,34 +750,66 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_
   // (conv_source).
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
   const prepacked_only no_b{};
-  auto per_group = [&](auto&& source_of) {
+  // Output pixels [p0, p0 + rows) on `threads` threads.
+  auto per_group = [&](auto&& source_of, std::size_t p0 = 0, std::size_t rows = 0, std::size_t threads = 0) {
+    if (rows == 0) rows = pixels, threads = o.threads;
     for (std::size_t g = 0; g < s.groups; ++g) {
       gemm_options go;
       static_cast<output_options&>(go) = o;
+      go.threads = threads;
       go.col_scale = weight_scales != nullptr ? weight_scales + g * og : nullptr;
       go.bias = bias != nullptr ? bias + g * og : nullptr;
       const auto view = w.template group<KW>(g);
+      TO* const c = out + p0 * s.out_c + g * og;
       if constexpr (std::is_same<K, KW>::value) {
-        gemm_any<K>(source_of(g), no_b, pixels, og, kdim, input_scale, 0.0f, out + g * og, s.out_c, go, &view);
+        gemm_any<K>(source_of(g), no_b, rows, og, kdim, input_scale, 0.0f, c, s.out_c, go, &view);
       } else {
         const prepacked_view<K>* none = nullptr;
-        gemm_any<K>(source_of(g), prepacked_source<KW>{view, kdim}, pixels, og, kdim, input_scale, 0.0f, out + g * og,
-                    s.out_c, go, none);
+        gemm_any<K>(source_of(g), prepacked_source<KW>{view, kdim}, rows, og, kdim, input_scale, 0.0f, c, s.out_c,
+                    go, none);
       }
     }
   };
 #if FP8_TIER_AVX512BF16
   // The vdpbf16ps kernel reads the decoded input in place, 1x1 layers
   // included: decoding once costs less than packing A per block (1x1 C256
-  // -> 64, 56x56: 19% of the time in packing against 11% in the decode).
+  // -> 64, 56x56: 19% of the time in packing against 11% in the decode;
+  // packing A instead ran the 1x1 C256 and C512 layers 0.86x and 0.93x as
+  // fast when measured again, 2026-12-03).
   if constexpr (std::is_same<K, direct_source::K>::value) {
+    if (direct_ok(s) && pointwise(s)) {
+      // A 1x1 stride-1 layer: output pixel p reads input pixel p alone. Each
+      // thread decodes its own pixels, one MC block at a time, into a buffer
+      // that stays in L1 or L2, and runs that block's GEMMs from it on its
+      // own. Decoding the whole input first wrote a buffer larger than L2 on
+      // the ResNet-50 1x1 layers and made the threads wait for one another
+      // between the two phases: per block, those layers ran 1.01-1.03x
+      // faster on one thread and 1.13-1.19x on two (bench_conv, 5 rounds).
+      const std::size_t threads = detail::useful_threads(o.threads, pixels, s.out_c, kdim);
+      const std::size_t chunk = K::block.mc, slack = direct_source::slack_pixels(s) * s.in_c;
+      parallel_run(o.executor, threads, [&](std::size_t t) {
+        std::size_t r0, r1;
+        part_range(pixels, K::block.mr, threads, t, r0, r1);
+        aligned_buffer<bfloat16> xc(std::min(chunk, r1 - r0) * s.in_c + slack);
+        std::fill(xc.data() + xc.size() - slack, xc.data() + xc.size(), bfloat16{});
+        for (std::size_t p0 = r0; p0 < r1; p0 += chunk) {
+          const std::size_t rows = std::min(chunk, r1 - p0);
+          {
+            FP8_PROFILE_SCOPE(decode);
+            widen_to<bfloat16>(x + p0 * s.in_c, xc.data(), rows * s.in_c, typename K::tier{});
+          }
+          per_group([&](std::size_t g) { return direct_source{xc.data(), &s, oh, ow, s.in_h, s.in_w, cg, g * cg, 0, 0}; },
+                    p0, rows, 1);
+        }
+      });
+      return;
+    }
     if (direct_ok(s) && padded_copy_pays(s, direct_source::slack_pixels(s))) {
       const std::size_t threads = detail::useful_threads(o.threads, pixels, s.out_c, kdim);
       const aligned_buffer<bfloat16> xp = decode_padded<bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c,
                                                                   o.executor, threads, typename K::tier{});
       const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
-      const std::size_t period = pointwise(s) ? 0 : ow;
-      per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0, period}; });
+      per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0, ow}; });
       return;
     }
   }

@@ -202,8 +202,10 @@ void peak_bf16dot(benchmark::State& state) {
 // loops over one jc block of a 2048-deep k (pc: k in blocks of kc; jr: nc/32
 // B micro-panels; ir: mc/12 A micro-panels; C rows 2048 floats apart, as in
 // 2048^3, read back at every block of k but the first). Args: kc, mc, nc;
-// (384, 12, 32) is one tile with k = kc, its panels in L1: the loop's own
-// ceiling; nc = 8192 makes B 32 MiB, larger than L3, so its micro-panels
+// (kc, 12, 32) is one tile with k = kc, its panels in L1: the loop's own
+// ceiling at that depth, which the fixed cost of each call (its start and
+// its epilogue) lowers at small k (the convolutions' K is 256 to 1152);
+// nc = 8192 makes B 32 MiB, larger than L3, so its micro-panels
 // come from DRAM (as a 4096 x 4096 packed_b's do at M = 128). peak% is
 // the rate as a share of peak_bf16dot's loop: what the block sizes of
 // kernels/blocking.hpp cost the kernel where its operands come from (L1,
@@ -372,7 +374,10 @@ BENCHMARK(dram_read)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(peak_bf16dot)->UseRealTime()->Unit(benchmark::kMillisecond);
 // The tile alone; the previous AVX512-BF16 blocking (kc 384, mc 240); the present one (kernels/blocking.hpp); the
 // present one and mc 96 with B from DRAM.
-BENCHMARK(microkernel_bf16dot)->Args({384, 12, 32})->Args({384, 240, 512})->Args({2048, 48, 512})->Args({2048, 48, 8192})->Args({2048, 96, 8192})->ArgNames({"kc", "mc", "nc"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(microkernel_bf16dot)
+    ->Args({256, 12, 32})->Args({384, 12, 32})->Args({576, 12, 32})->Args({1152, 12, 32})->Args({2048, 12, 32})
+    ->Args({384, 240, 512})->Args({2048, 48, 512})->Args({2048, 48, 8192})->Args({2048, 96, 8192})
+    ->ArgNames({"kc", "mc", "nc"})->UseRealTime()->Unit(benchmark::kMillisecond);
 #endif
 #if defined(FP8_HAVE_OPENBLAS)
 BENCHMARK(openblas_sgemm)->Apply(args_yardstick)->ArgNames({"m", "n", "k", "tb", "threads", "streamed", "dequantize"})->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -750,7 +750,8 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_
   // (conv_source).
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
   const prepacked_only no_b{};
-  // Output pixels [p0, p0 + rows) on `threads` threads.
+  // Output pixels [p0, p0 + rows) on `threads` threads; rows 0 (the
+  // default): all of them, on the call's threads.
   auto per_group = [&](auto&& source_of, std::size_t p0 = 0, std::size_t rows = 0, std::size_t threads = 0) {
     if (rows == 0) rows = pixels, threads = o.threads;
     for (std::size_t g = 0; g < s.groups; ++g) {

@@ -750,10 +750,8 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_
   // (conv_source).
   const std::size_t cg = s.in_c / s.groups, og = s.out_c / s.groups, kdim = s.kernel_h * s.kernel_w * cg;
   const prepacked_only no_b{};
-  // Output pixels [p0, p0 + rows) on `threads` threads; rows 0 (the
-  // default): all of them, on the call's threads.
-  auto per_group = [&](auto&& source_of, std::size_t p0 = 0, std::size_t rows = 0, std::size_t threads = 0) {
-    if (rows == 0) rows = pixels, threads = o.threads;
+  // Output pixels [p0, p0 + rows) on `threads` threads.
+  auto per_group = [&](auto&& source_of, std::size_t p0, std::size_t rows, std::size_t threads) {
     for (std::size_t g = 0; g < s.groups; ++g) {
       gemm_options go;
       static_cast<output_options&>(go) = o;
@@ -810,13 +808,14 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_
       const aligned_buffer<bfloat16> xp = decode_padded<bfloat16>(s, x, direct_source::slack_pixels(s) * s.in_c,
                                                                   o.executor, threads, typename K::tier{});
       const std::size_t hp = s.in_h + s.pad_top + s.pad_bottom, wp = s.in_w + s.pad_left + s.pad_right;
-      per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0, ow}; });
+      per_group([&](std::size_t g) { return direct_source{xp.data(), &s, oh, ow, hp, wp, cg, g * cg, 0, ow}; }, 0,
+                pixels, o.threads);
       return;
     }
   }
 #endif
   if (pointwise(s)) {
-    per_group([&](std::size_t g) { return matrix_source<TX>{x + g * cg, s.in_c, 1}; });
+    per_group([&](std::size_t g) { return matrix_source<TX>{x + g * cg, s.in_c, 1}; }, 0, pixels, o.threads);
     return;
   }
   using P = typename K::packed;
@@ -826,7 +825,8 @@ void run_nhwc(const conv2d_shape& s, const TX* x, float input_scale, const conv_
     widen_to<P>(x, xd.data(), xd.size(), typename K::tier{});
   }
   std::fill(zeros.data(), zeros.data() + zeros.size(), P{});
-  per_group([&](std::size_t g) { return conv_source<P>{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0}; });
+  per_group([&](std::size_t g) { return conv_source<P>{xd.data(), zeros.data(), &s, oh, ow, cg, g * cg, 0}; }, 0,
+            pixels, o.threads);
 }
 
 }  // namespace conv

@@ -76,6 +76,12 @@ struct a_segment {
 // microkernel_direct and fp8_conv2d_packed rows). Without GNU assembly, and
 // under AddressSanitizer (which does not see inside it), the same load in
 // C++.
+// The dword at p, broadcast to 16 lanes.
+inline __m512i broadcast_pair(const unsigned char* p) noexcept {
+  std::int32_t pair;
+  std::memcpy(&pair, p, 4);
+  return _mm512_set1_epi32(pair);
+}
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define FP8_DETAIL_KERNEL_ASAN 1
@@ -95,9 +101,7 @@ inline __m512i broadcast_at(const unsigned char* ap, std::size_t offset) noexcep
           : "r"(ap), "r"(offset), "i"(Scale), "m"(*reinterpret_cast<const std::int32_t*>(ap)));
   return r;
 #else
-  std::int32_t pair;
-  std::memcpy(&pair, ap + offset * Scale, 4);
-  return _mm512_set1_epi32(pair);
+  return broadcast_pair(ap + offset * Scale);
 #endif
 }
 // i is a constant once the row loop is unrolled, and the switch folds away.
@@ -114,11 +118,7 @@ inline __m512i broadcast_row(const unsigned char* ap, const std::size_t (&odd)[6
     case 9: return broadcast_at<1>(ap, odd[4]);
     case 10: return broadcast_at<2>(ap, odd[2]);
     case 11: return broadcast_at<1>(ap, odd[5]);
-    default: {
-      std::int32_t pair;
-      std::memcpy(&pair, ap, 4);
-      return _mm512_set1_epi32(pair);
-    }
+    default: return broadcast_pair(ap);
   }
 }
 
@@ -156,13 +156,10 @@ inline void bf16dot_rows(const a_segment* seg, std::size_t nseg, const unsigned 
 #pragma GCC unroll 12
       for (std::size_t i = 0; i < ROWS; ++i) {
         __m512bh av;
-        if constexpr (Packed) {
-          std::int32_t pair;
-          std::memcpy(&pair, ap + i * row_bytes, 4);
-          av = as_bh(_mm512_set1_epi32(pair));
-        } else {
+        if constexpr (Packed)
+          av = as_bh(broadcast_pair(ap + i * row_bytes));
+        else
           av = as_bh(broadcast_row(ap, odd, i));
-        }
         acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
         acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
       }

@@ -4,8 +4,9 @@
 // dispatch, docs/dispatch.md): float, bfloat16 and half -> FP8 codes, and
 // FP8 codes -> float, bfloat16 and half. The arithmetic is codec/simd_core.hpp's
 // (its comments derive every step) on 16 int32/float lanes, with AVX-512
-// masks where simd_core blends; each function equals codec/scalar.hpp bit for
-// bit, its tail included (no scalar code below the entry).
+// masks where simd_core blends, except the encode of E4M3 and E5M2
+// (encode_lanes_magic, derived below); each function equals codec/scalar.hpp
+// bit for bit, its tail included (no scalar code below the entry).
 //
 // Rules of the dispatched tiers: everything here is compiled in the avx512
 // target region (detail/dispatch.hpp), contains no lambda, and passes no
@@ -71,9 +72,75 @@ FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 }
 
 // ------------------------------------------------------------ encode
-// 16 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes.
+// Encode for the formats with a negative zero (E4M3, E5M2) in eight
+// operations per 16 lanes, the FPU doing the rounding:
+//
+//   c = min(|x|, L) (vrangeps; a NaN stays NaN), L = max finite when
+//   saturating; otherwise the least float that rounds past max (the
+//   midpoint of max and the next step, one float ulp above it when max's
+//   code is even and keeps the tie), which gives max's code + 1: E4M3's NaN,
+//   E5M2's Inf. e is c's biased float exponent raised to e0, the min
+//   normal's, so that the FP8 step at c is q = 2^(e - 127 - M), for
+//   subnormal c too. Let X = 2^M (e - e0) and magic = (2^23 + X) q, a float
+//   of exponent e - 127 + 23 - M whose last mantissa bit is worth q. The sum
+//   c + magic, rounded to nearest even, is (2^23 + X + k) q with k = c / q
+//   rounded to nearest even: c / q <= 2^(M + 1), so the sum keeps magic's
+//   exponent, and X is even, so a tie goes where k's does. Its mantissa
+//   field X + k is the code's magnitude: 2^M (e - e0) + k is
+//   2^M (e - e0 + 1) + m for a normal c = (1 + m / 2^M) 2^(e - 127) (k =
+//   2^M + m; k = 2^(M + 1) carries into the code's exponent as it should),
+//   and k for a subnormal one. It is below 128 since c <= L.
+//
+// magic depends on e only, which takes at most 32 values (15 for E4M3, 30
+// for E5M2), so it is read from a table indexed by e mod 32 (vpermi2d). The
+// add rounds to nearest even by instruction (not by MXCSR's mode) and never
+// sees a subnormal sum, so DAZ and FTZ do not change the codes. The sign is
+// x's, bit 7 of x >> 24; a NaN x gives (x >> 24) & (0x80 | NaN code), as
+// bits 0-6 of x >> 24 are x's exponent's top bits, all ones.
+template <class F>
+struct encode_magic {
+  using T = format_traits<F>;
+  static constexpr int M = T::mantissa_bits;
+  static constexpr int e0 = T::min_normal_exponent + 127, e1 = T::max_exponent + 127;
+  static constexpr bool applies = T::has_negative_zero && T::exponent_bits + M == 7 && M >= 1 && e1 - e0 < 32;
+  static constexpr std::int32_t max_bits =
+      static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << (23 - M)) +
+      ((127 - T::exponent_bias) << 23);
+  static constexpr std::int32_t past_max_bits = max_bits + (1 << (22 - M)) + (T::max_finite_code % 2 == 0 ? 1 : 0);
+  static constexpr std::int32_t entry(int i) noexcept {
+    const int e = e0 + ((i - e0) % 32 + 32) % 32;  // the e in [e0, e0 + 31] with e = i mod 32
+    return e > e1 ? 0 : ((e + 23 - M) << 23) + ((e - e0) << M);
+  }
+  alignas(64) static constexpr std::int32_t table[32] = {
+      entry(0),  entry(1),  entry(2),  entry(3),  entry(4),  entry(5),  entry(6),  entry(7),
+      entry(8),  entry(9),  entry(10), entry(11), entry(12), entry(13), entry(14), entry(15),
+      entry(16), entry(17), entry(18), entry(19), entry(20), entry(21), entry(22), entry(23),
+      entry(24), entry(25), entry(26), entry(27), entry(28), entry(29), entry(30), entry(31)};
+};
+
+template <class F, overflow O>
+FP8_ALWAYS_INLINE __m512i encode_lanes_magic(__m512 x) noexcept {
+  using T = format_traits<F>;
+  using G = encode_magic<F>;
+  zmm::keep_in_register(x);  // read once
+  constexpr std::int32_t limit = O == overflow::saturate ? G::max_bits : G::past_max_bits;
+  const __m512 c = zmm::min_magnitude(x, _mm512_castsi512_ps(set1(limit)));
+  const __m512i e = zmm::srl32<23>(zmm::max_u32(_mm512_castps_si512(c), set1(G::e0 << 23)));
+  const __m512i magic =
+      _mm512_permutex2var_epi32(_mm512_load_si512(G::table), e, _mm512_load_si512(G::table + 16));
+  const __m512i sum = _mm512_castps_si512(zmm::add_nearest(c, _mm512_castsi512_ps(magic)));
+  __m512i high = zmm::srl32<24>(_mm512_castps_si512(x));
+  if (T::nan_code != 0x7F) high = _mm512_and_si512(high, set1(0x80 | T::nan_code));
+  // Ordered lanes: bits 0-6 from sum, the others from high (the sign, then
+  // zeros); NaN lanes keep high.
+  return _mm512_mask_ternarylogic_epi32(high, _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), sum, set1(~0x7F), 0xE4);
+}
+
+// 16 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes
+// (the fnuz formats), or encode_lanes_magic.
 template <class F, overflow O>
 FP8_ALWAYS_INLINE __m512i encode_lanes(__m512 x) noexcept {
+  if (encode_magic<F>::applies) return encode_lanes_magic<F, O>(x);
   using T = format_traits<F>;
   constexpr int M = T::mantissa_bits, S = 23 - M;
   constexpr std::int32_t max_bits =

@@ -4,8 +4,8 @@
 // dispatch, docs/dispatch.md): float, bfloat16 and half -> FP8 codes, and
 // FP8 codes -> float, bfloat16 and half. The arithmetic is codec/simd_core.hpp's
 // (its comments derive every step) on 16 int32/float lanes, with AVX-512
-// masks where simd_core blends, except the encode of E4M3 and E5M2
-// (encode_lanes_magic, derived below); each function equals codec/scalar.hpp
+// masks where simd_core blends, except the encode (encode_lanes_magic,
+// derived below); each function equals codec/scalar.hpp
 // bit for bit, its tail included (no scalar code below the entry).
 //
 // Rules of the dispatched tiers: everything here is compiled in the avx512
@@ -72,14 +72,14 @@ FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 }
 
 // ------------------------------------------------------------ encode
-// Encode for the formats with a negative zero (E4M3, E5M2) in eight
-// operations per 16 lanes, the FPU doing the rounding:
+// Encode in eight operations per 16 lanes (E4M3; nine for E5M2, eleven for
+// the fnuz formats), the FPU doing the rounding:
 //
 //   c = min(|x|, L) (vrangeps; a NaN stays NaN), L = max finite when
 //   saturating; otherwise the least float that rounds past max (the
 //   midpoint of max and the next step, one float ulp above it when max's
 //   code is even and keeps the tie), which gives max's code + 1: E4M3's NaN,
-//   E5M2's Inf. e is c's biased float exponent raised to e0, the min
+//   E5M2's Inf, fnuz's 0x80. e is c's biased float exponent raised to e0, the min
 //   normal's, so that the FP8 step at c is q = 2^(e - 127 - M), for
 //   subnormal c too. Let X = 2^M (e - e0) and magic = (2^23 + X) q, a float
 //   of exponent e - 127 + 23 - M whose last mantissa bit is worth q. The sum
@@ -89,20 +89,22 @@ FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 //   field X + k is the code's magnitude: 2^M (e - e0) + k is
 //   2^M (e - e0 + 1) + m for a normal c = (1 + m / 2^M) 2^(e - 127) (k =
 //   2^M + m; k = 2^(M + 1) carries into the code's exponent as it should),
-//   and k for a subnormal one. It is below 128 since c <= L.
+//   and k for a subnormal one. It is at most 128 since c <= L, 128 only
+//   past a fnuz max.
 //
 // magic depends on e only, which takes at most 32 values (15 for E4M3, 30
 // for E5M2), so it is read from a table indexed by e mod 32 (vpermi2d). The
 // add rounds to nearest even by instruction (not by MXCSR's mode) and never
 // sees a subnormal sum, so DAZ and FTZ do not change the codes. The sign is
-// x's, bit 7 of x >> 24; a NaN x gives (x >> 24) & (0x80 | NaN code), as
-// bits 0-6 of x >> 24 are x's exponent's top bits, all ones.
+// x's, bit 7 of x >> 24; with a negative zero, a NaN x gives
+// (x >> 24) & (0x80 | NaN code), as bits 0-6 of x >> 24 are x's exponent's
+// top bits, all ones.
 template <class F>
 struct encode_magic {
   using T = format_traits<F>;
   static constexpr int M = T::mantissa_bits;
   static constexpr int e0 = T::min_normal_exponent + 127, e1 = T::max_exponent + 127;
-  static constexpr bool applies = T::has_negative_zero && T::exponent_bits + M == 7 && M >= 1 && e1 - e0 < 32;
+  static constexpr bool applies = T::exponent_bits + M == 7 && M >= 1 && e1 - e0 < 32;
   static constexpr std::int32_t max_bits =
       static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << (23 - M)) +
       ((127 - T::exponent_bias) << 23);
@@ -130,52 +132,25 @@ FP8_ALWAYS_INLINE __m512i encode_lanes_magic(__m512 x) noexcept {
       _mm512_permutex2var_epi32(_mm512_load_si512(G::table), e, _mm512_load_si512(G::table + 16));
   const __m512i sum = _mm512_castps_si512(zmm::add_nearest(c, _mm512_castsi512_ps(magic)));
   __m512i high = zmm::srl32<24>(_mm512_castps_si512(x));
-  if (T::nan_code != 0x7F) high = _mm512_and_si512(high, set1(0x80 | T::nan_code));
-  // Ordered lanes: bits 0-6 from sum, the others from high (the sign, then
-  // zeros); NaN lanes keep high.
-  return _mm512_mask_ternarylogic_epi32(high, _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), sum, set1(~0x7F), 0xE4);
+  if (T::has_negative_zero) {
+    if (T::nan_code != 0x7F) high = _mm512_and_si512(high, set1(0x80 | T::nan_code));
+    // Ordered lanes: bits 0-6 from sum, the others from high (the sign,
+    // then zeros); NaN lanes keep high.
+    return _mm512_mask_ternarylogic_epi32(high, _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q), sum, set1(~0x7F), 0xE4);
+  }
+  // fnuz: bits 0-7 of the sum, the overflow code 0x80 included, or'ed with
+  // the sign unless they are 0 (no negative zero); NaN gives 0x80.
+  const __m512i mag = _mm512_and_si512(sum, set1(0xFF));
+  const __m512i code = _mm512_maskz_ternarylogic_epi32(_mm512_test_epi32_mask(mag, mag), mag, high, set1(0x80), 0xF8);
+  return _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), set1(T::nan_code));
 }
 
-// 16 float lanes -> FP8 codes in int32 lanes: simd_core.hpp's encode_lanes
-// (the fnuz formats), or encode_lanes_magic.
+// 16 float lanes -> FP8 codes in int32 lanes (simd_core.hpp's encode_lanes
+// on the other tiers).
 template <class F, overflow O>
 FP8_ALWAYS_INLINE __m512i encode_lanes(__m512 x) noexcept {
-  if (encode_magic<F>::applies) return encode_lanes_magic<F, O>(x);
-  using T = format_traits<F>;
-  constexpr int M = T::mantissa_bits, S = 23 - M;
-  constexpr std::int32_t max_bits =
-      static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << S) + ((127 - T::exponent_bias) << 23);
-  constexpr std::int32_t min_normal_bits = (T::min_normal_exponent + 127) << 23;
-  constexpr std::int32_t magic_bits = (T::min_normal_exponent - M + 23 + 127) << 23;
-  constexpr std::int32_t round_rebias = ((1 << (S - 1)) - 1) - ((127 - T::exponent_bias) << 23);
-
-  const __m512i u = _mm512_castps_si512(x);
-  __m512i a = _mm512_and_si512(u, set1(0x7FFFFFFF));
-  const __m512i sign = _mm512_and_si512(zmm::srl32<24>(u), set1(0x80));
-  const __mmask16 nan = _mm512_cmpgt_epi32_mask(a, set1(0x7F800000));
-  if (O == overflow::saturate) a = zmm::min_i32(a, set1(max_bits));
-
-  // Normal: (a + round_rebias + bit S of a) >> S, ties to even.
-  __m512i biased = _mm512_add_epi32(a, set1(round_rebias));
-  biased = _mm512_mask_add_epi32(biased, _mm512_test_epi32_mask(a, set1(1 << S)), biased, set1(1));
-  __m512i mag = zmm::srl32<S>(biased);
-  // Subnormal: the FPU rounds |x| + 2^(emin - M + 23) to the FP8 step.
-  const __m512 magic = _mm512_castsi512_ps(set1(magic_bits));
-  const __m512i subnormal =
-      _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(_mm512_castsi512_ps(a), magic)), set1(magic_bits));
-  mag = _mm512_mask_mov_epi32(mag, _mm512_cmplt_epi32_mask(a, set1(min_normal_bits)), subnormal);
-
-  // Sign: fnuz has no negative zero.
-  __m512i code = T::has_negative_zero ? _mm512_or_si512(mag, sign)
-                                      : _mm512_mask_or_epi32(mag, _mm512_test_epi32_mask(mag, mag), mag, sign);
-  if (O == overflow::non_saturating) {
-    const std::int32_t ovf = T::has_infinity ? T::infinity_code : T::nan_code;
-    const __m512i ovf_code = T::special_values == specials::fnuz ? set1(ovf) : _mm512_or_si512(set1(ovf), sign);
-    code = _mm512_mask_mov_epi32(code, _mm512_cmpgt_epi32_mask(mag, set1(T::max_finite_code)), ovf_code);
-  }
-  const __m512i nan_code =
-      T::special_values == specials::fnuz ? set1(T::nan_code) : _mm512_or_si512(set1(T::nan_code), sign);
-  return _mm512_mask_mov_epi32(code, nan, nan_code);
+  static_assert(encode_magic<F>::applies, "an FP8 format: 7 bits of magnitude");
+  return encode_lanes_magic<F, O>(x);
 }
 
 // Four vectors of codes (values 0..255) -> 64 bytes in order. The packs work

@@ -79,8 +79,8 @@ FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 //   saturating; otherwise the least float that rounds past max (the
 //   midpoint of max and the next step, one float ulp above it when max's
 //   code is even and keeps the tie), which gives max's code + 1: E4M3's NaN,
-//   E5M2's Inf, fnuz's 0x80. e is c's biased float exponent raised to e0, the min
-//   normal's, so that the FP8 step at c is q = 2^(e - 127 - M), for
+//   E5M2's Inf, fnuz's 0x80. e is c's biased float exponent raised to e0,
+//   the min normal's, so that the FP8 step at c is q = 2^(e - 127 - M), for
 //   subnormal c too. Let X = 2^M (e - e0) and magic = (2^23 + X) q, a float
 //   of exponent e - 127 + 23 - M whose last mantissa bit is worth q. The sum
 //   c + magic, rounded to nearest even, is (2^23 + X + k) q with k = c / q

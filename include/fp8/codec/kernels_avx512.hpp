@@ -4,9 +4,9 @@
 // dispatch, docs/dispatch.md): float, bfloat16 and half -> FP8 codes, and
 // FP8 codes -> float, bfloat16 and half. The arithmetic is codec/simd_core.hpp's
 // (its comments derive every step) on 16 int32/float lanes, with AVX-512
-// masks where simd_core blends, except the encode (encode_lanes_magic,
-// derived below); each function equals codec/scalar.hpp
-// bit for bit, its tail included (no scalar code below the entry).
+// masks where simd_core blends, except the encode (encode_lanes, derived
+// below); each function equals codec/scalar.hpp bit for bit, its tail
+// included (no scalar code below the entry).
 //
 // Rules of the dispatched tiers: everything here is compiled in the avx512
 // target region (detail/dispatch.hpp), contains no lambda, and passes no
@@ -72,8 +72,9 @@ FP8_ALWAYS_INLINE __m512 apply_scaling(__m512 x, __m512 factor) noexcept {
 }
 
 // ------------------------------------------------------------ encode
-// Encode in eight operations per 16 lanes (E4M3; nine for E5M2, eleven for
-// the fnuz formats), the FPU doing the rounding:
+// 16 float lanes -> FP8 codes in int32 lanes (simd_core.hpp's encode_lanes
+// on the other tiers), in eight operations per 16 lanes (E4M3; nine for
+// E5M2, eleven for the fnuz formats), the FPU doing the rounding:
 //
 //   c = min(|x|, L) (vrangeps; a NaN stays NaN), L = max finite when
 //   saturating; otherwise the least float that rounds past max (the
@@ -104,7 +105,7 @@ struct encode_magic {
   using T = format_traits<F>;
   static constexpr int M = T::mantissa_bits;
   static constexpr int e0 = T::min_normal_exponent + 127, e1 = T::max_exponent + 127;
-  static constexpr bool applies = T::exponent_bits + M == 7 && M >= 1 && e1 - e0 < 32;
+  static_assert(T::exponent_bits + M == 7 && M >= 1 && e1 - e0 < 32, "an FP8 format: 7 bits of magnitude");
   static constexpr std::int32_t max_bits =
       static_cast<std::int32_t>(static_cast<std::uint32_t>(T::max_finite_code) << (23 - M)) +
       ((127 - T::exponent_bias) << 23);
@@ -121,7 +122,7 @@ struct encode_magic {
 };
 
 template <class F, overflow O>
-FP8_ALWAYS_INLINE __m512i encode_lanes_magic(__m512 x) noexcept {
+FP8_ALWAYS_INLINE __m512i encode_lanes(__m512 x) noexcept {
   using T = format_traits<F>;
   using G = encode_magic<F>;
   zmm::keep_in_register(x);  // read once
@@ -143,14 +144,6 @@ FP8_ALWAYS_INLINE __m512i encode_lanes_magic(__m512 x) noexcept {
   const __m512i mag = _mm512_and_si512(sum, set1(0xFF));
   const __m512i code = _mm512_maskz_ternarylogic_epi32(_mm512_test_epi32_mask(mag, mag), mag, high, set1(0x80), 0xF8);
   return _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), set1(T::nan_code));
-}
-
-// 16 float lanes -> FP8 codes in int32 lanes (simd_core.hpp's encode_lanes
-// on the other tiers).
-template <class F, overflow O>
-FP8_ALWAYS_INLINE __m512i encode_lanes(__m512 x) noexcept {
-  static_assert(encode_magic<F>::applies, "an FP8 format: 7 bits of magnitude");
-  return encode_lanes_magic<F, O>(x);
 }
 
 // Four vectors of codes (values 0..255) -> 64 bytes in order. The packs work

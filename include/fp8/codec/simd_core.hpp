@@ -8,8 +8,8 @@
 // encoder (codec/stream-inl.hpp);
 // the avx2 and avx512 tiers restate its arithmetic in intrinsics
 // (codec/kernels_avx2.hpp, codec/kernels_avx512.hpp), except the avx512
-// encode, which rounds by one float add (its own derivation there). The xsimd vector types
-// and general lane primitives are detail/simd_xsimd.hpp's. Not for direct use: the entry points are in
+// encode, which rounds by one float add (its own derivation there). The
+// xsimd vector types and general lane primitives are detail/simd_xsimd.hpp's. Not for direct use: the entry points are in
 // codec/bulk.hpp.
 #pragma once
 

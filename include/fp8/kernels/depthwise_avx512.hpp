@@ -77,11 +77,7 @@ FP8_ALWAYS_INLINE void depthwise_block_unit_avx512(const float* const* rows, std
 #pragma GCC unroll 32
     for (std::size_t j = 0; j < P + KW - 1; ++j) {
       __m512 x = _mm512_loadu_ps(xr + j * xs);
-      // One load per input vector: without this GCC folds the load into
-      // each multiply-add that uses it, as a memory operand.
-#if defined(__GNUC__)
-      __asm__("" : "+v"(x));
-#endif
+      detail::zmm::keep_in_register(x);  // one load per input vector, not one per multiply-add
 #pragma GCC unroll 32
       for (std::size_t tw = 0; tw < KW; ++tw)
         if (j >= tw && j - tw < P) a[j - tw][0] = _mm512_fmadd_ps(x, wv[tw], a[j - tw][0]);

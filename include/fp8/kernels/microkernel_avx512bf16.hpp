@@ -63,6 +63,13 @@ struct a_segment {
   std::size_t pairs;   // k pairs
 };
 
+// The dword at p, broadcast to 16 lanes.
+inline __m512i broadcast_pair(const unsigned char* p) noexcept {
+  std::int32_t pair;
+  std::memcpy(&pair, p, 4);
+  return _mm512_set1_epi32(pair);
+}
+
 // Row i's pair of an A read in place, at ap + i * row_bytes, broadcast to
 // 16 lanes. Row i = odd * 2^t (odd in 1, 3, ..., 11) is addressed as
 // ap + (odd * row_bytes) * 2^t: six offsets in registers (odd[(odd - 1) /
@@ -76,12 +83,6 @@ struct a_segment {
 // microkernel_direct and fp8_conv2d_packed rows). Without GNU assembly, and
 // under AddressSanitizer (which does not see inside it), the same load in
 // C++.
-// The dword at p, broadcast to 16 lanes.
-inline __m512i broadcast_pair(const unsigned char* p) noexcept {
-  std::int32_t pair;
-  std::memcpy(&pair, p, 4);
-  return _mm512_set1_epi32(pair);
-}
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define FP8_DETAIL_KERNEL_ASAN 1

@@ -33,6 +33,21 @@
 namespace fp8_bench {
 
 #if FP8_ISA_AVX512BF16
+// The core's clock in GHz: one chain of 32 dependent integer adds per step,
+// `inner` steps. An add waits one cycle for the previous one on every
+// x86-64 core, so the chain's rate is the clock the thread runs at, whatever
+// the host reports. With it, peak_bf16dot's rate becomes vdpbf16ps issued per
+// cycle: 2 on a full-rate host, 1 on a half-rate one, whatever the clock
+// (a 512-bit vdpbf16ps is 64 flops).
+__attribute__((noinline)) inline double core_ghz_run(long inner) {
+  unsigned long x = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < inner; ++i) __asm__ volatile(".rept 32\n\tadd $1, %0\n\t.endr" : "+r"(x));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  benchmark::DoNotOptimize(x);
+  return 32.0 * static_cast<double>(inner) * 1e-9 / s;
+}
+
 // GFLOP/s of 24 independent vdpbf16ps chains in registers, `inner` steps.
 // Out of line, so that every caller runs the same code (inlined into a
 // caller with other live values GCC kept the chains in memory: a third of

@@ -11,8 +11,17 @@ and build/release) and "before against after" (a previous commit's binaries).
   tools/compare_builds.py --build native=build/release/bench \\
       --build portable=build/bench-portable/bench [--rounds 2] [--rows default]
 
-A row is "binary:regex:counter", the counter a Google Benchmark counter
+A row is "label|binary|regex|counter", the counter a Google Benchmark counter
 (items_per_second, GFLOP/s, GB/s) or "time" (real time, smaller is better).
+
+With --pair, two rows of the same binary are timed alternately instead (ours,
+then the yardstick, round by round: fp8 against oneDNN on one shape), and
+the table gives each row's median, the ratio of the medians and the range
+of the per-round ratios (the counter "a,b" reads a from ours and b from the
+yardstick); the first --build's binaries run:
+
+  tools/compare_builds.py --build native=build/release/bench --rounds 5 \\
+      --pair "GEMM 2048^3|bench_gemm|^fp8_gemm/m:2048/.*streamed:0/|^onednn_bf16/m:2048/.*streamed:0/|GFLOP/s"
 """
 import argparse
 import csv
@@ -57,6 +66,32 @@ def run_once(path, regex, counter, repetitions, min_time):
     return values
 
 
+def compare_pairs(args):
+    directory = args.build[0].split("=", 1)[1]
+    pairs = [tuple(p.split("|")) for p in args.pair]
+    print("| row | ours | yardstick | ours / yardstick | per round |")
+    print("|---|---|---|---|---|")
+    for label, binary, ours, yardstick, counter in pairs:
+        path = os.path.join(directory, binary)
+        # "GFLOP/s,GB/s": each row its own counter (M = 1's rate against the read stream).
+        counter_a, counter_b = (counter.split(",") + [counter])[:2]
+        a, b, per_round = [], [], []
+        for _ in range(args.rounds):
+            va = run_once(path, ours, counter_a, args.repetitions, args.min_time)
+            vb = run_once(path, yardstick, counter_b, args.repetitions, args.min_time)
+            if not va or not vb:
+                sys.exit("no result for %s (check the regexes)" % label)
+            a.extend(va)
+            b.extend(vb)
+            ma, mb = statistics.median(va), statistics.median(vb)
+            per_round.append((mb / ma) if counter == "time" else (ma / mb))
+        ma, mb = statistics.median(a), statistics.median(b)
+        r = (mb / ma) if counter == "time" else (ma / mb)
+        print("| %s | %.4g | %.4g | %.2f | %.2f–%.2f |" % (label, ma, mb, r, min(per_round), max(per_round)))
+        sys.stdout.flush()
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", action="append", required=True, help="name=directory holding the bench binaries")
@@ -64,7 +99,10 @@ def main():
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--min-time", type=float, default=0.1)
     ap.add_argument("--row", action="append", help="label|binary|regex|counter (default: the README's rows)")
+    ap.add_argument("--pair", action="append", help="label|binary|regex|yardstick regex|counter")
     args = ap.parse_args()
+    if args.pair:
+        return compare_pairs(args)
     builds = [b.split("=", 1) for b in args.build]
     rows = [tuple(r.split("|")) for r in args.row] if args.row else DEFAULT_ROWS
     results = {}

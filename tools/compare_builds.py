@@ -84,9 +84,9 @@ def compare_pairs(args):
             a.extend(va)
             b.extend(vb)
             ma, mb = statistics.median(va), statistics.median(vb)
-            per_round.append((mb / ma) if counter == "time" else (ma / mb))
+            per_round.append((mb / ma) if counter_a == "time" else (ma / mb))
         ma, mb = statistics.median(a), statistics.median(b)
-        r = (mb / ma) if counter == "time" else (ma / mb)
+        r = (mb / ma) if counter_a == "time" else (ma / mb)
         print("| %s | %.4g | %.4g | %.2f | %.2f–%.2f |" % (label, ma, mb, r, min(per_round), max(per_round)))
         sys.stdout.flush()
     return 0

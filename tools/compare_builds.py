@@ -21,11 +21,12 @@ of the per-round ratios (the counter "a,b" reads a from ours and b from the
 yardstick); the first --build's binaries run:
 
   tools/compare_builds.py --build native=build/release/bench --rounds 5 \\
-      --pair "GEMM 2048^3|bench_gemm|^fp8_gemm/m:2048/.*streamed:0/|^onednn_bf16/m:2048/.*streamed:0/|GFLOP/s"
+      --pair "GEMM 2048^3|bench_gemm|^fp8_gemm/m:2048/.*threads:1/streamed:0/|^onednn_bf16/m:2048/|GFLOP/s"
+
+Each regex must select one benchmark: one that selects several stops the run.
 """
 import argparse
-import csv
-import io
+import json
 import os
 import statistics
 import subprocess
@@ -49,21 +50,28 @@ DEFAULT_ROWS = [
 
 
 def run_once(path, regex, counter, repetitions, min_time):
-    cmd = [path, "--benchmark_filter=" + regex, "--benchmark_format=csv",
+    cmd = [path, "--benchmark_filter=" + regex, "--benchmark_format=json",
            "--benchmark_repetitions=%d" % repetitions, "--benchmark_min_time=%g" % min_time]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
-    lines = out[out.index("name,"):] if "name," in out else ""
-    values = []
-    for rec in csv.DictReader(io.StringIO(lines)):
-        if rec.get("aggregate_name"):  # keep the repetitions, not the aggregates
+    values, names = [], set()
+    for rec in json.loads(out).get("benchmarks", []):
+        if rec.get("run_type") != "iteration":  # the repetitions, not their mean, median, stddev and cv
             continue
+        names.add(rec["run_name"])
         if counter == "time":
             values.append(float(rec["real_time"]))
-        elif rec.get(counter) not in (None, ""):
+        elif counter in rec:
             v = float(rec[counter])
             values.append(v / 1e9 if counter == "items_per_second" else v)
+    if len(names) > 1:  # a median over several benchmarks would mean nothing
+        sys.exit("%s matches %d benchmarks of %s: %s" % (regex, len(names), path, ", ".join(sorted(names))))
     return values
+
+
+def speedup(new, base, counter):
+    """new over base, > 1 when new is faster."""
+    return base / new if counter == "time" else new / base
 
 
 def compare_pairs(args):
@@ -84,9 +92,9 @@ def compare_pairs(args):
             a.extend(va)
             b.extend(vb)
             ma, mb = statistics.median(va), statistics.median(vb)
-            per_round.append((mb / ma) if counter_a == "time" else (ma / mb))
+            per_round.append(speedup(ma, mb, counter_a))
         ma, mb = statistics.median(a), statistics.median(b)
-        r = (mb / ma) if counter_a == "time" else (ma / mb)
+        r = speedup(ma, mb, counter_a)
         print("| %s | %.4g | %.4g | %.2f | %.2f–%.2f |" % (label, ma, mb, r, min(per_round), max(per_round)))
         sys.stdout.flush()
     return 0
@@ -126,8 +134,7 @@ def main():
             if m is None or meds[0] is None:
                 ratios.append("—")
             else:
-                r = (meds[0] / m) if counter == "time" else (m / meds[0])
-                ratios.append("%.2f" % r)
+                ratios.append("%.2f" % speedup(m, meds[0], counter))
         print("| %s | %s | %s |" % (label, " | ".join(cells), " | ".join(ratios)))
     return 0
 
